@@ -1,0 +1,106 @@
+"""The step content hash, byte-identical to the Clarifai SDK's ``hash_directory``.
+
+The SDK feeds, for every file of the step folder except those named ``config-lock.yaml``,
+``relpath + str(size) + content`` into one md5 object. Files of a folder come in code-point
+order before its subfolders. The SDK walks subfolders in ``os.scandir`` order, which depends on
+the filesystem; we walk them sorted, so the digest is deterministic everywhere and equal to the
+SDK's whenever every folder has at most one subfolder (the standard ``1/`` layout).
+
+``tracked_only`` restricts the walk to the files git tracks or has staged (what CI checks out).
+``boundary`` (a resolved folder) refuses to read symlinks whose target lies outside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LOCKFILE_NAME = "config-lock.yaml"
+CHUNK = 1 << 20
+
+
+class HashError(Exception):
+    """The folder cannot be hashed (missing, or a file that cannot be read safely)."""
+
+
+@dataclass
+class StepHash:
+    """The digest of one step folder and the files that went into it."""
+
+    digest: str
+    files: list[str] = field(default_factory=list)
+    escaping_links: list[str] = field(default_factory=list)
+
+
+def walk_files(step_dir: Path) -> list[str]:
+    """Relative ``/``-separated paths in hashing order: files of a folder sorted, then subfolders sorted."""
+    out: list[str] = []
+    for top, dirs, files in os.walk(step_dir, followlinks=False):
+        dirs.sort()
+        rel_top = os.path.relpath(top, step_dir)
+        for name in sorted(files):
+            if name == LOCKFILE_NAME:
+                continue
+            out.append(name if rel_top == "." else f"{rel_top}/{name}".replace(os.sep, "/"))
+    return out
+
+
+def git_tracked_files(step_dir: Path) -> set[str] | None:
+    """Files under ``step_dir`` that git tracks or has staged, relative to it; None outside a repository."""
+    try:
+        proc = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--", "."],
+            cwd=step_dir,
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return None
+    if proc.returncode != 0:
+        return None
+    names = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return {n for n in names if n}
+
+
+def hash_step(
+    step_dir: Path,
+    *,
+    tracked_only: bool = False,
+    algo: str = "md5",
+    boundary: Path | None = None,
+) -> StepHash:
+    """Hash ``step_dir`` like the Clarifai SDK (see the module docstring)."""
+    if not step_dir.is_dir():
+        raise HashError(f"{step_dir}: not a directory")
+    files = walk_files(step_dir)
+    if tracked_only:
+        tracked = git_tracked_files(step_dir)
+        if tracked is None:
+            raise HashError(f"{step_dir}: not inside a git work tree (needed for --tracked-only)")
+        files = [f for f in files if f in tracked]
+    digest = hashlib.new(algo)
+    result = StepHash(digest="", files=files)
+    for rel in files:
+        path = step_dir / rel
+        if boundary is not None and path.is_symlink():
+            target = path.resolve()
+            if not target.is_relative_to(boundary):
+                result.escaping_links.append(rel)
+                continue
+        try:
+            size = os.path.getsize(path)
+        except OSError as exc:
+            raise HashError(f"{path}: {exc.strerror or exc}") from None
+        digest.update(rel.encode("utf-8", "surrogateescape"))
+        digest.update(str(size).encode("ascii"))
+        try:
+            with open(path, "rb") as fh:
+                while chunk := fh.read(CHUNK):
+                    digest.update(chunk)
+        except OSError as exc:
+            digest.update(f"ERROR_READING_FILE: {exc}".encode())
+    result.digest = digest.hexdigest()
+    return result

@@ -1,0 +1,114 @@
+"""Running the rules over projects and turning hits into findings.
+
+Configuration (enabled rules, severities, ignored paths) and inline suppressions are applied
+here, so rules stay pure: a rule yields hits, this module decides what is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import rules as registry
+from . import settings as settings_mod
+from . import suppress
+from .findings import Finding, json_path
+from .project import Project, discover, display, load_project
+from .rules.base import Context, Options
+
+
+class UsageError(Exception):
+    """Bad arguments or configuration (exit code 2)."""
+
+
+@dataclass
+class LintResult:
+    findings: list[Finding] = field(default_factory=list)
+    projects: list[Path] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == "error" for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == "warning" for f in self.findings)
+
+
+def _file_lines(project: Project) -> dict[str, list[str]]:
+    docs = [project.config, project.lock, *(d for s in project.steps for d in (s.config, s.lock))]
+    return {d.file: d.lines for d in docs if d is not None}
+
+
+def lint_project(
+    project: Project, options: Options, conf: settings_mod.Settings, select: list[str] | None = None
+) -> list[Finding]:
+    """All findings for one loaded project, after configuration and suppressions."""
+    ctx = Context(project, options)
+    lines = _file_lines(project)
+    suppressions: dict[str, suppress.Suppressions] = {}
+    out: set[Finding] = set()
+    for rule in registry.all_rules():
+        if rule.ID in conf.disable or rule.NAME in conf.disable:
+            continue
+        if select is not None and rule.ID not in select and rule.NAME not in select:
+            continue
+        default = conf.severity.get(rule.ID) or conf.severity.get(rule.NAME) or rule.SEVERITY
+        for hit in rule.check(ctx):
+            if hit.file not in suppressions:
+                suppressions[hit.file] = suppress.parse(lines.get(hit.file) or _read_lines(hit.file))
+            if suppressions[hit.file].covers(hit.pos.line, rule.ID, rule.NAME):
+                continue
+            severity = hit.severity or default
+            if rule.ID in conf.severity or rule.NAME in conf.severity:
+                severity = default
+            out.add(Finding(hit.file, hit.pos.line, hit.pos.col, rule.ID, rule.NAME, severity, hit.message,
+                            json_path(hit.path)))
+    return sorted(out)
+
+
+def _read_lines(file: str) -> list[str]:
+    try:
+        return Path(file).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+def lint_paths(
+    paths: list[Path],
+    *,
+    config: Path | None = None,
+    require_fresh_locks: bool | None = None,
+    strict: bool | None = None,
+    select: list[str] | None = None,
+) -> LintResult:
+    """Discover the projects under ``paths`` and lint each one once."""
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise UsageError(f"no such file or directory: {', '.join(map(str, missing))}")
+    roots, unmatched = discover(paths)
+    known = set(registry.by_key())
+    unknown = sorted(set(select or ()) - known)
+    if unknown:
+        raise UsageError(f"unknown rule(s) in --select: {', '.join(unknown)}")
+    result = LintResult()
+    for root in roots:
+        try:
+            conf = settings_mod.load(config or settings_mod.find(root), known)
+        except settings_mod.SettingsError as exc:
+            raise UsageError(str(exc)) from None
+        if conf.ignored(root):
+            continue
+        options = Options(
+            require_fresh_locks=conf.require_fresh_locks if require_fresh_locks is None else require_fresh_locks,
+            strict=conf.strict if strict is None else strict,
+        )
+        result.projects.append(root)
+        findings = lint_project(load_project(root), options, conf, select)
+        result.findings.extend(f for f in findings if not conf.ignored(Path(f.file)))
+    if not roots and any(p.is_dir() for p in unmatched):
+        raise UsageError(
+            "no Clarifai pipeline project (a config.yaml with a top-level 'pipeline:' key) found in or above: "
+            + ", ".join(display(p) for p in unmatched)
+        )
+    return result

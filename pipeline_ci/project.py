@@ -1,0 +1,275 @@
+"""The pipeline project model: a root ``config.yaml`` with a ``pipeline:`` mapping, its step folders
+and both kinds of lockfiles, each loaded with positions (see :mod:`pipeline_ci.yamldoc`).
+
+Loading never raises for bad user input: every file that cannot be read or parsed is recorded in
+``Project.load_errors`` and the rules report it. Nothing outside the project folder is read: step
+folders that are absolute, contain ``..`` or resolve (through symlinks) outside the root are kept
+as :class:`StepDir` entries with ``escapes=True`` and are never opened.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+from . import hashing
+from .yamldoc import Document, JsonPath, LoadError, load_embedded, load_file
+
+CONFIG = "config.yaml"
+LOCK = hashing.LOCKFILE_NAME
+SPEC_PATH: JsonPath = ("pipeline", "orchestration_spec", "argo_orchestration_spec")
+REF_WITH_VERSION = re.compile(r"^users/([^/]+)/apps/([^/]+)/pipeline_steps/([^/]+)/versions/([^/]+)$")
+REF_WITHOUT_VERSION = re.compile(r"^users/([^/]+)/apps/([^/]+)/pipeline_steps/([^/]+)$")
+SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".pipeline-ci", ".tox"}
+_PIPELINE_LINE = re.compile(rb"^pipeline\s*:", re.M)
+
+
+def display(path: Path) -> str:
+    """A path as users see it: relative to the working directory when inside it."""
+    try:
+        return Path(os.path.relpath(path)).as_posix() if path.is_absolute() else path.as_posix()
+    except ValueError:  # another drive on Windows
+        return path.as_posix()
+
+
+@dataclass
+class FileError:
+    """A file that could not be loaded (parse error, unreadable, binary, ...)."""
+
+    file: str
+    error: LoadError
+
+
+@dataclass
+class TemplateRef:
+    """One ``templateRef`` of a step or DAG task in the Argo spec."""
+
+    path: JsonPath  # of the templateRef mapping inside the spec
+    name: str | None
+    template: str | None
+    user_id: str | None = None
+    app_id: str | None = None
+    step_id: str | None = None
+    version: str | None = None
+
+
+def parse_ref(path: JsonPath, ref: dict) -> TemplateRef:
+    name, template = ref.get("name"), ref.get("template")
+    out = TemplateRef(path, name if isinstance(name, str) else None, template if isinstance(template, str) else None)
+    if out.name:
+        if m := REF_WITH_VERSION.match(out.name):
+            out.user_id, out.app_id, out.step_id, out.version = m.groups()
+        elif m := REF_WITHOUT_VERSION.match(out.name):
+            out.user_id, out.app_id, out.step_id = m.groups()
+    return out
+
+
+def template_refs(spec: object) -> list[TemplateRef]:
+    """Every templateRef in ``spec.templates[*].steps[*][*]`` and ``spec.templates[*].dag.tasks[*]``."""
+    out: list[TemplateRef] = []
+    templates = spec.get("spec", {}).get("templates") if isinstance(spec, dict) else None
+    if not isinstance(spec, dict) or not isinstance(spec.get("spec"), dict) or not isinstance(templates, list):
+        return out
+    for ti, tmpl in enumerate(templates):
+        if not isinstance(tmpl, dict):
+            continue
+        base: JsonPath = ("spec", "templates", ti)
+        groups = tmpl.get("steps")
+        if isinstance(groups, list):
+            for gi, group in enumerate(groups):
+                for si, step in enumerate(group if isinstance(group, list) else []):
+                    if isinstance(step, dict) and isinstance(step.get("templateRef"), dict):
+                        out.append(parse_ref((*base, "steps", gi, si, "templateRef"), step["templateRef"]))
+        dag = tmpl.get("dag")
+        tasks = dag.get("tasks") if isinstance(dag, dict) else None
+        for ki, task in enumerate(tasks if isinstance(tasks, list) else []):
+            if isinstance(task, dict) and isinstance(task.get("templateRef"), dict):
+                out.append(parse_ref((*base, "dag", "tasks", ki, "templateRef"), task["templateRef"]))
+    return out
+
+
+@dataclass
+class StepDir:
+    """A step folder named by ``step_directories`` (``listed``) or found from an unversioned ref."""
+
+    entry: str
+    path: Path
+    listed: bool
+    index: int | None = None  # position in step_directories
+    escapes: bool = False
+    config: Document | None = None
+    lock: Document | None = None
+    load_errors: list[FileError] = field(default_factory=list)
+    boundary: Path | None = None
+
+    @property
+    def exists(self) -> bool:
+        return not self.escapes and self.path.is_dir()
+
+    @property
+    def ids(self) -> tuple[object, object, object]:
+        """``(user_id, app_id, id)`` of ``pipeline_step`` in the step config, None where missing."""
+        ps = self.config.get(("pipeline_step",)) if self.config else None
+        ps = ps if isinstance(ps, dict) else {}
+        return ps.get("user_id"), ps.get("app_id"), ps.get("id")
+
+    def content_hash(self, tracked_only: bool) -> hashing.StepHash | None:
+        """The Clarifai step hash (cached per mode); None when the folder cannot be hashed."""
+        cache = self.__dict__.setdefault("_hashes", {})
+        if tracked_only not in cache:
+            try:
+                cache[tracked_only] = hashing.hash_step(self.path, tracked_only=tracked_only, boundary=self.boundary)
+            except hashing.HashError:
+                cache[tracked_only] = None
+        return cache[tracked_only]
+
+
+@dataclass
+class Project:
+    """A Clarifai pipeline project rooted at the folder of its ``config.yaml``."""
+
+    root: Path
+    config: Document | None = None
+    spec: Document | None = None
+    lock: Document | None = None
+    lock_spec: Document | None = None
+    steps: list[StepDir] = field(default_factory=list)
+    load_errors: list[FileError] = field(default_factory=list)
+
+    @property
+    def config_file(self) -> str:
+        return display(self.root / CONFIG)
+
+    @cached_property
+    def refs(self) -> list[TemplateRef]:
+        return template_refs(self.spec.data) if self.spec else []
+
+    @cached_property
+    def in_git(self) -> bool:
+        return hashing.git_tracked_files(self.root) is not None
+
+    def step_for_entry(self, entry: str) -> StepDir | None:
+        return next((s for s in self.steps if s.entry == entry), None)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or path.is_relative_to(root)
+
+
+def _load(path: Path, errors: list[FileError]) -> Document | None:
+    try:
+        return load_file(path, display(path))
+    except LoadError as exc:
+        errors.append(FileError(display(path), exc))
+        return None
+
+
+def _spec_of(doc: Document | None, errors: list[FileError]) -> Document | None:
+    if doc is None or not isinstance(doc.get(SPEC_PATH), str):
+        return None
+    try:
+        return load_embedded(doc, SPEC_PATH)
+    except LoadError as exc:
+        errors.append(FileError(doc.file, exc))
+        return None
+
+
+def load_project(root: Path) -> Project:
+    """Load the project whose root ``config.yaml`` is in ``root``."""
+    root = root.resolve()
+    project = Project(root=root)
+    project.config = _load(root / CONFIG, project.load_errors)
+    if (root / LOCK).is_file():
+        project.lock = _load(root / LOCK, project.load_errors)
+    spec_errors: list[FileError] = []
+    project.spec = _spec_of(project.config, spec_errors)
+    project.lock_spec = _spec_of(project.lock, spec_errors)
+    project.load_errors.extend(spec_errors)
+    entries = project.config.get(("pipeline", "step_directories")) if project.config else None
+    seen: set[str] = set()
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        if isinstance(entry, str) and entry and entry not in seen:
+            seen.add(entry)
+            project.steps.append(_step(root, entry, listed=True, index=i))
+    listed_ids = {s.ids[2] for s in project.steps}
+    for ref in project.refs:
+        if ref.step_id and not ref.version and ref.step_id not in listed_ids and ref.step_id not in seen:
+            seen.add(ref.step_id)
+            candidate = _step(root, ref.step_id, listed=False)
+            if candidate.exists:
+                project.steps.append(candidate)
+    return project
+
+
+def _step(root: Path, entry: str, *, listed: bool, index: int | None = None) -> StepDir:
+    rel = Path(entry)
+    path = root / rel
+    step = StepDir(entry=entry, path=path, listed=listed, index=index, boundary=root)
+    if rel.is_absolute() or ".." in rel.parts or not _inside(path.resolve(), root):
+        step.escapes = True
+        return step
+    if (path / CONFIG).is_file():
+        step.config = _load(path / CONFIG, step.load_errors)
+    if (path / LOCK).is_file():
+        step.lock = _load(path / LOCK, step.load_errors)
+    return step
+
+
+def is_pipeline_config(path: Path) -> bool:
+    """Cheap test: does this ``config.yaml`` have a top-level ``pipeline:`` key?"""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(hashing.CHUNK)
+    except OSError:
+        return False
+    return bool(_PIPELINE_LINE.search(head))
+
+
+@lru_cache(maxsize=4096)
+def _root_of_folder(folder: Path) -> Path | None:
+    if (folder / CONFIG).is_file() and is_pipeline_config(folder / CONFIG):
+        return folder
+    return None if folder.parent == folder else _root_of_folder(folder.parent)
+
+
+def find_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding a pipeline ``config.yaml``."""
+    start = start.resolve()
+    return _root_of_folder(start if start.is_dir() else start.parent)
+
+
+def _explicit_config(given: Path) -> Path | None:
+    """A ``config.yaml`` named directly (or as the folder's own) that is not a step config."""
+    config = given / CONFIG if given.is_dir() else given
+    if config.name != CONFIG or not config.is_file():
+        return None
+    try:
+        head = config.read_bytes()[: hashing.CHUNK]
+    except OSError:
+        return None
+    return None if re.search(rb"^pipeline_step\s*:", head, re.M) else config.parent.resolve()
+
+
+def discover(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """Project roots for ``paths`` (files map to their enclosing project, folders are searched).
+
+    Returns ``(roots, unmatched)`` where ``unmatched`` are given paths with no project.
+    """
+    roots: dict[Path, None] = {}
+    unmatched: list[Path] = []
+    for given in paths:
+        found: list[Path] = []
+        if given.is_dir():
+            for top, dirs, files in os.walk(given):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+                if CONFIG in files and is_pipeline_config(Path(top) / CONFIG):
+                    found.append(Path(top).resolve())
+        if not found and (root := find_root(given) or _explicit_config(given)) is not None:
+            found.append(root)
+        if not found:
+            unmatched.append(given)
+        roots.update(dict.fromkeys(found))
+    return list(roots), unmatched

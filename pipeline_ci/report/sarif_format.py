@@ -1,0 +1,67 @@
+"""SARIF 2.1.0 for code scanning (``github/codeql-action/upload-sarif``).
+
+One run; ``tool.driver.rules`` lists every registered rule with its docs link, results point at
+``file:line:col`` relative to the working directory (``%SRCROOT%``).
+"""
+
+from __future__ import annotations
+
+import json
+
+from .. import __version__
+from .. import rules as registry
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+DOCS = "https://github.com/pipeline-ci/pipeline-ci/blob/main/docs/rules.md"
+LEVEL = {"error": "error", "warning": "warning"}
+
+
+def _rule(rule) -> dict:
+    summary = (rule.__doc__ or rule.NAME).strip().splitlines()[0]
+    return {
+        "id": rule.ID,
+        "name": rule.NAME,
+        "shortDescription": {"text": summary},
+        "helpUri": f"{DOCS}#{rule.ID.lower()}-{rule.NAME}",
+        "defaultConfiguration": {"level": LEVEL[rule.SEVERITY]},
+    }
+
+
+def render(result) -> str:
+    rules = registry.all_rules()
+    index = {rule.ID: i for i, rule in enumerate(rules)}
+    results = [
+        {
+            "ruleId": f.rule,
+            "ruleIndex": index[f.rule],
+            "level": LEVEL[f.severity],
+            "message": {"text": f.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": f.file, "uriBaseId": "%SRCROOT%"},
+                        "region": {"startLine": f.line, "startColumn": f.col},
+                    }
+                }
+            ],
+        }
+        for f in result.findings
+    ]
+    doc = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "pipeline-ci",
+                        "version": __version__,
+                        "informationUri": DOCS,
+                        "rules": [_rule(r) for r in rules],
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2) + "\n"

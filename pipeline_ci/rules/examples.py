@@ -1,0 +1,215 @@
+"""Rule docstrings as documentation and as tests.
+
+A rule's docstring is prose followed by examples. Each example starts with a header line
+``Passing KIND::`` or ``Failing KIND::`` and an indented body. ``KIND`` says which file of a small
+base project (user ``u1``, app ``a1``, steps ``stepA`` and ``stepB`` that take ``input_text``)
+the body replaces:
+
+- ``spec``: the Argo Workflow embedded in the root ``config.yaml``;
+- ``root``: the whole root ``config.yaml``;
+- ``step``: ``stepA/config.yaml``;
+- ``project``: several files, each introduced by ``# file: PATH``; a body of ``(deleted)``
+  removes that base file.
+
+A line ending in a ``# <--`` comment marks where a failing example must be reported. The tests
+check that passing examples produce no finding at all and failing ones a finding of the rule
+(on the marked line when there is one); ``docs/rules.md`` is rendered from the same text.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+HEADER = re.compile(r"^(Passing|Failing) (spec|root|step|project)::\s*$")
+MARKER = "# <--"
+FILE_HEADER = re.compile(r"^# file: (\S+)\s*$")
+
+BASE_SPEC = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: p-
+spec:
+  entrypoint: main
+  arguments:
+    parameters:
+    - name: input_text
+      value: hi
+  templates:
+  - name: main
+    steps:
+    - - name: step-a
+        templateRef:
+          name: users/u1/apps/a1/pipeline_steps/stepA
+          template: users/u1/apps/a1/pipeline_steps/stepA
+        arguments:
+          parameters:
+          - name: input_text
+            value: "{{workflow.parameters.input_text}}"
+    - - name: step-b
+        templateRef:
+          name: users/u1/apps/a1/pipeline_steps/stepB
+          template: users/u1/apps/a1/pipeline_steps/stepB
+        arguments:
+          parameters:
+          - name: input_text
+            value: "{{workflow.parameters.input_text}}"
+"""
+
+ROOT_TEMPLATE = """\
+pipeline:
+  id: demo
+  user_id: u1
+  app_id: a1
+  step_directories:
+  - stepA
+  - stepB
+  orchestration_spec:
+    argo_orchestration_spec: |
+{spec}"""
+
+STEP_TEMPLATE = """\
+pipeline_step:
+  id: {step}
+  user_id: u1
+  app_id: a1
+pipeline_step_input_params:
+- name: input_text
+  description: Text to process
+build_info:
+  python_version: "3.12"
+pipeline_step_compute_info:
+  cpu_limit: 500m
+  cpu_memory: 500Mi
+  num_accelerators: 0
+"""
+
+SCRIPT = """\
+import argparse
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--input_text", required=True)
+    args = parser.parse_args()
+    print(args.input_text.upper())
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+@dataclass(frozen=True)
+class Example:
+    passing: bool
+    kind: str
+    body: str
+
+
+def examples(rule: ModuleType) -> list[Example]:
+    """The examples in a rule's docstring, in order."""
+    lines = (rule.__doc__ or "").splitlines()
+    out: list[Example] = []
+    i = 0
+    while i < len(lines):
+        match = HEADER.match(lines[i].strip())
+        i += 1
+        if not match:
+            continue
+        block: list[str] = []
+        while i < len(lines) and (not lines[i].strip() or lines[i].startswith("    ")):
+            block.append(lines[i])
+            i += 1
+        out.append(Example(match.group(1) == "Passing", match.group(2), textwrap.dedent("\n".join(block)).strip("\n") + "\n"))
+    return out
+
+
+def prose(rule: ModuleType) -> str:
+    """The docstring up to the first example."""
+    lines = (rule.__doc__ or "").strip().splitlines()
+    cut = next((i for i, line in enumerate(lines) if HEADER.match(line.strip())), len(lines))
+    return "\n".join(lines[:cut]).strip()
+
+
+def root_config(spec: str) -> str:
+    return ROOT_TEMPLATE.format(spec=textwrap.indent(spec, " " * 6))
+
+
+def base_files() -> dict[str, str]:
+    files = {"config.yaml": root_config(BASE_SPEC)}
+    for step in ("stepA", "stepB"):
+        files[f"{step}/config.yaml"] = STEP_TEMPLATE.format(step=step)
+        files[f"{step}/requirements.txt"] = "# standard library only\n"
+        files[f"{step}/1/pipeline_step.py"] = SCRIPT
+    return files
+
+
+def files_for(example: Example) -> dict[str, str]:
+    """The project files of an example (base project plus the example's changes)."""
+    files = base_files()
+    if example.kind == "spec":
+        files["config.yaml"] = root_config(example.body)
+    elif example.kind == "root":
+        files["config.yaml"] = example.body
+    elif example.kind == "step":
+        files["stepA/config.yaml"] = example.body
+    else:
+        current: str | None = None
+        chunks: dict[str, list[str]] = {}
+        for line in example.body.splitlines():
+            if match := FILE_HEADER.match(line):
+                current = match.group(1)
+                chunks[current] = []
+            elif current is not None:
+                chunks[current].append(line)
+        for name, body in chunks.items():
+            text = "\n".join(body).strip("\n") + "\n"
+            if text.strip() == "(deleted)":
+                files.pop(name, None)
+            else:
+                files[name] = text
+    return files
+
+
+def materialize(example: Example, root: Path) -> list[tuple[str, int]]:
+    """Write the example project under ``root``; return the marked ``(relative file, line)`` pairs."""
+    marks: list[tuple[str, int]] = []
+    for name, text in files_for(example).items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        marks += [(name, n) for n, line in enumerate(text.splitlines(), start=1) if MARKER in line]
+    return marks
+
+
+def render_markdown() -> str:
+    """``docs/rules.md``: every rule with its prose and examples."""
+    from . import all_rules
+
+    out = [
+        "# Lint rules",
+        "",
+        "Generated from the rule docstrings by `pipeline-ci rules --format markdown`; do not edit by hand.",
+        "Examples of kind `spec`, `step` and `project` are shown against a small base project",
+        "(user `u1`, app `a1`, steps `stepA` and `stepB` taking `input_text`), see",
+        "`pipeline_ci/rules/examples.py`. `# <--` marks the reported line.",
+        "",
+        "| ID | Name | Severity | Summary |",
+        "|---|---|---|---|",
+    ]
+    rules = all_rules()
+    for rule in rules:
+        summary = prose(rule).splitlines()[0]
+        out.append(f"| [{rule.ID}](#{rule.ID.lower()}-{rule.NAME}) | `{rule.NAME}` | {rule.SEVERITY} | {summary} |")
+    for rule in rules:
+        out += ["", f"## {rule.ID} {rule.NAME}", "", f"Default severity: **{rule.SEVERITY}**", "", prose(rule), ""]
+        for ex in examples(rule):
+            label = "Passing" if ex.passing else "Failing"
+            lang = "text" if ex.kind == "project" else "yaml"
+            out += [f"{label} ({ex.kind}):", "", f"```{lang}", ex.body.rstrip("\n"), "```", ""]
+    return "\n".join(out).rstrip("\n") + "\n"

@@ -1,0 +1,60 @@
+"""Checking loaded documents against the shipped JSON Schemas (draft 2020-12).
+
+Pure: takes plain data, returns every violation with its JSON path; positions are looked up by
+the rules. ``additionalProperties`` failures are split per unexpected key so the unknown-key
+rule can point at each key and suggest the closest known one.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from . import schemas
+from .project import Project
+from .yamldoc import Document, JsonPath
+
+
+@dataclass(frozen=True)
+class SchemaIssue:
+    path: JsonPath
+    keyword: str
+    message: str
+    key: Any = None  # the unexpected key, for additionalProperties
+    suggestion: str | None = None
+
+
+def check_data(data: Any, name: str) -> list[SchemaIssue]:
+    """Every violation of schema ``name`` by ``data``, in document order."""
+    from jsonschema.exceptions import best_match
+
+    issues: list[SchemaIssue] = []
+    for error in schemas.validator(name).iter_errors(data):
+        path = tuple(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = list(error.schema.get("properties", {}))
+            for key in error.instance:
+                if key not in known:
+                    close = difflib.get_close_matches(str(key), known, n=1)
+                    issues.append(SchemaIssue((*path, key), "additionalProperties", "", key, close[0] if close else None))
+            continue
+        message = error.message
+        if error.context:
+            message = best_match(error.context).message
+        issues.append(SchemaIssue(path, str(error.validator), message))
+    return issues
+
+
+def targets(project: Project) -> Iterator[tuple[Document, str]]:
+    """Each loaded document of the project with the schema it must satisfy."""
+    if project.config is not None:
+        yield project.config, "root-config"
+    if project.lock is not None:
+        yield project.lock, "root-lock"
+    for step in project.steps:
+        if step.config is not None:
+            yield step.config, "step-config"
+        if step.lock is not None:
+            yield step.lock, "step-lock"

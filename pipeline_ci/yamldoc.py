@@ -1,0 +1,282 @@
+"""Safe YAML loading that remembers where every key and value came from.
+
+``load_file`` returns a :class:`Document`: the plain Python value (dicts, lists, scalars, as
+``yaml.safe_load`` would build them) plus, for every JSON path, the 1-based line and column of
+the value and of its key. Duplicate keys are kept (last wins, like PyYAML) and recorded as
+problems. Inputs that are too large, binary, not UTF-8, too deeply nested or that expand through
+aliases far beyond their size (an "alias bomb") raise :class:`LoadError` with a position.
+
+A YAML document embedded in a string (``argo_orchestration_spec: |``) is loaded with
+:func:`load_embedded`, which maps inner positions back to the outer file: exactly for literal
+block scalars, and to the scalar's own position for every other style.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 200
+JsonPath = tuple[Any, ...]
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True, order=True)
+class Pos:
+    line: int
+    col: int
+
+
+class LoadError(Exception):
+    """The file cannot be loaded as YAML; ``pos`` says where."""
+
+    def __init__(self, message: str, pos: Pos = Pos(1, 1)):
+        super().__init__(message)
+        self.message = message
+        self.pos = pos
+
+
+@dataclass
+class Problem:
+    """A recoverable oddity found while loading (for now: a duplicate key)."""
+
+    kind: str
+    message: str
+    path: JsonPath
+    pos: Pos
+
+
+@dataclass
+class Document:
+    """A loaded YAML document with positions. ``file`` is the path shown to users."""
+
+    file: str
+    data: Any
+    values: dict[JsonPath, Pos] = field(default_factory=dict)
+    keys: dict[JsonPath, Pos] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    root: yaml.Node | None = None
+
+    def pos(self, path: JsonPath, *, key: bool = False) -> Pos:
+        """Position of the value (or key) at ``path``, else of its nearest ancestor."""
+        table = self.keys if key else self.values
+        if path in table:
+            return table[path]
+        while path:
+            path = path[:-1]
+            if path in self.values:
+                return self.values[path]
+        return Pos(1, 1)
+
+    def get(self, path: JsonPath, default: Any = None) -> Any:
+        """The value at ``path`` or ``default`` when any segment is missing."""
+        node = self.data
+        for part in path:
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                node = node[part]
+            else:
+                return default
+        return node
+
+    def node_at(self, path: JsonPath) -> yaml.Node | None:
+        """The composed YAML node at ``path`` (for scalar style and raw positions)."""
+        node = self.root
+        for part in path:
+            if isinstance(node, yaml.MappingNode):
+                node = next((v for k, v in reversed(node.value) if _key_matches(k, part)), None)
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                node = node.value[part]
+            else:
+                return None
+        return node
+
+
+def _key_matches(key_node: yaml.Node, part: Any) -> bool:
+    return isinstance(key_node, yaml.ScalarNode) and _scalar(key_node) == part
+
+
+_constructor = yaml.constructor.SafeConstructor()
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    try:
+        return _constructor.construct_object(node)
+    except yaml.constructor.ConstructorError as exc:
+        raise LoadError(str(exc.problem), _mark(node.start_mark)) from None
+    finally:
+        _constructor.constructed_objects.clear()
+
+
+def _mark(mark: yaml.Mark | None, line_map: Callable[[int, int], Pos] | None = None) -> Pos:
+    if mark is None:
+        return Pos(1, 1)
+    if line_map:
+        return line_map(mark.line, mark.column)
+    return Pos(mark.line + 1, mark.column + 1)
+
+
+def decode(raw: bytes, file: str) -> str:
+    """Bytes → text, refusing oversized, binary and non-UTF-8 input with a position."""
+    if len(raw) > MAX_BYTES:
+        raise LoadError(f"file is {len(raw):,} bytes; configs larger than {MAX_BYTES:,} bytes are refused")
+    if b"\0" in raw:
+        offset = raw.index(b"\0")
+        raise LoadError("binary file (contains NUL bytes)", _offset_pos(raw, offset))
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})", _offset_pos(raw, exc.start)
+        ) from None
+
+
+def _offset_pos(raw: bytes, offset: int) -> Pos:
+    line = raw.count(b"\n", 0, offset) + 1
+    start = raw.rfind(b"\n", 0, offset) + 1
+    return Pos(line, len(raw[start:offset].decode("utf-8", "replace")) + 1)
+
+
+def load_file(path: Path, file: str | None = None) -> Document:
+    """Read and load ``path``; ``file`` is the name used in positions (default: ``str(path)``)."""
+    shown = file if file is not None else str(path)
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise LoadError(f"file is {path.stat().st_size:,} bytes; configs larger than {MAX_BYTES:,} bytes are refused")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"cannot read: {exc.strerror or exc}") from None
+    return load_text(decode(raw, shown), shown)
+
+
+def load_text(text: str, file: str, line_map: Callable[[int, int], Pos] | None = None) -> Document:
+    """Load one YAML document from ``text``; positions go through ``line_map`` when given."""
+    try:
+        root = yaml.compose(text, Loader=Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise LoadError(_yaml_message(exc), _mark(mark, line_map)) from None
+    except yaml.YAMLError as exc:
+        raise LoadError(f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise LoadError("document is nested too deeply") from None
+    doc = Document(file=file, data=None, lines=text.splitlines(), root=root)
+    if root is None:
+        return doc
+    _check_expansion(root)
+    doc.data = _Builder(doc, line_map).build(root, ())
+    return doc
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    parts = [p for p in (exc.context, exc.problem) if p]
+    return "invalid YAML: " + ", ".join(parts) if parts else "invalid YAML"
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse documents whose aliases expand to far more nodes than they contain."""
+    size: dict[int, int] = {}  # id(node) -> number of nodes once aliases are expanded
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:  # iterative post-order over the node graph
+        node, done = stack.pop()
+        if id(node) in size and not done:
+            continue
+        children = _children(node)
+        if not done:
+            size[id(node)] = 1  # provisional: also breaks recursive aliases
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in size)
+        else:
+            size[id(node)] = 1 + sum(size.get(id(c), 1) for c in children)
+    expanded = size[id(root)]
+    if expanded > 10 * len(size) + 10_000:
+        raise LoadError(
+            f"aliases expand {len(size):,} nodes into {expanded:,} (a YAML alias bomb?); refused",
+            Pos(root.start_mark.line + 1, root.start_mark.column + 1),
+        )
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+class _Builder:
+    def __init__(self, doc: Document, line_map: Callable[[int, int], Pos] | None):
+        self.doc = doc
+        self.line_map = line_map
+
+    def build(self, node: yaml.Node, path: JsonPath, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            raise LoadError(f"document is nested more than {MAX_DEPTH} levels deep", _mark(node.start_mark, self.line_map))
+        self.doc.values[path] = _mark(node.start_mark, self.line_map)
+        if isinstance(node, yaml.ScalarNode):
+            return _scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, (*path, i), depth + 1) for i, child in enumerate(node.value)]
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self._merge(result, value_node, path, depth)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise LoadError("mapping keys must be scalars", _mark(key_node.start_mark, self.line_map))
+            key = _scalar(key_node)
+            key_pos = _mark(key_node.start_mark, self.line_map)
+            if key in result:
+                self.doc.problems.append(
+                    Problem("duplicate-key", f"duplicate key {key!r} (the later value wins)", (*path, key), key_pos)
+                )
+            self.doc.keys[(*path, key)] = key_pos
+            result[key] = self.build(value_node, (*path, key), depth + 1)
+        return result
+
+    def _merge(self, result: dict, value_node: yaml.Node, path: JsonPath, depth: int) -> None:
+        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        for source in sources:
+            merged = self.build(source, path, depth + 1)
+            if not isinstance(merged, dict):
+                raise LoadError("a merge key ('<<') needs a mapping", _mark(source.start_mark, self.line_map))
+            for k, v in merged.items():
+                result.setdefault(k, v)
+
+
+def load_embedded(outer: Document, path: JsonPath) -> Document:
+    """Load the YAML held in the string at ``path`` of ``outer``, with positions in the outer file."""
+    text = outer.get(path)
+    node = outer.node_at(path)
+    scalar_pos = outer.pos(path)
+    line_map: Callable[[int, int], Pos] = lambda _line, _col: scalar_pos  # noqa: E731
+    if isinstance(node, yaml.ScalarNode) and node.style == "|" and isinstance(text, str):
+        exact = _literal_line_map(outer.lines, node.start_mark.line, text)
+        if exact is not None:
+            line_map = exact
+    return load_text(text, outer.file, line_map)
+
+
+def _literal_line_map(lines: list[str], indicator_line: int, text: str) -> Callable[[int, int], Pos] | None:
+    """Map (inner line, col) → outer Pos for a literal block starting after ``indicator_line`` (0-based)."""
+    first = indicator_line + 1
+    inner = text.split("\n")
+    indent = None
+    for i, inner_line in enumerate(inner):
+        if first + i >= len(lines):
+            break
+        outer_line = lines[first + i]
+        if inner_line and indent is None:
+            indent = len(outer_line) - len(inner_line)
+        if inner_line and (indent is None or indent < 0 or outer_line[indent:] != inner_line):
+            return None
+    if indent is None:
+        return None
+    return lambda line, col: Pos(first + line + 1, col + indent + 1)
