@@ -22,8 +22,12 @@ class SchemaIssue:
     path: JsonPath
     keyword: str
     message: str
-    key: Any = None  # the unexpected key, for additionalProperties
+    key: Any = None  # the offending key, for additionalProperties / propertyNames
     suggestion: str | None = None
+
+    @property
+    def at_key(self) -> bool:
+        return self.key is not None
 
 
 def check_data(data: Any, name: str) -> list[SchemaIssue]:
@@ -40,9 +44,20 @@ def check_data(data: Any, name: str) -> list[SchemaIssue]:
                     close = difflib.get_close_matches(str(key), known, n=1)
                     issues.append(SchemaIssue((*path, key), "additionalProperties", "", key, close[0] if close else None))
             continue
-        message = error.message
-        if error.context:
+        if "propertyNames" in error.schema_path:  # a key the SDK rejects (e.g. unknown compute field)
+            allowed = error.schema.get("enum") or []
+            close = difflib.get_close_matches(str(error.instance), [str(a) for a in allowed], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            issues.append(SchemaIssue((*path, error.instance), "propertyNames",
+                                      f"key {error.instance!r} is not allowed here{hint}", error.instance))
+            continue
+        message = error.schema.get("errorMessage") if isinstance(error.schema, dict) else None
+        if message:
+            message = f"{error.instance!r} {message}" if not isinstance(error.instance, dict | list) else message
+        elif error.context:
             message = best_match(error.context).message
+        else:
+            message = error.message
         issues.append(SchemaIssue(path, str(error.validator), message))
     return issues
 

@@ -56,4 +56,4 @@ def issues(ctx: Context) -> list[tuple[object, SchemaIssue]]:
 def check(ctx: Context) -> Iterator[Hit]:
     for doc, issue in issues(ctx):
         if issue.keyword != "additionalProperties":
-            yield at(doc, issue.path, issue.message)
+            yield at(doc, issue.path, issue.message, key=issue.at_key)

@@ -1,0 +1,88 @@
+"""JSON Schemas (draft 2020-12) of the Clarifai Pipelines project files.
+
+The schemas ship as package data (``pipeline_ci/schemas/*.json``):
+
+- ``root-config``: a pipeline's root ``config.yaml``
+- ``step-config``: a step folder's ``config.yaml``
+- ``step-lock``: a step's ``config-lock.yaml``
+- ``root-lock``: the root ``config-lock.yaml``
+- ``overrides``: a ``pipeline run`` overrides file
+
+Schemas reference each other with relative ``$ref`` s resolved against their
+``$id`` (``https://pipeline-ci.dev/schemas/<name>.json``); :func:`registry`
+holds all of them so that no reference is ever fetched over the network.
+
+Conventions relied upon by the linter: an unknown key the SDK merely ignores is
+reported by an ``additionalProperties: false`` failure (a warning); every other
+keyword failure is something the SDK rejects or crashes on (an error). Unknown
+``pipeline_step_compute_info`` keys, which the SDK rejects, fail under
+``propertyNames`` (the error's ``validator`` is ``enum`` and its ``schema_path``
+contains ``propertyNames``). Some nodes carry a non-standard ``errorMessage`` /
+``patternErrorMessage`` (understood by VS Code / yaml-language-server) with a
+friendlier message.
+
+This module is imported on the lint fast path: ``jsonschema`` and
+``referencing`` are imported lazily inside the functions.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import jsonschema
+    import referencing
+
+__all__ = ["BASE_URI", "NAMES", "load", "registry", "uri", "validator"]
+
+NAMES = ("root-config", "step-config", "step-lock", "root-lock", "overrides")
+
+#: Base of every schema ``$id``; ``uri(name)`` is ``BASE_URI + name + ".json"``.
+BASE_URI = "https://pipeline-ci.dev/schemas/"
+
+
+def _check_name(name: str) -> str:
+    if name not in NAMES:
+        raise ValueError(f"unknown schema {name!r}; expected one of: {', '.join(NAMES)}")
+    return name
+
+
+def uri(name: str) -> str:
+    """Return the ``$id`` of schema ``name``."""
+    return f"{BASE_URI}{_check_name(name)}.json"
+
+
+@functools.cache
+def load(name: str) -> dict[str, Any]:
+    """Return the parsed schema ``name`` (one of :data:`NAMES`).
+
+    The result is cached and shared with :func:`registry` / :func:`validator`:
+    treat it as read-only.
+    """
+    text = resources.files(__name__).joinpath(f"{_check_name(name)}.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@functools.cache
+def registry() -> referencing.Registry:
+    """Return a ``referencing.Registry`` holding all five schemas under their ``$id``."""
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012
+
+    resources_ = [(uri(name), DRAFT202012.create_resource(load(name))) for name in NAMES]
+    return Registry().with_resources(resources_).crawl()
+
+
+@functools.cache
+def validator(name: str) -> jsonschema.Draft202012Validator:
+    """Return the (cached, built once per process) validator of schema ``name``.
+
+    No format checker is attached; cross-schema ``$ref`` s resolve through
+    :func:`registry`.
+    """
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(load(name), registry=registry())

@@ -1,0 +1,42 @@
+"""Shared fixtures: temporary projects built from the rule-example base project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline_ci.lint import LintResult, lint_paths
+from pipeline_ci.rules.examples import base_files, root_config
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def make_project(tmp_path: Path):
+    """``make_project(spec=None, **files)`` → a project folder; ``files`` keys use ``__`` for ``/``."""
+
+    def make(spec: str | None = None, files: dict[str, str] | None = None) -> Path:
+        content = base_files()
+        if spec is not None:
+            content["config.yaml"] = root_config(spec)
+        content.update(files or {})
+        return write_files(tmp_path / "proj", content)
+
+    return make
+
+
+def lint(path: Path, **kwargs) -> LintResult:
+    return lint_paths([path], **kwargs)
+
+
+def rules_of(result: LintResult) -> set[str]:
+    return {f.rule for f in result.findings}
