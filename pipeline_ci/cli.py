@@ -29,7 +29,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="a step whose content hash differs from its lockfile is an error")
     lint.add_argument("--strict", action="store_true", default=None, help="unknown keys in the Argo spec are errors")
     lint.add_argument("--select", help="comma-separated rule IDs or names to run (default: all)")
-    lint.add_argument("--config", type=Path, help="settings file (default: .pipeline-ci.yaml or pyproject.toml, searched upwards)")
+    lint.add_argument("--config", type=Path,
+                      help="settings file (default: .pipeline-ci.yaml or pyproject.toml, searched upwards)")
 
     hsh = sub.add_parser("hash", help="print the Clarifai content hash of step folders, like md5sum")
     hsh.add_argument("dirs", nargs="+", type=Path, metavar="STEP_DIR")
@@ -37,6 +38,20 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print a JSON Schema shipped with pipeline-ci")
     schema.add_argument("name", help="root-config, step-config, step-lock, root-lock or overrides")
+
+    changed = sub.add_parser("changed", help="report the steps that changed and need a new version")
+    changed.add_argument("paths", nargs="*", type=Path, default=[Path(".")])
+    changed.add_argument("--base", help="git base ref (default: from the GitHub event, else the merge base)")
+    changed.add_argument("--head", help="git head ref (default: HEAD)")
+    changed.add_argument("--baseline", choices=("lock", "git", "both"), default="both",
+                         help="what selects a step: lockfile hashes, git changes, or either (default)")
+    changed.add_argument("--format", choices=("text", "json"), default="text")
+    changed.add_argument("--explain", action="store_true", help="say why each step was or was not selected")
+
+    upload = sub.add_parser("upload", help="upload the changed steps as new versions and pin them in the lockfiles")
+    upload.add_argument("paths", nargs="*", type=Path, default=[Path(".")])
+    upload.add_argument("--backend", choices=("local", "clarifai"), default="local")
+    upload.add_argument("--dry-run", action="store_true", help="print the plan and the lockfile diff; change nothing")
 
     rules = sub.add_parser("rules", help="list the lint rules")
     rules.add_argument("--format", choices=("text", "markdown"), default="text")
@@ -126,4 +141,21 @@ def _rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"lint": _lint, "hash": _hash, "schema": _schema, "rules": _rules}
+def _log(line: str) -> None:
+    print(line, flush=True)
+
+
+def _upload(args: argparse.Namespace) -> int:
+    from .deploy import deploy_paths
+
+    return deploy_paths(args.paths, args.backend, dry_run=args.dry_run, env=dict(os.environ), log=_log)
+
+
+def _changed(args: argparse.Namespace) -> int:
+    from .changed_cmd import run
+
+    return run(args, os.environ, _log)
+
+
+COMMANDS = {"lint": _lint, "hash": _hash, "schema": _schema, "rules": _rules, "changed": _changed,
+            "upload": _upload}

@@ -90,7 +90,7 @@ def test_sarif_validates_against_the_official_schema(broken: Path, tmp_path: Pat
     assert "[A07]" in result.stdout  # text on stdout when the report goes to a file
     doc = json.loads(out.read_text())
     schema = json.loads(SARIF_SCHEMA.read_text())
-    jsonschema.validate(doc, schema, cls=jsonschema.Draft7Validator)
+    jsonschema.validate(doc, schema, cls=jsonschema.Draft4Validator)
     run = doc["runs"][0]
     rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
     a07 = next(r for r in run["results"] if r["ruleId"] == "A07")
@@ -102,7 +102,7 @@ def test_empty_result_sarif_is_valid():
     from pipeline_ci.report import render
 
     doc = json.loads(render("sarif", LintResult()))
-    jsonschema.validate(doc, json.loads(SARIF_SCHEMA.read_text()), cls=jsonschema.Draft7Validator)
+    jsonschema.validate(doc, json.loads(SARIF_SCHEMA.read_text()), cls=jsonschema.Draft4Validator)
 
 
 def test_settings_file_disables_and_changes_severity(broken: Path):

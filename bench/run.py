@@ -1,0 +1,135 @@
+"""pipeline-ci benchmarks: every figure is a ratio against a baseline measured in the same run.
+
+    python bench/run.py [--quick]
+
+1. ``pipeline-ci lint examples/hello-pipeline`` wall time / ``python -c pass`` wall time
+   (same interpreter; best of N). Target <= 2.0.
+2. Lint cost per step beyond start-up, on a generated monorepo of 200 pipelines x 5 steps:
+   (lint(monorepo) - lint(one pipeline)) / (steps difference). Target <= 2 ms.
+3. ``pipeline-ci hash`` over a generated ~200 MB tree / ``md5sum`` over the same files. Target <= 1.3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from pipeline_ci.rules.examples import STEP_TEMPLATE, SCRIPT, root_config  # noqa: E402
+
+CLI = [sys.executable, "-m", "pipeline_ci"]
+
+
+def best_of(cmd: list[str], runs: int, cwd: Path | None = None) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def pipeline_files(index: int, steps: int) -> dict[str, str]:
+    names = [f"s{index}x{j}" for j in range(steps)]
+    groups = "".join(
+        f"""    - - name: step-{j}
+        templateRef:
+          name: users/u1/apps/a1/pipeline_steps/{name}
+          template: users/u1/apps/a1/pipeline_steps/{name}
+        arguments:
+          parameters:
+          - name: input_text
+            value: "{{{{workflow.parameters.input_text}}}}"
+"""
+        for j, name in enumerate(names)
+    )
+    spec = f"""apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: p{index}-
+spec:
+  entrypoint: main
+  arguments:
+    parameters:
+    - name: input_text
+      value: hi
+  templates:
+  - name: main
+    steps:
+{groups}"""
+    config = root_config(spec).replace("  - stepA\n  - stepB\n", "".join(f"  - {n}\n" for n in names))
+    files = {"config.yaml": config.replace("id: demo", f"id: demo{index}")}
+    for name in names:
+        files[f"{name}/config.yaml"] = STEP_TEMPLATE.format(step=name)
+        files[f"{name}/requirements.txt"] = "requests==2.32.0\n"
+        files[f"{name}/1/pipeline_step.py"] = SCRIPT
+    return files
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def bench_startup(runs: int) -> None:
+    base = best_of([sys.executable, "-c", "pass"], runs)
+    lint = best_of([*CLI, "lint", "examples/hello-pipeline"], runs, cwd=REPO)
+    print(f"1. lint hello-pipeline {lint * 1000:.0f} ms / python -c pass {base * 1000:.0f} ms = {lint / base:.2f} "
+          "(target <= 2.0)")
+
+
+def bench_monorepo(tmp: Path, pipelines: int, runs: int) -> None:
+    mono, one = tmp / "mono", tmp / "one"
+    for i in range(pipelines):
+        write(mono / f"p{i}", pipeline_files(i, 5))
+    write(one / "p0", pipeline_files(0, 5))
+    t_mono = best_of([*CLI, "lint", str(mono)], max(1, runs // 3))
+    t_one = best_of([*CLI, "lint", str(one)], runs)
+    per_step = (t_mono - t_one) / ((pipelines - 1) * 5)
+    print(f"2. monorepo {pipelines}x5 steps: {t_mono:.2f} s, one pipeline {t_one * 1000:.0f} ms -> "
+          f"{per_step * 1000:.2f} ms per extra step (target <= 2 ms)")
+
+
+def bench_hash(tmp: Path, megabytes: int, runs: int) -> None:
+    step = tmp / "big-step"
+    (step / "1").mkdir(parents=True)
+    block = os.urandom(1 << 20)
+    files: list[str] = []
+    for i in range(megabytes):
+        folder = step / "1" / f"d{i % 8}"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"f{i}.bin"
+        path.write_bytes(block[i:] + block[:i])
+        files.append(str(path))
+    for i in range(2000):  # many small files too
+        (step / "1" / f"small{i}.txt").write_text(f"{i}\n")
+        files.append(str(step / "1" / f"small{i}.txt"))
+    ours = best_of([*CLI, "hash", str(step)], runs)
+    theirs = best_of(["md5sum", *files], runs) if shutil.which("md5sum") else float("nan")
+    print(f"3. hash {megabytes} MB + 2000 small files: pipeline-ci {ours:.2f} s / md5sum {theirs:.2f} s = "
+          f"{ours / theirs:.2f} (target <= 1.3)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller inputs, fewer runs")
+    args = parser.parse_args()
+    runs = 3 if args.quick else 10
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_startup(runs)
+        bench_monorepo(Path(tmp), 20 if args.quick else 200, runs)
+        bench_hash(Path(tmp), 20 if args.quick else 200, runs if args.quick else 3)
+
+
+if __name__ == "__main__":
+    main()

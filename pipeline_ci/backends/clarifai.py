@@ -1,0 +1,251 @@
+"""The Clarifai backend: the SDK's upload RPC sequence, done idempotently and with build logs.
+
+Per step: ``GetPipelineStep`` (``PostPipelineSteps`` when missing), then the streaming
+``PostPipelineStepVersionsUpload`` (an ``upload_config`` message, then ≤14 MiB ``content_part``s)
+with a client-proposed version id, then ``GetPipelineStepVersion`` polls (with backoff, a
+timeout and builder logs) until ``PIPELINE_STEP_READY``. A retried upload first looks the
+proposed id up, so a response lost on the way never yields a second version. Pipelines:
+``PostPipelines`` with the pinned spec, secrets and visibility.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from .. import archive
+from ..clarifai_api import SUCCESS, ApiError, ClarifaiClient
+from ..lockfiles import StepKey
+from ..retry import Backoff
+from .base import DeployError, Log, StepUpload
+
+CHUNK = 14 * 1024 * 1024
+BUILDING, BUILD_FAILED, BUILD_ERROR, READY = 26205, 26206, 26207, 26208
+VISIBILITY = {"UNKNOWN_VISIBILITY": 0, "PRIVATE": 10, "ORG": 30, "PUBLIC": 50}
+
+
+def visibility_value(raw: Any) -> int | None:
+    """``visibility`` as the SDK parses it (§2.6): a name, digits, an int or ``{gettable: ...}``."""
+    if raw is None:
+        return None
+    if isinstance(raw, dict):
+        raw = raw.get("gettable")
+    if isinstance(raw, str):
+        text = raw.strip().upper()
+        return VISIBILITY.get(text, int(text) if text.isdigit() else None)
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+
+
+class ClarifaiBackend:
+    name = "clarifai"
+
+    def __init__(self, client: ClarifaiClient, *, build_timeout: float = 1800.0, poll: Backoff = Backoff(1, 1.5, 10)):
+        from clarifai_grpc.grpc.api import resources_pb2, service_pb2
+
+        self.client, self.build_timeout, self.poll = client, build_timeout, poll
+        self.pb, self.res = service_pb2, resources_pb2
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ClarifaiBackend:
+        try:
+            client = ClarifaiClient.from_env(env, log=lambda line: print(f"  retry: {line}", flush=True))
+        except ApiError as exc:
+            raise DeployError(exc.message, exit_code=2) from None
+        timeout = float(env.get("PIPELINE_CI_BUILD_TIMEOUT", "1800"))
+        return cls(client, build_timeout=timeout)
+
+    def _call(self, method: str, request: Any) -> Any:
+        try:
+            return self.client.call(method, request)
+        except ApiError as exc:
+            raise DeployError(exc.message, exit_code=2 if exc.kind == "config" else 3) from None
+
+    def _ids(self, user: str, app: str) -> Any:
+        return self.res.UserAppIDSet(user_id=user, app_id=app)
+
+    def prepare(self, pipeline: dict[str, Any], log: Log) -> None:
+        ids = self._ids(str(pipeline.get("user_id")), str(pipeline.get("app_id")))
+        if self._call("GetApp", self.pb.GetAppRequest(user_app_id=ids)).status.code == SUCCESS:
+            return
+        log(f"app {ids.app_id} does not exist; creating it")
+        app = self.res.App(id=ids.app_id, default_workflow=self.res.Workflow(id="Empty", app_id="main",
+                                                                            user_id="clarifai"))
+        response = self._call("PostApps", self.pb.PostAppsRequest(user_app_id=self.res.UserAppIDSet(
+            user_id=ids.user_id), apps=[app]))
+        if response.status.code != SUCCESS:
+            raise DeployError(f"cannot create app {ids.app_id}: {response.status.description}")
+
+    def planned_version(self, upload: StepUpload) -> str | None:
+        return None
+
+    def _get_version(self, key: StepKey, version: str) -> Any:
+        request = self.pb.GetPipelineStepVersionRequest(user_app_id=self._ids(key[0], key[1]), pipeline_step_id=key[2],
+                                                        pipeline_step_version_id=version)
+        return self._call("GetPipelineStepVersion", request)
+
+    def verify_step_version(self, key: StepKey, version: str) -> bool:
+        response = self._get_version(key, version)
+        return response.status.code == SUCCESS and response.pipeline_step_version.status.code == READY
+
+    def _ensure_step(self, upload: StepUpload, log: Log) -> None:
+        user, app, sid = upload.key
+        ids = self._ids(user, app)
+        if self._call("GetPipelineStep", self.pb.GetPipelineStepRequest(user_app_id=ids,
+                                                                        pipeline_step_id=sid)).status.code == SUCCESS:
+            return
+        step = self.res.PipelineStep(id=sid, user_id=user)
+        vis = visibility_value((upload.config.get("pipeline_step") or {}).get("visibility"))
+        if vis is not None:
+            step.visibility.gettable = vis
+        response = self._call("PostPipelineSteps", self.pb.PostPipelineStepsRequest(user_app_id=ids,
+                                                                                    pipeline_steps=[step]))
+        if response.status.code != SUCCESS:
+            again = self._call("GetPipelineStep", self.pb.GetPipelineStepRequest(user_app_id=ids, pipeline_step_id=sid))
+            if again.status.code != SUCCESS:
+                raise DeployError(f"{sid}: cannot create the pipeline step: {response.status.description}")
+        log(f"{sid}: created pipeline step")
+
+    def _version_message(self, upload: StepUpload, version_id: str) -> Any:
+        from google.protobuf import json_format
+
+        config = upload.config
+        params = [
+            self.res.PipelineStepInputParam(
+                name=str(p.get("name")),
+                default_value=str(p.get("default", "")),
+                description=str(p.get("description", "")),
+                accepted_values=[str(v) for v in p.get("accepted_values") or []],
+            )
+            for p in config.get("pipeline_step_input_params") or [] if isinstance(p, dict)
+        ]
+        compute = dict(config.get("pipeline_step_compute_info") or {})
+        if isinstance(compute.get("cpu_limit"), int):
+            compute["cpu_limit"] = str(compute["cpu_limit"])
+        version = self.res.PipelineStepVersion(id=version_id, description="Pipeline step version (pipeline-ci)",
+                                               pipeline_step_input_params=params)
+        try:
+            json_format.ParseDict(compute, version.pipeline_step_compute_info)
+        except json_format.ParseError as exc:
+            raise DeployError(f"{upload.key[2]}: pipeline_step_compute_info: {exc}", exit_code=2) from None
+        vis = visibility_value((config.get("pipeline_step") or {}).get("visibility"))
+        if vis is not None:
+            version.visibility.gettable = vis
+        return version
+
+    def upload_step(self, upload: StepUpload, log: Log) -> str:
+        user, app, sid = upload.key
+        self._ensure_step(upload, log)
+        python = str((upload.config.get("build_info") or {}).get("python_version", "3.12"))
+        packed = archive.build(upload.step.path, upload.files, python_version=python, platform_files=True)
+        for name in packed.generated:
+            log(f"{sid}: generated {name} into the upload archive (your folder is not changed)")
+        version_id = uuid.uuid4().hex[:16]
+        config = self.pb.PostPipelineStepVersionsUploadConfig(
+            user_app_id=self._ids(user, app), pipeline_step_id=sid,
+            pipeline_step_version=self._version_message(upload, version_id),
+            total_size=len(packed.data), storage_request_size=packed.uncompressed_size)
+
+        def requests() -> Iterator[Any]:
+            yield self.pb.PostPipelineStepVersionsUploadRequest(upload_config=config)
+            for part, start in enumerate(range(0, len(packed.data), CHUNK), start=1):
+                yield self.pb.PostPipelineStepVersionsUploadRequest(content_part=self.res.UploadContentPart(
+                    data=packed.data[start:start + CHUNK], part_number=part, range_start=start))
+
+        def attempt() -> list[Any]:
+            existing = self._get_version(upload.key, version_id)  # a lost response may have created it
+            if existing.status.code == SUCCESS:
+                log(f"{sid}: version {version_id} already received; not uploading it again")
+                return []
+            return self.client.stream("PostPipelineStepVersionsUpload", requests, retry=False)
+
+        log(f"{sid}: uploading {len(packed.data)} bytes as version {version_id}")
+        responses = self._retry_upload(attempt, sid)
+        if responses:
+            last = responses[-1]
+            if last.status.code != BUILDING:
+                raise DeployError(f"{sid}: upload failed: {last.status.description} ({last.status.code})", 1)
+            version_id = last.pipeline_step_version_id or version_id
+        self._wait_for_build(upload.key, version_id, log)
+        return version_id
+
+    def _retry_upload(self, attempt: Any, sid: str) -> list[Any]:
+        from ..retry import RetryableError, call_with_retries
+
+        try:
+            return call_with_retries(attempt, attempts=self.client.attempts, backoff=self.client.backoff,
+                                     sleep=self.client.sleep)
+        except RetryableError as exc:
+            raise DeployError(f"{sid}: upload failed after retries: {exc}") from None
+        except ApiError as exc:
+            raise DeployError(exc.message, exit_code=2 if exc.kind == "config" else 3) from None
+
+    def _wait_for_build(self, key: StepKey, version: str, log: Log) -> None:
+        deadline = time.monotonic() + self.build_timeout
+        seen: set[str] = set()
+        lines: list[str] = []
+        page = 1
+        delays = self.poll.delays()
+        while True:
+            response = self._get_version(key, version)
+            code = response.pipeline_step_version.status.code if response.status.code == SUCCESS else None
+            page = self._builder_logs(key, version, page, seen, lines, log)
+            if code == READY:
+                log(f"{key[2]}: version {version} is ready")
+                return
+            if code in (BUILD_FAILED, BUILD_ERROR, 99009):
+                self._builder_logs(key, version, page, seen, lines, log)
+                raise DeployError(f"{key[2]}: build of version {version} failed "
+                                  f"({response.pipeline_step_version.status.description})", 1, lines[-50:])
+            if time.monotonic() > deadline:
+                raise DeployError(f"{key[2]}: build of version {version} did not finish within "
+                                  f"{self.build_timeout:.0f}s", 4, lines[-50:])
+            log(f"{key[2]}: building ...")
+            self.client.sleep(next(delays))
+
+    def _builder_logs(self, key: StepKey, version: str, page: int, seen: set[str], lines: list[str], log: Log) -> int:
+        request = self.pb.ListLogEntriesRequest(log_type="builder", user_app_id=self._ids(key[0], key[1]),
+                                                pipeline_step_id=key[2], pipeline_step_version_id=version,
+                                                page=page, per_page=50)
+        try:
+            response = self.client.call("ListLogEntries", request)
+        except ApiError:
+            return page
+        for entry in response.log_entries:
+            ident = entry.url or str(hash(entry.message))
+            if ident in seen:
+                continue
+            seen.add(ident)
+            for line in entry.message.strip().splitlines():
+                lines.append(line)
+                log(f"  [build {key[2]}] {line}")
+        return page + 1 if len(response.log_entries) == 50 else page
+
+    def create_pipeline_version(self, pipeline: dict[str, Any], resolved_spec: Any, log: Log) -> str:
+        from google.protobuf import struct_pb2
+
+        user, app = str(pipeline.get("user_id")), str(pipeline.get("app_id"))
+        version = self.res.PipelineVersion()
+        version.orchestration_spec.argo_orchestration_spec.api_version = str(resolved_spec.get("apiVersion", ""))
+        version.orchestration_spec.argo_orchestration_spec.spec_json = json.dumps(resolved_spec)
+        secrets = (pipeline.get("config") or {}).get("step_version_secrets") or {}
+        for step_name, values in secrets.items():
+            if values:
+                struct = struct_pb2.Struct()
+                struct.update({k: str(v) for k, v in values.items() if v})
+                version.config.step_version_secrets[str(step_name)].CopyFrom(struct)
+        item = self.res.Pipeline(id=str(pipeline.get("id")), user_id=user, app_id=app, pipeline_version=version)
+        vis = visibility_value(pipeline.get("visibility"))
+        if vis is not None:
+            item.visibility.gettable = vis
+            item.pipeline_version.visibility.gettable = vis
+        response = self._call("PostPipelines", self.pb.PostPipelinesRequest(user_app_id=self._ids(user, app),
+                                                                             pipelines=[item]))
+        if response.status.code != SUCCESS or not response.pipelines:
+            raise DeployError(f"cannot create a pipeline version: {response.status.description} "
+                              f"{response.status.details}".strip())
+        version_id = response.pipelines[0].pipeline_version.id
+        log(f"created pipeline version {version_id}")
+        return version_id

@@ -1,0 +1,74 @@
+"""The local backend: no account, no network. A step version *is* its content hash.
+
+Uploads go to ``<project>/.pipeline-ci/store/`` (git-ignored by a ``.gitignore`` inside it):
+``steps/<user>/<app>/<step>/<version>.tar.gz`` with a ``.json`` manifest beside it, and
+``pipelines/<user>/<app>/<pipeline>/<version>.json``. A pipeline version id is derived from the
+resolved spec, secrets, compute and visibility, so re-deploying unchanged content is a no-op.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from .. import archive, lockfiles
+from ..lockfiles import StepKey
+from .base import Log, StepUpload
+
+STORE = Path(".pipeline-ci") / "store"
+
+
+class LocalBackend:
+    name = "local"
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.store = root / STORE
+
+    def _ensure_store(self) -> None:
+        self.store.mkdir(parents=True, exist_ok=True)
+        ignore = self.store.parent / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# pipeline-ci local store and run records\n*\n", encoding="utf-8")
+
+    def _step_path(self, key: StepKey, version: str) -> Path:
+        return self.store.joinpath("steps", *key) / version
+
+    def prepare(self, pipeline: dict[str, Any], log: Log) -> None:
+        self._ensure_store()
+
+    def planned_version(self, upload: StepUpload) -> str | None:
+        return upload.change.digest
+
+    def verify_step_version(self, key: StepKey, version: str) -> bool:
+        return self._step_path(key, version).with_suffix(".json").is_file()
+
+    def upload_step(self, upload: StepUpload, log: Log) -> str:
+        version = str(upload.change.digest)
+        packed = archive.build(upload.step.path, upload.files)
+        target = self._step_path(upload.key, version)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        lockfiles.write_atomic_bytes(target.with_suffix(".tar.gz"), packed.data)
+        manifest = {"step": upload.key[2], "version": version, "files": packed.members,
+                    "size": packed.uncompressed_size, "config": upload.config}
+        lockfiles.write_atomic(target.with_suffix(".json"), json.dumps(manifest, indent=2, default=str) + "\n")
+        log(f"stored {upload.key[2]} version {version} ({len(packed.members)} files, {len(packed.data)} bytes)")
+        return version
+
+    def create_pipeline_version(self, pipeline: dict[str, Any], resolved_spec: Any, log: Log) -> str:
+        record = {
+            "spec": resolved_spec,
+            "secrets": (pipeline.get("config") or {}).get("step_version_secrets"),
+            "compute": pipeline.get("compute"),
+            "visibility": pipeline.get("visibility"),
+        }
+        text = lockfiles.canonical(record)
+        version = "pv-" + hashlib.md5(text.encode()).hexdigest()[:16]
+        path = self.store.joinpath("pipelines", str(pipeline.get("user_id")), str(pipeline.get("app_id")),
+                                   str(pipeline.get("id")), f"{version}.json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lockfiles.write_atomic(path, json.dumps(record, indent=2, default=str) + "\n")
+        log(f"stored pipeline version {version}")
+        return version

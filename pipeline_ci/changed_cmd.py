@@ -1,0 +1,109 @@
+"""``pipeline-ci changed``: which steps changed, why, and GitHub outputs for a matrix fan-out.
+
+JSON shape (``--format json``, ``"version": 1``)::
+
+    {"version": 1, "baseline": "both", "base": "<sha>|null", "head": "<sha>|null", "range": "<how the base was chosen>",
+     "changed": true,
+     "selected": [{"project", "pipeline_id", "step_id", "path", "reason"}],
+     "projects": [{"project", "pipeline_id", "pipeline_changed", "pipeline_reasons": [...],
+                   "steps": [{"step_id", "path", "reason", "needs_upload", "hash", "lock_id", "old_path",
+                              "touched", "explain": [...], "selected"}]}]}
+
+When ``$GITHUB_OUTPUT`` is set, writes ``changed`` (true/false), ``steps`` (the ``selected`` list
+as JSON) and ``matrix`` (``{"include": [...selected...]}``, ready for ``strategy.matrix``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from .changes import GitView, ProjectChanges, StepChange, detect
+from .project import display, load_project
+
+
+def selected(step: StepChange, baseline: str) -> bool:
+    by_lock = step.needs_upload or step.reason == "deleted"
+    by_git = step.touched or step.reason in ("renamed", "deleted")
+    return {"lock": by_lock, "git": by_git, "both": by_lock or by_git}[baseline]
+
+
+def report(results: list[ProjectChanges], baseline: str, git: GitView | None) -> dict:
+    projects, chosen = [], []
+    for res in results:
+        steps = []
+        for step in res.steps:
+            item = {**step.as_dict(), "selected": selected(step, baseline)}
+            steps.append(item)
+            if item["selected"]:
+                chosen.append({"project": display(Path(res.root)), "pipeline_id": res.pipeline_id,
+                               "step_id": step.step_id, "path": step.path, "reason": step.reason})
+        projects.append({"project": display(Path(res.root)), "pipeline_id": res.pipeline_id,
+                         "pipeline_changed": res.pipeline_changed, "pipeline_reasons": res.pipeline_reasons,
+                         "steps": steps})
+    return {
+        "version": 1,
+        "baseline": baseline,
+        "base": git.base if git else None,
+        "head": git.head if git else None,
+        "range": git.reason if git else "lockfiles only",
+        "changed": bool(chosen) or any(p["pipeline_changed"] for p in projects),
+        "selected": chosen,
+        "projects": projects,
+    }
+
+
+def text(data: dict, explain: bool) -> str:
+    lines = [f"range: {data['range']}" + (f" ({data['base']}..{data['head']})" if data["base"] else "")]
+    for proj in data["projects"]:
+        uploads = sum(s["needs_upload"] for s in proj["steps"])
+        pipeline = f"pipeline changed ({', '.join(proj['pipeline_reasons'])})" if proj["pipeline_changed"] \
+            else "pipeline unchanged"
+        lines.append(f"{proj['project']} (pipeline {proj['pipeline_id']}): {uploads} step(s) to upload; {pipeline}")
+        for step in proj["steps"]:
+            mark = "*" if step["selected"] else " "
+            extra = f" (from {step['old_path']})" if step["old_path"] else ""
+            flags = " [git: touched]" if step["touched"] else ""
+            lines.append(f"  {mark} {step['step_id']:<24} {step['reason']:<9}{extra}{flags}")
+            if explain:
+                lines += [f"      - {why}" for why in step["explain"]] + (
+                    [f"      - selected by baseline '{data['baseline']}'"] if step["selected"] else [])
+    return "\n".join(lines) + "\n"
+
+
+def github_outputs(data: dict, path: Path) -> None:
+    steps = json.dumps(data["selected"], separators=(",", ":"))
+    matrix = json.dumps({"include": data["selected"]}, separators=(",", ":"))
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(f"changed={'true' if data['changed'] else 'false'}\nsteps={steps}\nmatrix={matrix}\n")
+
+
+def run(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    from .gitview import GitViewError, git_view
+    from .lint import UsageError
+    from .project import discover
+
+    missing = [p for p in args.paths if not p.exists()]
+    if missing:
+        out(f"pipeline-ci: no such file or directory: {', '.join(map(str, missing))}")
+        return 2
+    roots, _ = discover(args.paths)
+    if not roots:
+        out("pipeline-ci: no Clarifai pipeline project found in the given paths")
+        return 2
+    results, view = [], None
+    try:
+        for root in roots:
+            project = load_project(root)
+            view = git_view(root, args.base, args.head, env) if args.baseline != "lock" else None
+            results.append(detect(project, tracked_only=project.in_git, git=view))
+    except (GitViewError, UsageError) as exc:
+        out(f"pipeline-ci: {exc}")
+        return 2
+    data = report(results, args.baseline, view)
+    out((json.dumps(data, indent=2) if args.format == "json" else text(data, args.explain)).rstrip("\n"))
+    if env.get("GITHUB_OUTPUT"):
+        github_outputs(data, Path(env["GITHUB_OUTPUT"]))
+    return 0

@@ -1,0 +1,222 @@
+"""The change detector: which steps of a project must be uploaded, and why.
+
+Two baselines, combinable:
+
+- **lockfiles** (the source of truth for "needs upload"): a step whose content hash differs from
+  its ``config-lock.yaml`` (or that has none) needs a new version. Immune to force pushes, first
+  pushes and shallow clones, because it compares the tree with what was deployed.
+- **git** (what a pull request touched): the files changed between two commits, mapped to step
+  folders. It adds rename detection (a folder moved with the same ``pipeline_step.id`` is
+  ``renamed``, not a delete plus a new step) and deleted steps.
+
+Pure: takes a loaded :class:`~pipeline_ci.project.Project` and, optionally, a :class:`GitView`
+prepared by the caller; returns :class:`ProjectChanges`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from . import lockfiles
+from .project import Project, StepDir, template_refs
+
+REASONS = ("new", "content", "config", "renamed", "deleted", "unchanged")
+NEW_VERSION = "<new>"
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One changed file, paths relative to the project root (``/``-separated)."""
+
+    status: str  # A, M, D, R
+    path: str
+    old_path: str | None = None
+
+
+@dataclass
+class GitView:
+    """What git says changed between ``base`` and ``head`` (prepared by the caller)."""
+
+    base: str | None
+    head: str
+    reason: str
+    files: list[FileChange]
+    base_step_ids: dict[str, str] = field(default_factory=dict)  # folder at base -> pipeline_step.id
+
+
+@dataclass
+class StepChange:
+    """The verdict for one step folder."""
+
+    step_id: str
+    path: str  # the step_directories entry
+    reason: str  # one of REASONS
+    needs_upload: bool
+    digest: str | None = None
+    lock_id: str | None = None
+    old_path: str | None = None
+    touched: bool = False  # git shows changes inside the folder
+    explain: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "step_id": self.step_id,
+            "path": self.path,
+            "reason": self.reason,
+            "needs_upload": self.needs_upload,
+            "hash": self.digest,
+            "lock_id": self.lock_id,
+            "old_path": self.old_path,
+            "touched": self.touched,
+            "explain": self.explain,
+        }
+
+
+@dataclass
+class ProjectChanges:
+    root: str
+    pipeline_id: str | None
+    steps: list[StepChange]
+    pipeline_reasons: list[str]
+    git: GitView | None = None
+
+    @property
+    def uploads(self) -> list[StepChange]:
+        return [s for s in self.steps if s.needs_upload]
+
+    @property
+    def pipeline_changed(self) -> bool:
+        return bool(self.pipeline_reasons)
+
+    @property
+    def changed(self) -> bool:
+        return self.pipeline_changed or any(s.reason != "unchanged" for s in self.steps)
+
+
+def _lock_fields(step: StepDir) -> tuple[str | None, str | None, str | None, dict]:
+    data = step.lock.data if step.lock and isinstance(step.lock.data, dict) else {}
+    hsh = data.get("hash") if isinstance(data.get("hash"), dict) else {}
+    lock_id = data.get("id") if isinstance(data.get("id"), str) and data.get("id") else None
+    value = hsh.get("value") if isinstance(hsh.get("value"), str) else None
+    algo = hsh.get("algo", "md5") if isinstance(hsh.get("algo", "md5"), str) else None
+    return lock_id, value, algo, data
+
+
+def _config_differs(step: StepDir, lock: dict) -> bool:
+    config = step.config.data if step.config and isinstance(step.config.data, dict) else {}
+    return any(lock.get(key) != value for key, value in config.items())
+
+
+def step_verdict(step: StepDir, tracked_only: bool) -> StepChange:
+    """Lockfile baseline for one step (the same decision as the SDK's ``should_upload_step``)."""
+    step_id = str(step.ids[2])
+    hashed = step.content_hash(tracked_only)
+    digest = hashed.digest if hashed else None
+    lock_id, value, algo, lock = _lock_fields(step)
+    change = StepChange(step_id, step.entry, "unchanged", False, digest, lock_id)
+    if step.lock is None:
+        change.reason, change.needs_upload = "new", True
+        change.explain.append("no config-lock.yaml: never uploaded")
+    elif algo != "md5":
+        change.reason, change.needs_upload = "content", True
+        change.explain.append(f"lockfile hash algo is {algo!r}, not md5: the SDK re-uploads")
+    elif value != digest:
+        change.reason = "config" if _config_differs(step, lock) else "content"
+        change.needs_upload = True
+        change.explain.append(f"content hash {digest} differs from the lockfile's {value}")
+        if change.reason == "config":
+            change.explain.append("config.yaml differs from the copy in the lockfile")
+    elif not lock_id:
+        change.reason, change.needs_upload = "content", True
+        change.explain.append("lockfile hash matches but it has no version id: the SDK uploads again")
+    else:
+        change.explain.append(f"content hash matches the lockfile: reuse version {lock_id}")
+    return change
+
+
+def _under(path: str, folder: str) -> bool:
+    folder = PurePosixPath(folder).as_posix().rstrip("/")
+    return path == folder or path.startswith(folder + "/")
+
+
+def _apply_git(changes: list[StepChange], git: GitView) -> list[StepChange]:
+    """Mark touched steps, renames and deletions from the git view."""
+    deleted: list[StepChange] = []
+    current = {c.path.rstrip("/"): c for c in changes}
+    for change in changes:
+        inside = [f for f in git.files if _under(f.path, change.path)]
+        change.touched = bool(inside)
+        if inside:
+            span = f"{git.base or 'the whole history'}..{git.head}"
+            change.explain.append(f"git: {len(inside)} file(s) changed in {span}")
+        moved = {
+            str(PurePosixPath(f.old_path).parent)
+            for f in inside
+            if f.status == "R" and f.old_path and f.path == f"{change.path.rstrip('/')}/config.yaml"
+        }
+        for old in moved:
+            if old not in current and git.base_step_ids.get(old) == change.step_id:
+                change.old_path = old
+                change.explain.append(f"git: folder renamed from {old} (same pipeline_step.id {change.step_id})")
+                if change.reason in ("unchanged", "new"):
+                    change.reason = "renamed"
+    renamed_from = {c.old_path for c in changes if c.old_path}
+    for old, step_id in git.base_step_ids.items():
+        gone = any(f.status == "D" and f.path == f"{old}/config.yaml" for f in git.files)
+        if gone and old not in renamed_from and old not in current:
+            deleted.append(StepChange(step_id, old, "deleted", False, explain=[f"git: {old}/config.yaml was deleted"]))
+    return deleted
+
+
+def _pipeline_reasons(project: Project, versions: dict[lockfiles.StepKey, str]) -> list[str]:
+    """Why a new pipeline version is needed (empty: the root lockfile still describes it)."""
+    pipeline = project.config.get(("pipeline",), {}) if project.config else {}
+    pipeline = pipeline if isinstance(pipeline, dict) else {}
+    lock = project.lock.get(("pipeline",), {}) if project.lock else None
+    if not isinstance(lock, dict) or not lock.get("version_id"):
+        return ["no root lockfile with a pipeline version yet"]
+    reasons = []
+    resolved = lockfiles.pin_refs(project.spec.data if project.spec else None, versions)
+    locked = project.lock_spec.data if project.lock_spec else None
+    if _strip_versions(resolved) != _strip_versions(locked):
+        reasons.append("spec")
+    if {r.name for r in template_refs(resolved)} != {r.name for r in template_refs(locked)}:
+        reasons.append("step versions")
+    if lockfiles.canonical(_secrets(pipeline)) != lockfiles.canonical(_secrets(lock)):
+        reasons.append("secrets")
+    if lockfiles.canonical(pipeline.get("compute")) != lockfiles.canonical(lock.get("compute")):
+        reasons.append("compute")
+    if lockfiles.canonical(pipeline.get("visibility")) != lockfiles.canonical(lock.get("visibility")):
+        reasons.append("visibility")
+    return reasons
+
+
+def _secrets(pipeline: dict) -> Any:
+    config = pipeline.get("config")
+    return (config.get("step_version_secrets") if isinstance(config, dict) else None) or None
+
+
+def _strip_versions(spec: Any) -> str:
+    text = lockfiles.canonical(spec)
+    return lockfiles.VERSION_SUFFIX.sub("", text)
+
+
+def detect(project: Project, *, tracked_only: bool, git: GitView | None = None) -> ProjectChanges:
+    """The change verdict for every step of ``project`` and for the pipeline itself."""
+    steps = [s for s in project.steps if s.listed and s.exists and s.config is not None and s.ids[2]]
+    changes = [step_verdict(s, tracked_only) for s in steps]
+    deleted = _apply_git(changes, git) if git else []
+    versions: dict[lockfiles.StepKey, str] = {}
+    for step, change in zip(steps, changes, strict=True):
+        user, app, sid = (str(x) for x in step.ids)
+        versions[(user, app, sid)] = NEW_VERSION if change.needs_upload else str(change.lock_id)
+    pipeline_id = project.config.get(("pipeline", "id")) if project.config else None
+    return ProjectChanges(
+        root=str(project.root),
+        pipeline_id=str(pipeline_id) if pipeline_id else None,
+        steps=changes + deleted,
+        pipeline_reasons=_pipeline_reasons(project, versions),
+        git=git,
+    )

@@ -1,0 +1,209 @@
+"""Plan and apply a deploy: upload only the steps that changed, pin them, version the pipeline.
+
+``make_plan`` has no side effects (``upload --dry-run`` prints it). ``apply`` follows it:
+verify that reused pins still exist, upload each changed step and write its lockfile right away
+(so a re-run after a failure re-uploads nothing already pinned), then create a pipeline version
+only when the resolved spec, secrets, compute or visibility differ from the root lockfile, and
+write the root lockfile last. Every lockfile is written atomically; a failure leaves each one
+either untouched or consistent with what the backend holds.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import lockfiles
+from .backends.base import Backend, Log, StepUpload
+from .changes import NEW_VERSION, ProjectChanges, StepChange, detect
+from .lockfiles import StepKey
+from .project import LOCK, Project, StepDir, display
+
+
+@dataclass
+class Plan:
+    project: Project
+    changes: ProjectChanges
+    uploads: list[StepUpload]
+    reused: list[tuple[StepDir, StepChange]]
+    tracked_only: bool
+
+    @property
+    def new_pipeline_version(self) -> bool:
+        return self.changes.pipeline_changed
+
+
+@dataclass
+class Result:
+    uploaded: dict[str, str] = field(default_factory=dict)  # step id -> new version
+    reused: dict[str, str] = field(default_factory=dict)
+    pipeline_version: str | None = None
+    pipeline_version_created: bool = False
+    written: list[str] = field(default_factory=list)
+
+
+def _config(step: StepDir) -> dict[str, Any]:
+    data = step.config.data if step.config else None
+    return data if isinstance(data, dict) else {}
+
+
+def make_plan(project: Project, *, tracked_only: bool, changes: ProjectChanges | None = None) -> Plan:
+    """What a deploy of ``project`` would do, with no side effects."""
+    changes = changes or detect(project, tracked_only=tracked_only)
+    by_entry = {s.entry: s for s in project.steps}
+    uploads, reused = [], []
+    for change in changes.steps:
+        step = by_entry.get(change.path)
+        if step is None:
+            continue
+        if change.needs_upload:
+            hashed = step.content_hash(tracked_only)
+            uploads.append(StepUpload(step, change, hashed.files if hashed else [], _config(step)))
+        else:
+            reused.append((step, change))
+    return Plan(project, changes, uploads, reused, tracked_only)
+
+
+def _pipeline(project: Project) -> dict[str, Any]:
+    data = project.config.get(("pipeline",)) if project.config else None
+    return data if isinstance(data, dict) else {}
+
+
+def _versions(plan: Plan, new: dict[str, str]) -> dict[StepKey, str]:
+    out: dict[StepKey, str] = {}
+    for up in plan.uploads:
+        out[up.key] = new.get(up.key[2], NEW_VERSION)
+    for step, change in plan.reused:
+        user, app, sid = (str(x) for x in step.ids)
+        out[(user, app, sid)] = str(change.lock_id)
+    return out
+
+
+def lock_texts(plan: Plan, new: dict[str, str], pipeline_version: str | None) -> dict[str, str]:
+    """The lockfiles a deploy writes (path → text), given the versions it got."""
+    out: dict[str, str] = {}
+    for up in plan.uploads:
+        version = new.get(up.key[2], NEW_VERSION)
+        out[str(up.step.path / LOCK)] = lockfiles.step_lock_text(version, str(up.change.digest), up.config)
+    if pipeline_version is not None:
+        resolved = lockfiles.pin_refs(plan.project.spec.data if plan.project.spec else None, _versions(plan, new))
+        out[str(plan.project.root / LOCK)] = lockfiles.root_lock_text(_pipeline(plan.project), resolved,
+                                                                       pipeline_version)
+    return out
+
+
+def describe(plan: Plan, backend: Backend) -> str:
+    """The dry-run text: uploads with reasons, reused pins, the pipeline decision, lockfile diffs."""
+    lines = [f"{display(plan.project.root)} (pipeline {plan.changes.pipeline_id}, backend {backend.name})"]
+    planned = {up.key[2]: backend.planned_version(up) or NEW_VERSION for up in plan.uploads}
+    for up in plan.uploads:
+        lines.append(f"  upload  {up.change.step_id:<20} {up.change.reason:<9} -> version {planned[up.key[2]]}")
+    for _, change in plan.reused:
+        lines.append(f"  reuse   {change.step_id:<20} {change.reason:<9} version {change.lock_id}")
+    for change in plan.changes.steps:
+        if change.reason == "deleted":
+            lines.append(f"  deleted {change.step_id:<20} (was {change.path})")
+    if plan.new_pipeline_version:
+        lines.append(f"  pipeline: new version ({', '.join(plan.changes.pipeline_reasons)})")
+    else:
+        lines.append("  pipeline: unchanged, no new version")
+    version = NEW_VERSION if plan.new_pipeline_version else None
+    for path, new in lock_texts(plan, planned, version).items():
+        old = _read(path)
+        diff = difflib.unified_diff((old or "").splitlines(), new.splitlines(), f"a/{display_path(path)}",
+                                    f"b/{display_path(path)}", lineterm="", n=1)
+        lines += ["    " + d for d in diff]
+    return "\n".join(lines) + "\n"
+
+
+def display_path(path: str) -> str:
+    return display(Path(path))
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
+def apply(plan: Plan, backend: Backend, log: Log) -> Result:
+    """Carry out ``plan`` on ``backend`` (see the module docstring for the order and guarantees)."""
+    result = Result()
+    pipeline = _pipeline(plan.project)
+    backend.prepare(pipeline, log)
+    for step, change in list(plan.reused):
+        user, app, sid = (str(x) for x in step.ids)
+        if backend.verify_step_version((user, app, sid), str(change.lock_id)):
+            result.reused[change.step_id] = str(change.lock_id)
+            continue
+        log(f"{change.step_id}: pinned version {change.lock_id} is not available on {backend.name}; uploading again")
+        plan.reused.remove((step, change))
+        hashed = step.content_hash(plan.tracked_only)
+        plan.uploads.append(StepUpload(step, change, hashed.files if hashed else [], _config(step)))
+    for up in plan.uploads:
+        log(f"{up.change.step_id}: uploading ({up.change.reason})")
+        version = backend.upload_step(up, log)
+        result.uploaded[up.key[2]] = version
+        path = up.step.path / LOCK
+        lockfiles.write_atomic(path, lockfiles.step_lock_text(version, str(up.change.digest), up.config))
+        result.written.append(display(path))
+    versions = _versions(plan, result.uploaded)
+    resolved = lockfiles.pin_refs(plan.project.spec.data if plan.project.spec else None, versions)
+    locked = plan.project.lock_spec.data if plan.project.lock_spec else None
+    other = [r for r in plan.changes.pipeline_reasons if r not in ("spec", "step versions")]
+    if other or lockfiles.canonical(resolved) != lockfiles.canonical(locked):
+        result.pipeline_version = backend.create_pipeline_version(pipeline, resolved, log)
+        result.pipeline_version_created = True
+        path = plan.project.root / LOCK
+        lockfiles.write_atomic(path, lockfiles.root_lock_text(pipeline, resolved, result.pipeline_version))
+        result.written.append(display(path))
+    else:
+        lock = plan.project.lock.get(("pipeline", "version_id")) if plan.project.lock else None
+        result.pipeline_version = str(lock) if lock else None
+    return result
+
+
+def deploy_paths(paths: list[Path], backend_name: str, *, dry_run: bool, env: dict[str, str], log: Log) -> int:
+    """Lint, plan and (unless ``dry_run``) apply for every project under ``paths``; returns an exit code.
+
+    Lint errors stop everything before any upload (exit 2).
+    """
+    from . import backends
+    from .backends.base import DeployError
+    from .lint import UsageError, lint_paths
+    from .project import load_project
+    from .report import render
+
+    try:
+        checked = lint_paths(paths)
+    except UsageError as exc:
+        log(f"pipeline-ci: {exc}")
+        return 2
+    if checked.errors:
+        log(render("text", checked).rstrip("\n"))
+        log("pipeline-ci: lint errors: nothing was uploaded")
+        return 2
+    status = 0
+    for root in checked.projects:
+        project = load_project(root)
+        try:
+            backend = backends.get(backend_name, root, env)
+            plan = make_plan(project, tracked_only=project.in_git)
+            if dry_run:
+                log(describe(plan, backend).rstrip("\n"))
+                continue
+            result = apply(plan, backend, log)
+        except DeployError as exc:
+            log(f"pipeline-ci: {display(root)}: {exc.message}")
+            for line in exc.log:
+                log(f"  | {line}")
+            return exc.exit_code
+        uploaded = ", ".join(f"{k}={v}" for k, v in result.uploaded.items()) or "none"
+        log(f"{display(root)}: uploaded {len(result.uploaded)} step(s) ({uploaded}), reused {len(result.reused)}; "
+            + (f"new pipeline version {result.pipeline_version}" if result.pipeline_version_created
+               else f"pipeline unchanged (version {result.pipeline_version})"))
+    return status
