@@ -70,8 +70,9 @@ def parse_ref(path: JsonPath, ref: dict) -> TemplateRef:
 def template_refs(spec: object) -> list[TemplateRef]:
     """Every templateRef in ``spec.templates[*].steps[*][*]`` and ``spec.templates[*].dag.tasks[*]``."""
     out: list[TemplateRef] = []
-    templates = spec.get("spec", {}).get("templates") if isinstance(spec, dict) else None
-    if not isinstance(spec, dict) or not isinstance(spec.get("spec"), dict) or not isinstance(templates, list):
+    body = spec.get("spec") if isinstance(spec, dict) else None
+    templates = body.get("templates") if isinstance(body, dict) else None
+    if not isinstance(templates, list):
         return out
     for ti, tmpl in enumerate(templates):
         if not isinstance(tmpl, dict):

@@ -99,7 +99,8 @@ def test_clean_commit_passes_and_broken_config_blocks(user_repo, hook_repo, pre_
     line = next(i for i, ln in enumerate(config.read_text().splitlines(), 1) if "entrypoint: mian" in ln)
     result = commit(user_repo, pre_commit_home)
     assert result.returncode != 0
-    assert f"pipelines/hello/config.yaml:{line}:" in result.stdout and "[A07]" in result.stdout
+    output = result.stdout + result.stderr  # git sends hook output to stderr
+    assert f"pipelines/hello/config.yaml:{line}:" in output and "[A07]" in output
     assert head_count(user_repo) == 1  # the commit was blocked
 
 
@@ -110,7 +111,8 @@ def test_lock_hook_reports_stale_lock_and_require_fresh_blocks(user_repo, hook_r
     step.write_text(step.read_text() + "\n# a change\n")
     result = commit(user_repo, pre_commit_home)
     assert result.returncode != 0
-    assert "pipelines/hello/analyze/config-lock.yaml" in result.stdout and "[L04]" in result.stdout
+    output = result.stdout + result.stderr
+    assert "pipelines/hello/analyze/config-lock.yaml" in output and "[L04]" in output
     assert head_count(user_repo) == 1
 
 
@@ -138,5 +140,5 @@ def test_plain_git_hook_blocks_a_broken_commit(user_repo):
     git(user_repo, "add", "-A")
     bad = subprocess.run(["git", "commit", "-qm", "second"], cwd=user_repo, env=env, capture_output=True, text=True)
     assert bad.returncode != 0
-    assert "pipelines/hello/report/config.yaml" in bad.stdout and "[S01]" in bad.stdout
+    assert "pipelines/hello/report/config.yaml" in bad.stdout + bad.stderr and "[S01]" in bad.stdout + bad.stderr
     assert head_count(user_repo) == 1

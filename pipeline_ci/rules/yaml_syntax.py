@@ -21,7 +21,9 @@ Failing spec::
     kind: Workflow
     spec:
       entrypoint: main
-      templates: [{name: main, steps: []}  # <-- unclosed flow sequence
+      templates:
+      - name: main
+        steps: [] ]  # <-- stray bracket
 """
 
 from __future__ import annotations
