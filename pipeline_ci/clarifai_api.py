@@ -56,15 +56,17 @@ class ClarifaiClient:
                  log: Callable[[str], None] | None = None):
         try:
             import grpc
+            from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel
             from clarifai_grpc.grpc.api import service_pb2_grpc
         except ImportError:
             raise ApiError("the Clarifai backend needs the clarifai extra: pip install 'pipeline-ci[clarifai]'",
                            "config") from None
         self._grpc = grpc
         target, secure = grpc_target(api_base)
-        options = [("grpc.max_send_message_length", 64 << 20), ("grpc.max_receive_message_length", 64 << 20)]
-        channel = (grpc.secure_channel(target, grpc.ssl_channel_credentials(), options) if secure
-                   else grpc.insecure_channel(target, options))
+        host, port = target.rsplit(":", 1)
+        # The official channel factories (they also switch clarifai-grpc's stubs to gRPC mode).
+        channel = (ClarifaiChannel.get_grpc_channel(base=target) if secure
+                   else ClarifaiChannel.get_insecure_grpc_channel(base=host, port=int(port)))
         self._channel = channel
         self.stub = service_pb2_grpc.V2Stub(channel)
         self._metadata = (("authorization", f"Key {pat}"),)
