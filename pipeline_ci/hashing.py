@@ -33,6 +33,7 @@ class StepHash:
     digest: str
     files: list[str] = field(default_factory=list)
     escaping_links: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # not regular files (or broken links)
 
 
 def walk_files(step_dir: Path) -> list[str]:
@@ -90,6 +91,9 @@ def hash_step(
             if not target.is_relative_to(boundary):
                 result.escaping_links.append(rel)
                 continue
+        if not path.is_file():  # FIFOs, sockets and devices would block or never end: skipped
+            result.skipped.append(rel)
+            continue
         try:
             size = os.path.getsize(path)
         except OSError as exc:

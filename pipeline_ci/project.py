@@ -160,7 +160,13 @@ def _inside(path: Path, root: Path) -> bool:
     return path == root or path.is_relative_to(root)
 
 
-def _load(path: Path, errors: list[FileError]) -> Document | None:
+def _load(path: Path, errors: list[FileError], boundary: Path) -> Document | None:
+    if not _inside(path.resolve(), boundary):
+        errors.append(FileError(display(path), LoadError("symlink leading out of the project; not read")))
+        return None
+    if not path.is_file():
+        errors.append(FileError(display(path), LoadError("not a regular file; not read")))
+        return None
     try:
         return load_file(path, display(path))
     except LoadError as exc:
@@ -182,9 +188,9 @@ def load_project(root: Path) -> Project:
     """Load the project whose root ``config.yaml`` is in ``root``."""
     root = root.resolve()
     project = Project(root=root)
-    project.config = _load(root / CONFIG, project.load_errors)
-    if (root / LOCK).is_file():
-        project.lock = _load(root / LOCK, project.load_errors)
+    project.config = _load(root / CONFIG, project.load_errors, root)
+    if (root / LOCK).exists():
+        project.lock = _load(root / LOCK, project.load_errors, root)
     spec_errors: list[FileError] = []
     project.spec = _spec_of(project.config, spec_errors)
     project.lock_spec = _spec_of(project.lock, spec_errors)
@@ -212,10 +218,10 @@ def _step(root: Path, entry: str, *, listed: bool, index: int | None = None) -> 
     if rel.is_absolute() or ".." in rel.parts or not _inside(path.resolve(), root):
         step.escapes = True
         return step
-    if (path / CONFIG).is_file():
-        step.config = _load(path / CONFIG, step.load_errors)
-    if (path / LOCK).is_file():
-        step.lock = _load(path / LOCK, step.load_errors)
+    if (path / CONFIG).exists():
+        step.config = _load(path / CONFIG, step.load_errors, root)
+    if (path / LOCK).exists():
+        step.lock = _load(path / LOCK, step.load_errors, root)
     return step
 
 

@@ -35,6 +35,7 @@ def check_data(data: Any, name: str) -> list[SchemaIssue]:
     from jsonschema.exceptions import best_match
 
     issues: list[SchemaIssue] = []
+    data = _string_keys(data, (), issues)
     for error in schemas.validator(name).iter_errors(data):
         path = tuple(error.absolute_path)
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -60,6 +61,20 @@ def check_data(data: Any, name: str) -> list[SchemaIssue]:
             message = error.message
         issues.append(SchemaIssue(path, str(error.validator), message))
     return issues
+
+
+def _string_keys(value: Any, path: JsonPath, issues: list[SchemaIssue]) -> Any:
+    """A copy of ``value`` whose mapping keys are strings; other keys are reported (protobuf rejects them)."""
+    if isinstance(value, list):
+        return [_string_keys(v, (*path, i), issues) for i, v in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            issues.append(SchemaIssue((*path, key), "type", f"key {key!r} must be a string (quote it)", key))
+        out[str(key)] = _string_keys(item, (*path, key), issues)
+    return out
 
 
 def targets(project: Project) -> Iterator[tuple[Document, str]]:

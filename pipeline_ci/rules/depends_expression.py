@@ -1,0 +1,130 @@
+"""``depends`` parses, and it and ``dependencies`` only name tasks of the same DAG with known results.
+
+``depends`` is a boolean expression over task results (``A && (B.Failed || !C.Skipped)``):
+operators ``&&``, ``||``, ``!`` and parentheses, operands ``TASK`` or ``TASK.RESULT`` with RESULT one
+of Succeeded, Failed, Errored, Skipped, Omitted, Daemoned, AnySucceeded, AllFailed
+(case-sensitive). Argo rejects an unknown task (gist ``sorting failed: invalid dependency C``) or
+result (``task result 'Succeded' for task 'A' is invalid``); ``A.succeeded`` is read by Argo as two
+task names. ``argo lint`` does not parse the expression itself, so ``A &&`` or ``A and B`` pass it
+and only fail when the DAG runs; this rule reports them. ``dependencies`` entries must also be
+tasks of the DAG.
+
+Passing spec::
+
+    apiVersion: argoproj.io/v1alpha1
+    kind: Workflow
+    metadata:
+      generateName: p-
+    spec:
+      entrypoint: main
+      arguments:
+        parameters:
+        - name: input_text
+          value: hi
+      templates:
+      - name: main
+        dag:
+          tasks:
+          - name: task-a
+            templateRef:
+              name: users/u1/apps/a1/pipeline_steps/stepA
+              template: users/u1/apps/a1/pipeline_steps/stepA
+            arguments:
+              parameters:
+              - name: input_text
+                value: "{{workflow.parameters.input_text}}"
+          - name: task-b
+            depends: task-a.Succeeded || task-a.Failed
+            templateRef:
+              name: users/u1/apps/a1/pipeline_steps/stepB
+              template: users/u1/apps/a1/pipeline_steps/stepB
+            arguments:
+              parameters:
+              - name: input_text
+                value: "{{workflow.parameters.input_text}}"
+
+Failing spec::
+
+    apiVersion: argoproj.io/v1alpha1
+    kind: Workflow
+    metadata:
+      generateName: p-
+    spec:
+      entrypoint: main
+      arguments:
+        parameters:
+        - name: input_text
+          value: hi
+      templates:
+      - name: main
+        dag:
+          tasks:
+          - name: task-a
+            templateRef:
+              name: users/u1/apps/a1/pipeline_steps/stepA
+              template: users/u1/apps/a1/pipeline_steps/stepA
+            arguments:
+              parameters:
+              - name: input_text
+                value: "{{workflow.parameters.input_text}}"
+          - name: task-b
+            depends: task-a.Succeded  # <-- misspelt result
+            templateRef:
+              name: users/u1/apps/a1/pipeline_steps/stepB
+              template: users/u1/apps/a1/pipeline_steps/stepB
+            arguments:
+              parameters:
+              - name: input_text
+                value: "{{workflow.parameters.input_text}}"
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+from ..argo import depends as dep
+from ..argo.dag import dependency_refs
+from ..argo.walk import dag_tasks, templates
+from .base import Context, Hit, at
+
+ID = "A23"
+NAME = "depends-expression"
+SEVERITY = "error"
+
+
+def _unknown(task: str, names: list[str], tname: object) -> str:
+    close = difflib.get_close_matches(task, names, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    argo = f"templates.{tname} sorting failed: invalid dependency {task}"
+    return f"'{task}' is not a task of this DAG (Argo: {argo}){hint}"
+
+
+def check(ctx: Context) -> Iterator[Hit]:
+    spec = ctx.project.spec
+    if spec is None:
+        return
+    for tpath, tmpl in templates(spec.data):
+        tasks = dag_tasks(tmpl)
+        names = [t["name"] for _, t in tasks if isinstance(t.get("name"), str)]
+        tname = tmpl.get("name")
+        for i, task in tasks:
+            path = (*tpath, "dag", "tasks", i)
+            who = f"task '{task.get('name')}'"
+            text = task.get("depends")
+            if isinstance(text, str) and text:
+                try:
+                    dep.parse(text)
+                except dep.ExprError as exc:
+                    yield at(
+                        spec,
+                        (*path, "depends"),
+                        f"{who}: invalid depends expression {text!r}: {exc.message} (at character {exc.offset + 1})",
+                    )
+                    continue
+            reported: set[tuple] = set()
+            for ref in dependency_refs(task):
+                if ref.task not in names and (ref.path, ref.task) not in reported:
+                    reported.add((ref.path, ref.task))
+                    field = "depends" if ref.path == ("depends",) else "dependencies"
+                    yield at(spec, (*path, *ref.path), f"{who}: {field} names {_unknown(ref.task, names, tname)}")
