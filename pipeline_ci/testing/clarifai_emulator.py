@@ -120,7 +120,8 @@ class _Run:
 
 
 def _status(code: int, details: str = "") -> status_pb2.Status:
-    description = "Ok" if code == sc.SUCCESS else sc.StatusCode.Name(code)
+    known = code in sc.StatusCode.values()  # scripts may use codes newer than this clarifai-grpc
+    description = "Ok" if code == sc.SUCCESS else sc.StatusCode.Name(code) if known else f"status {code}"
     return status_pb2.Status(code=code, description=description, details=details, req_id=uuid.uuid4().hex)
 
 

@@ -1,0 +1,209 @@
+"""DAG templates for the local executor (argo-workflows.md §5.3).
+
+A task is ready once every dependency is fulfilled (completed, Skipped or Omitted). Its ``depends``
+expression (or ``dependencies`` list, read as ``A && B``) is then evaluated with
+:func:`pipeline_ci.argo.depends.evaluate`: false -> Omitted; true -> the task runs (its ``when`` may
+still skip it). Ready tasks start at once, each on its own thread; leaves are capped by the engine's
+slots.
+
+``failFast`` (default true) stops starting tasks after a failure that nothing handles. A failure is
+*handled* when the task has a matching ``continueOn`` or when another task's ``depends`` names its
+outcome explicitly (``A.Failed``, ``A.Errored``, ``A.AllFailed``, ``A.AnySucceeded``); otherwise an
+error-handling branch such as ``depends: A.Failed`` could never run. This reading of Argo's
+controller is our choice, documented here.
+
+Only the targets and their ancestors run. The targets are ``dag.target`` (space or comma separated)
+or else the leaf tasks. A target's
+branch phase is its own phase when it ran, else (Skipped/Omitted) the phase inherited from its
+dependencies, an untolerated Failed/Error first. The DAG fails with the first target whose branch
+phase is a failure not tolerated by ``continueOn``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import TYPE_CHECKING, Any
+
+from ..argo import depends as dep
+from ..argo.dag import ancestors, depends_text, find_cycle, graph
+from ..argo.walk import dag_tasks
+from .model import COMPLETED, ERROR, FAILED, FAILURES, OMITTED, SUCCEEDED, NodeRecord, NodeResult
+from .scope import continues_on, publish
+
+if TYPE_CHECKING:
+    from .engine import Engine, Frame
+
+HANDLING = frozenset({"Failed", "Errored", "AllFailed", "AnySucceeded"})
+
+
+def _continue_on(task: dict) -> frozenset[str]:
+    cont = task.get("continueOn")
+    return frozenset(k for k in ("failed", "error") if isinstance(cont, dict) and cont.get(k))
+
+
+def _state(task: dict, res: NodeResult) -> dep.TaskState:
+    children = [c.phase for c in res.children] if res.children is not None else None
+    return dep.TaskState(res.phase, children=children, continue_on=_continue_on(task))
+
+
+class _DagRun:
+    def __init__(self, engine: Engine, body: dict, scope: dict[str, str], rec: NodeRecord, frame: Frame):
+        self.engine, self.body, self.rec, self.frame = engine, body, rec, frame
+        self.local = dict(scope)
+        self.tasks: dict[str, dict] = {}
+        for _, task in dag_tasks(body):
+            if isinstance(task.get("name"), str):
+                self.tasks.setdefault(task["name"], task)
+        self.deps = graph(body)
+        self.exprs: dict[str, Any] = {}
+        self.results: dict[str, NodeResult] = {}
+        self.running: set[str] = set()
+        self.cond = threading.Condition()
+        self.fast_failure: tuple[str, NodeResult] | None = None
+
+    def prepare(self) -> str | None:
+        """Parse every task's dependencies; a problem that makes the DAG unrunnable is returned."""
+        if not self.tasks:
+            return "must have at least one task"
+        for name, task in self.tasks.items():
+            text = depends_text(task)
+            names = task.get("dependencies")
+            if text is None and isinstance(names, list) and names:
+                text = dep.from_dependencies([str(n) for n in names])
+            try:
+                self.exprs[name] = dep.parse(text) if text else None
+            except dep.ExprError as exc:
+                self.exprs[name] = exc
+                continue
+            for ref in dep.references(self.exprs[name]) if self.exprs[name] else ():
+                if ref.task not in self.tasks:
+                    return f"sorting failed: invalid dependency {ref.task}"
+        cycle = find_cycle(self.deps)
+        if cycle:
+            return f"sorting failed: graph with cycle {' -> '.join(cycle)}"
+        return None
+
+    def handled(self, name: str) -> bool:
+        return any(
+            ref.task == name and ref.result in HANDLING
+            for expr in self.exprs.values() if expr is not None and not isinstance(expr, dep.ExprError)
+            for ref in dep.references(expr)
+        )
+
+    def record(self, name: str, res: NodeResult) -> None:
+        """Store a finished task (caller holds ``cond``)."""
+        self.results[name] = res
+        publish(self.local, "tasks", name, res)
+        task = self.tasks[name]
+        fail_fast = (self.body.get("dag") or {}).get("failFast") is not False
+        if (fail_fast and self.fast_failure is None and res.phase in FAILURES
+                and not continues_on(task, res.phase) and not self.handled(name)):
+            self.fast_failure = (name, res)
+
+    def work(self, name: str, snapshot: dict[str, str]) -> None:
+        try:
+            res = self.engine.run_call(self.tasks[name], snapshot, f"{self.rec.path}.{name}", self.frame)
+        except Exception as exc:  # an engine bug must not hang the DAG
+            res = NodeResult(ERROR, f"internal error: {exc!r}")
+        with self.cond:
+            self.record(name, res)
+            self.running.discard(name)
+            self.cond.notify_all()
+
+    def start_ready(self, pending: list[str]) -> None:
+        """Start (or omit) every task whose dependencies are fulfilled (caller holds ``cond``)."""
+        progressed = True
+        while progressed and self.fast_failure is None and not self.frame.stop.is_set():
+            progressed = False
+            for name in list(pending):
+                if not all(d in self.results for d in self.deps[name]):
+                    continue
+                pending.remove(name)
+                progressed = True
+                path, expr = f"{self.rec.path}.{name}", self.exprs[name]
+                try:
+                    if isinstance(expr, dep.ExprError):
+                        raise expr
+                    states = {d: _state(self.tasks[d], self.results[d]) for d in self.deps[name]}
+                    go = expr is None or dep.evaluate(expr, states)
+                except dep.ExprError as exc:
+                    self.record(name, self.engine.error_node(name, path, self.frame, "", f"depends: {exc.message}"))
+                    continue
+                if not go:
+                    callee = self._callee(name)
+                    res = self.engine.skipped(callee, name, path, self.frame, OMITTED,
+                                              "omitted: depends condition not met")
+                    self.record(name, res)
+                    continue
+                self.running.add(name)
+                snapshot = {**self.local, **self.engine.globals()}
+                threading.Thread(target=self.work, args=(name, snapshot), daemon=True).start()
+
+    def _callee(self, name: str) -> Any:
+        try:
+            return self.engine.callee(self.tasks[name])
+        except Exception:
+            return None
+
+    def run(self) -> tuple[str, str, dict[str, str]]:
+        problem = self.prepare()
+        targets = self.targets()
+        if problem or isinstance(targets, str):
+            return ERROR, problem or str(targets), self.local
+        needed = set(targets).union(*(ancestors(self.deps, t) for t in targets))
+        pending = [name for name in self.tasks if name in needed]  # with dag.target: targets and their ancestors
+        with self.cond:
+            while True:
+                self.start_ready(pending)
+                if not self.running:
+                    break
+                self.cond.wait()
+        if self.frame.stop.is_set() and (pending or any(r.phase in FAILURES for r in self.results.values())):
+            return FAILED, self.frame.stop.message, self.local
+        if self.fast_failure is not None:
+            name, res = self.fast_failure
+            return res.phase, f"child '{name}' {res.phase}: {res.message}", self.local
+        return (*self.outcome(), self.local)
+
+    def targets(self) -> list[str] | str:
+        raw = (self.body.get("dag") or {}).get("target")
+        if isinstance(raw, str) and raw.strip():
+            names = [n for n in re.split(r"[\s,]+", raw.strip()) if n]
+            unknown = [n for n in names if n not in self.tasks]
+            return f"target '{unknown[0]}' is not defined" if unknown else names
+        used = {d for deps in self.deps.values() for d in deps}
+        return [n for n in self.tasks if n not in used]
+
+    def branch(self, name: str, seen: dict[str, tuple[str, bool]]) -> tuple[str, bool]:
+        """(phase, tolerated) of the branch ending in ``name``."""
+        if name in seen:
+            return seen[name]
+        res = self.results.get(name)
+        if res is None:
+            out = (SUCCEEDED, True)
+        elif res.phase in COMPLETED:
+            out = (res.phase, res.phase == SUCCEEDED or continues_on(self.tasks[name], res.phase))
+        else:
+            inherited = [self.branch(d, seen) for d in self.deps[name]]
+            failures = [b for b in inherited if b[0] in FAILURES]
+            out = next((b for b in failures if not b[1]), failures[0] if failures else (SUCCEEDED, True))
+        seen[name] = out
+        return out
+
+    def outcome(self) -> tuple[str, str]:
+        targets = self.targets()
+        if isinstance(targets, str):
+            return ERROR, targets
+        seen: dict[str, tuple[str, bool]] = {}
+        for name in targets:
+            phase, tolerated = self.branch(name, seen)
+            if phase in FAILURES and not tolerated:
+                return phase, f"target '{name}' {phase}"
+        return SUCCEEDED, ""
+
+
+def run_dag(engine: Engine, body: dict, scope: dict[str, str], rec: NodeRecord, frame: Frame
+            ) -> tuple[str, str, dict[str, str]]:
+    """Run a (template-level substituted) DAG template; returns phase, message and the final scope."""
+    return _DagRun(engine, body, scope, rec, frame).run()

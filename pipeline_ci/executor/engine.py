@@ -1,0 +1,413 @@
+"""The local scheduler: runs an Argo Workflow's templates as argo-workflows.md §5 describes.
+
+* Parameters (§5.1): workflow parameters are the entrypoint's arguments; a template's inputs come from
+  the call's arguments, else the input's ``value``, else its ``default``. A steps/DAG template is
+  substituted once with globals and inputs (unknown tags kept); each step/task is substituted right
+  before it starts against the outputs published so far, where ``steps.*``, ``tasks.*``, ``inputs.*``
+  and ``item`` tags must resolve.
+* Steps (§5.2): groups in order, the members of a group in parallel; ``when``; ``continueOn``; a failed
+  group stops the template. DAGs (§5.3) live in :mod:`.dagrun`. Loops (§5.4): ``name(i:value)`` children
+  in parallel, aggregated outputs. Leaves (§5.5) run through :mod:`.leaf` with the retries and time
+  limits of :mod:`.retries`. ``spec.onExit`` and the final phase (§5.6) are in :meth:`Engine.run`.
+* Concurrency: every leaf takes, in order, the run-wide ``--parallelism`` slot, the ``spec.parallelism``
+  slot and one slot of each enclosing template that sets ``parallelism`` (consistent order: no deadlock).
+* Stops: ``main_stop`` (run deadline, cancellation, ``--timeout``) stops starting nodes and kills running
+  ones; ``exit_stop`` does the same for the exit handler and fires only for cancellation and ``--timeout``.
+
+Not supported locally (an Error node): ``resource``/``data``/``http``/``plugin``/``containerSet``
+templates, ``suspend`` without a ``duration``, argument ``valueFrom`` without ``default``. Ignored:
+``retryStrategy`` of steps/DAG templates, step/task-level ``onExit``/``hooks``, ``daemon``, ``memoize``,
+``synchronization``, pod settings (image, resources, volumes...).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from ..argo.depends import ExprError
+from ..argo.walk import argo_string, spec_body, template_map, template_type
+from ..argo.when import evaluate_when
+from . import dagrun
+from .isolation import Isolation
+from .leaf import LeafError, LeafRunner
+from .model import (
+    DAG,
+    ERROR,
+    FAILED,
+    FAILURES,
+    LOOP,
+    OMITTED,
+    OTHER,
+    POD,
+    SKIPPED,
+    SKIPPED_NODE,
+    STEPS,
+    SUCCEEDED,
+    SUSPEND,
+    Callee,
+    Frame,
+    NodeRecord,
+    NodeResult,
+    StepTarget,
+    Stop,
+    rfc3339,
+    run_parallel,
+)
+from .pods import Pods
+from .retries import deadline
+from .scope import (
+    LOOP_KEYS,
+    SubstitutionError,
+    continues_on,
+    expand_loop,
+    item_label,
+    item_scope,
+    publish,
+    substitute,
+    to_json,
+)
+from .secrets import Secrets
+
+INLINE = frozenset({"inline"})
+MAX_DEPTH = 64
+HAS_OUTPUT = ("script", "container")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:80] or "node"
+
+
+class Engine(Pods):
+    def __init__(self, spec: dict, *, name: str, parameters: dict[str, str], targets: Mapping[str, StepTarget],
+                 runner: LeafRunner, isolation: Isolation, secrets: Secrets, say: Callable[[str], None],
+                 log_dir: Path, parallelism: int):
+        self.spec = spec
+        self.body = spec_body(spec)
+        self.templates = template_map(spec)
+        self.name = name
+        self.parameters = parameters
+        self.targets = targets
+        self.runner = runner
+        self.isolation = isolation
+        self.secrets = secrets
+        self.say = say
+        self.log_dir = log_dir
+        self.nodes: list[NodeRecord] = []
+        self.outputs: dict[str, str] = {}
+        self.main_stop, self.exit_stop = Stop(), Stop()
+        self.terminated: str | None = None  # Cancelled / TimedOut / Error: killed, no exit handler
+        self.terminated_message = ""
+        self.started = time.time()
+        self._lock = threading.Lock()
+        limits = [threading.Semaphore(max(1, parallelism))]
+        if isinstance(self.body.get("parallelism"), int) and self.body["parallelism"] > 0:
+            limits.append(threading.Semaphore(self.body["parallelism"]))
+        self.limits = tuple(limits)
+        self._globals = self._initial_globals()
+
+    # ----------------------------------------------------------------------------------- workflow
+
+    def _initial_globals(self) -> dict[str, str]:
+        meta = self.spec.get("metadata") if isinstance(self.spec.get("metadata"), dict) else {}
+        out = {
+            "workflow.name": self.name, "workflow.namespace": "local", "workflow.uid": str(uuid.uuid4()),
+            "workflow.serviceAccountName": str(self.body.get("serviceAccountName") or "default"),
+            "workflow.mainEntrypoint": str(self.body.get("entrypoint")), "workflow.status": "Running",
+            "workflow.creationTimestamp": rfc3339(self.started),
+        }
+        for name, value in self.parameters.items():
+            out[f"workflow.parameters.{name}"] = value
+        if self.parameters:
+            out["workflow.parameters"] = to_json([{"name": n, "value": v} for n, v in self.parameters.items()])
+        for kind in ("labels", "annotations"):
+            values = meta.get(kind) if isinstance(meta.get(kind), dict) else {}
+            out.update({f"workflow.{kind}.{k}": argo_string(v) for k, v in values.items()})
+        if self.body.get("priority") is not None:
+            out["workflow.priority"] = argo_string(self.body["priority"])
+        return out
+
+    def globals(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._globals)
+
+    def set_global(self, key: str, value: str) -> None:
+        with self._lock:
+            self._globals[key] = value
+
+    def terminate(self, kind: str, message: str) -> None:
+        """Kill everything, exit handler included (cancellation, ``--timeout``)."""
+        if self.terminated is None:
+            self.terminated, self.terminated_message = kind, message
+        self.main_stop.fire(kind, message)
+        self.exit_stop.fire(kind, message)
+
+    def run(self) -> tuple[str, str]:
+        """Run the entrypoint, then ``spec.onExit``; return the workflow phase and message."""
+        frame = Frame(None, 0, self.main_stop, self.limits)
+        root = self.invoke_named(self.body.get("entrypoint"), dict(self.parameters), self.name, self.name, frame)
+        phase = SUCCEEDED if root.phase in (SKIPPED, OMITTED) else root.phase
+        message = root.message
+        if self.main_stop.kind == "deadline":
+            phase, message = FAILED, self.main_stop.message
+        on_exit = self.body.get("onExit")
+        if on_exit and self.terminated is None:
+            self.set_global("workflow.status", phase)
+            self.set_global("workflow.failures", json.dumps(to_json(self.failures())))
+            self.set_global("workflow.duration", f"{time.time() - self.started:.3f}")
+            exit_frame = Frame(None, 0, self.exit_stop, self.limits)
+            handler = self.invoke_named(on_exit, dict(self.parameters), "onExit", f"{self.name}.onExit", exit_frame)
+            if phase == SUCCEEDED and handler.phase in FAILURES:
+                phase, message = handler.phase, f"exit handler {handler.phase}: {handler.message}"
+        return phase, message
+
+    def failures(self) -> list[dict[str, str]]:
+        return [
+            {"displayName": n.name, "message": n.message, "templateName": n.template, "phase": n.phase,
+             "podName": n.path if n.type == POD else "", "finishedAt": rfc3339(n.finished)}
+            for n in list(self.nodes) if n.phase in FAILURES
+        ]
+
+    # --------------------------------------------------------------------------------- node records
+
+    def node(self, display: str, path: str, kind: str, template: str, frame: Frame) -> NodeRecord:
+        with self._lock:
+            rec = NodeRecord(len(self.nodes), display, path, kind, template, frame.parent, frame.depth)
+            if kind == POD:
+                rec.log = str(self.log_dir / f"{rec.id:03d}-{_slug(display)}.log")
+            else:
+                rec.started = time.time()
+            self.nodes.append(rec)
+        return rec
+
+    def finish(self, rec: NodeRecord, phase: str, message: str = "", *, quiet: bool = False) -> None:
+        if rec.type != POD or rec.finished is None:
+            rec.finished = time.time()
+        rec.started = rec.started if rec.started is not None else rec.finished
+        rec.phase, rec.message = phase, message
+        if rec.log is not None and not Path(rec.log).exists():
+            rec.log = None  # the node never started a process
+        if quiet:
+            return
+        if rec.type == POD:
+            took = f" in {rec.duration:.2f}s" if rec.duration is not None else ""
+            self.say(f"[{rec.name}] {phase}{took}" + (f": {message}" if message else ""))
+        elif phase != SUCCEEDED:
+            self.say(f"[{rec.name}] {message}" if message.lower().startswith(phase.lower()) else
+                     f"[{rec.name}] {phase}: {message}")
+
+    def error_node(self, display: str, path: str, frame: Frame, label: str, message: str) -> NodeResult:
+        rec = self.node(display, path, OTHER, label, frame)
+        self.finish(rec, ERROR, message)
+        return NodeResult(ERROR, message, record=rec)
+
+    def skipped(self, callee: Callee | None, display: str, path: str, frame: Frame, phase: str, message: str
+                ) -> NodeResult:
+        """A Skipped/Omitted node; its outputs resolve to "" (or the output's ``valueFrom.default``)."""
+        rec = self.node(display, path, SKIPPED_NODE, callee.label if callee else "", frame)
+        self.finish(rec, phase, message)
+        outputs, result = {}, None
+        if callee is not None and callee.target is not None:
+            outputs, result = {"result": ""}, ""
+        elif callee is not None and callee.template is not None:
+            for param in (callee.template.get("outputs") or {}).get("parameters") or []:
+                if isinstance(param, dict) and isinstance(param.get("name"), str):
+                    source = param.get("valueFrom") if isinstance(param.get("valueFrom"), dict) else {}
+                    outputs[param["name"]] = argo_string(source.get("default")) if "default" in source else ""
+            result = "" if template_type(callee.template) in HAS_OUTPUT else None
+        return NodeResult(phase, message, outputs=outputs, result=result, record=rec)
+
+    # ---------------------------------------------------------------------------- steps and tasks
+
+    def callee(self, body: Mapping[str, Any]) -> Callee:
+        if isinstance(body.get("templateRef"), dict):
+            ref = str(body["templateRef"].get("name"))
+            target = self.targets.get(ref)
+            if target is None:
+                raise LeafError(f"templateRef {ref} is not mapped to a local step folder")
+            return Callee(target.step_id, target=target)
+        if "template" in body:
+            tmpl = self.templates.get(body["template"]) if isinstance(body["template"], str) else None
+            if tmpl is None:
+                raise LeafError(f"template name '{body['template']}' undefined")
+            return Callee(body["template"], template=tmpl)
+        if isinstance(body.get("inline"), dict):
+            return Callee(str(body["inline"].get("name") or "inline"), template=body["inline"])
+        raise LeafError("neither template, templateRef nor inline is set")
+
+    def run_call(self, call: dict, scope: dict[str, str], path: str, frame: Frame) -> NodeResult:
+        """Run one step or DAG task (expanding its loop, if any)."""
+        name = str(call.get("name"))
+        try:
+            items = expand_loop(substitute({k: call[k] for k in LOOP_KEYS if k in call}, scope, strict=True))
+        except SubstitutionError as exc:
+            return self.error_node(name, path, frame, "", str(exc))
+        if items is None:
+            return self.run_single(call, scope, name, path, frame)
+        if frame.stop.is_set():
+            return NodeResult(FAILED, f"not started: {frame.stop.message}")
+        try:
+            callee = self.callee(call)
+        except LeafError:
+            callee = None
+        if not items:
+            return self.skipped(callee, name, path, frame, SKIPPED, "Skipped, empty params")
+        rec = self.node(name, path, LOOP, callee.label if callee else "", frame)
+        inner = frame.below(rec)
+        calls = [
+            partial(self.run_single, call, {**scope, **item_scope(item)}, f"{name}({i}:{item_label(item)})",
+                    f"{path}({i}:{item_label(item)})", inner)
+            for i, item in enumerate(items)
+        ]
+        children = run_parallel(calls)
+        bad = [c for c in children if c.phase in FAILURES]
+        if bad:
+            phase = FAILED if any(c.phase == FAILED for c in bad) else ERROR
+            message = f"{len(bad)} of {len(children)} children failed"
+        else:
+            phase = SKIPPED if all(c.phase == SKIPPED for c in children) else SUCCEEDED
+            message = ""
+        self.finish(rec, phase, message, quiet=not bad)
+        return NodeResult(phase, message, children=children, record=rec)
+
+    def run_single(self, call: dict, scope: dict[str, str], display: str, path: str, frame: Frame) -> NodeResult:
+        if frame.stop.is_set():
+            return NodeResult(FAILED, f"not started: {frame.stop.message}")
+        callee: Callee | None = None
+        try:
+            body = substitute({k: v for k, v in call.items() if k not in LOOP_KEYS}, scope, strict=True, skip=INLINE)
+            callee = self.callee(body)
+            when = body.get("when")
+            if when is not None and when != "":
+                text = when if isinstance(when, str) else argo_string(when)
+                if not evaluate_when(text):
+                    return self.skipped(callee, display, path, frame, SKIPPED, f"when '{text}' evaluated false")
+            args = self.arguments(body)
+        except (SubstitutionError, LeafError) as exc:
+            return self.error_node(display, path, frame, callee.label if callee else "", str(exc))
+        except ExprError as exc:
+            return self.error_node(display, path, frame, callee.label if callee else "", exc.message)
+        return self.invoke(callee, args, display, path, frame, step_name=str(call.get("name")))
+
+    @staticmethod
+    def arguments(body: Mapping[str, Any]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        params = (body.get("arguments") or {}).get("parameters") or []
+        for param in params if isinstance(params, list) else []:
+            if not isinstance(param, dict) or not isinstance(param.get("name"), str):
+                continue
+            if "value" in param:
+                out[param["name"]] = argo_string(param["value"])
+            elif isinstance(param.get("valueFrom"), dict) and "default" in param["valueFrom"]:
+                out[param["name"]] = argo_string(param["valueFrom"]["default"])
+            else:
+                raise LeafError(f"argument '{param['name']}': valueFrom without default is not supported locally")
+        return out
+
+    # ------------------------------------------------------------------------------------ templates
+
+    def invoke_named(self, name: Any, args: dict[str, str], display: str, path: str, frame: Frame) -> NodeResult:
+        tmpl = self.templates.get(name) if isinstance(name, str) else None
+        if tmpl is None:
+            return self.error_node(display, path, frame, str(name), f"template name '{name}' undefined")
+        return self.invoke(Callee(name, template=tmpl), args, display, path, frame, step_name=None)
+
+    def invoke(self, callee: Callee, args: dict[str, str], display: str, path: str, frame: Frame,
+               step_name: str | None) -> NodeResult:
+        if frame.depth > MAX_DEPTH:
+            return self.error_node(display, path, frame, callee.label, "templates nested too deeply (recursion?)")
+        if callee.target is not None:
+            return self.run_leaf(callee, args, {}, display, path, frame, step_name)
+        tmpl = callee.template or {}
+        inputs: dict[str, str] = {}
+        for param in (tmpl.get("inputs") or {}).get("parameters") or []:
+            if not isinstance(param, dict) or not isinstance(param.get("name"), str):
+                continue
+            pname = param["name"]
+            value = args.get(pname, param.get("value", param.get("default")))
+            if value is None:
+                message = f"inputs.parameters.{pname} was not supplied"
+                return self.error_node(display, path, frame, callee.label, message)
+            inputs[pname] = argo_string(value)
+        scope = {**self.globals(), **{f"inputs.parameters.{k}": v for k, v in inputs.items()}}
+        scope["inputs.parameters"] = to_json([{"name": k, "value": v} for k, v in inputs.items()])
+        kind = template_type(tmpl)
+        if kind in HAS_OUTPUT:
+            return self.run_leaf(callee, inputs, scope, display, path, frame, step_name)
+        if kind in ("steps", "dag"):
+            return self.run_composite(kind, callee, scope, display, path, frame)
+        if kind == "suspend":
+            return self.run_suspend(callee, scope, display, path, frame)
+        return self.error_node(display, path, frame, callee.label,
+                               f"template '{callee.label}' ({kind or 'no type'}) cannot run locally")
+
+    def run_composite(self, kind: str, callee: Callee, scope: dict[str, str], display: str, path: str,
+                      frame: Frame) -> NodeResult:
+        body = substitute(callee.template or {}, scope, strict=False, skip=INLINE)
+        rec = self.node(display, path, STEPS if kind == "steps" else DAG, callee.label, frame)
+        cap = body.get("parallelism")
+        extra = (threading.Semaphore(cap),) if isinstance(cap, int) and cap > 0 else ()
+        runner = self.run_steps if kind == "steps" else partial(dagrun.run_dag, self)
+        phase, message, local = runner(body, scope, rec, frame.below(rec, extra))
+        outputs: dict[str, str] = {}
+        for param in (body.get("outputs") or {}).get("parameters") or []:
+            if not isinstance(param, dict) or not isinstance(param.get("name"), str):
+                continue
+            source = param.get("valueFrom") if isinstance(param.get("valueFrom"), dict) else {}
+            raw = param["value"] if "value" in param else source.get("parameter")
+            try:
+                outputs[param["name"]] = argo_string(substitute(raw, {**local, **self.globals()}, strict=True))
+            except SubstitutionError as exc:
+                if "default" in source:
+                    outputs[param["name"]] = argo_string(source["default"])
+                elif phase == SUCCEEDED:
+                    phase, message = ERROR, f"output parameter '{param['name']}': {exc}"
+            self.export(param, outputs)
+        rec.outputs = {k: self.secrets.mask(v) for k, v in outputs.items()}
+        self.finish(rec, phase, message, quiet=phase == SUCCEEDED or frame.parent is None)
+        return NodeResult(phase, message, outputs=outputs, record=rec)
+
+    def run_steps(self, body: dict, scope: dict[str, str], rec: NodeRecord, frame: Frame
+                  ) -> tuple[str, str, dict[str, str]]:
+        local = dict(scope)
+        for gi, group in enumerate(body.get("steps") or []):
+            if frame.stop.is_set():
+                return FAILED, frame.stop.message, local
+            if not isinstance(group, list):
+                return ERROR, f"steps[{gi}] is not a list of steps", local
+            snapshot = {**local, **self.globals()}
+            steps = [s for s in group if isinstance(s, dict)]
+            results = run_parallel([
+                partial(self.run_call, s, snapshot, f"{rec.path}[{gi}].{s.get('name')}", frame) for s in steps
+            ])
+            for step, res in zip(steps, results, strict=True):
+                publish(local, "steps", str(step.get("name")), res)
+            for step, res in zip(steps, results, strict=True):
+                if res.phase in FAILURES and not continues_on(step, res.phase):
+                    return FAILED, f"child '{step.get('name')}' {res.phase}: {res.message}", local
+        return SUCCEEDED, "", local
+
+    def run_suspend(self, callee: Callee, scope: dict[str, str], display: str, path: str, frame: Frame
+                    ) -> NodeResult:
+        rec = self.node(display, path, SUSPEND, callee.label, frame)
+        spec = substitute((callee.template or {}).get("suspend") or {}, scope, strict=False)
+        try:
+            seconds = deadline({"timeout": spec.get("duration")}) if isinstance(spec, dict) else None
+        except LeafError as exc:
+            seconds, message = None, str(exc)
+        else:
+            message = "suspend without a duration cannot be resumed locally"
+        if seconds is None:
+            self.finish(rec, ERROR, message)
+            return NodeResult(ERROR, message, record=rec)
+        stopped = frame.stop.wait(seconds)
+        phase, message = (FAILED, frame.stop.message) if stopped else (SUCCEEDED, "")
+        self.finish(rec, phase, message, quiet=not stopped)
+        return NodeResult(phase, message, record=rec)

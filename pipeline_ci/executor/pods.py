@@ -1,0 +1,153 @@
+"""Leaf nodes of the engine: secrets, retries, time limits, slots, outputs (argo-workflows.md §5.5, §5.6).
+
+:class:`Pods` is a mixin of :class:`pipeline_ci.executor.engine.Engine`. Each attempt of a leaf gets a
+fresh temporary directory and takes the node's slots only while its process runs (not during the
+backoff between attempts). A Clarifai step's interpreter comes from :mod:`.isolation`; preparing a
+virtualenv runs through the same process runner, quietly, into the step log. Outputs: a Clarifai
+step's ``result`` parameter is the ``result`` file in its ``TMPDIR`` (an absent file gives ``""``,
+not an error) and is exported as ``workflow.outputs.parameters.<step id>-result``, like Clarifai's
+adapter; a local template's ``valueFrom.path`` outputs are read from their mapped paths (missing
+without ``default`` -> Error); ``globalName`` exports to ``workflow.outputs.parameters.<name>``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from .isolation import Isolation, IsolationError
+from .leaf import Job, LeafError, LeafRunner, Outcome, base_env, local_command, read_text_output, step_argv
+from .model import ERROR, FAILED, POD, SUCCEEDED, Callee, Frame, NodeRecord, NodeResult, acquire_all, release_all
+from .retries import RetryPolicy, deadline
+from .scope import SubstitutionError, substitute
+from .secrets import MissingSecret, Secrets
+
+INLINE = frozenset({"inline"})
+
+
+class Pods:
+    """Running leaf nodes (mixed into the engine, which provides the attributes below)."""
+
+    runner: LeafRunner
+    isolation: Isolation
+    secrets: Secrets
+    outputs: dict[str, str]
+    say: Callable[[str], None]
+    _lock: threading.Lock
+
+    def node(self, display: str, path: str, kind: str, template: str, frame: Frame) -> NodeRecord:
+        raise NotImplementedError
+
+    def finish(self, rec: NodeRecord, phase: str, message: str = "", *, quiet: bool = False) -> None:
+        raise NotImplementedError
+
+    def set_global(self, key: str, value: str) -> None:
+        raise NotImplementedError
+
+    def export(self, param: dict, outputs: dict[str, str]) -> None:
+        name = param.get("globalName")
+        if isinstance(name, str) and name and param.get("name") in outputs:
+            self.set_global(f"workflow.outputs.parameters.{name}", outputs[param["name"]])
+            with self._lock:
+                self.outputs[name] = self.secrets.mask(outputs[param["name"]])  # record copy only
+
+    def run_leaf(self, callee: Callee, inputs: dict[str, str], scope: dict[str, str], display: str, path: str,
+                 frame: Frame, step_name: str | None) -> NodeResult:
+        rec = self.node(display, path, POD, callee.label, frame)
+        try:
+            env = self.secrets.env_for(step_name) if step_name else {}
+            strategy = substitute((callee.template or {}).get("retryStrategy"), scope, strict=False)
+            policy = RetryPolicy.parse(strategy)
+        except (MissingSecret, LeafError) as exc:
+            self.finish(rec, ERROR, str(exc))
+            return NodeResult(ERROR, str(exc), record=rec)
+        delays, first, attempt = policy.delays(), time.monotonic(), 0
+        while True:
+            rec.attempts = attempt + 1
+            outcome, outputs = self.attempt(callee, inputs, {**scope, "retries": str(attempt)}, rec, frame, env)
+            if outcome.phase == SUCCEEDED or frame.stop.is_set():
+                break
+            delay = policy.next_delay(delays, outcome.phase, attempt, time.monotonic() - first)
+            if delay is None:
+                break
+            self.say(f"[{display}] attempt {attempt + 1} {outcome.phase}: {outcome.message}; retrying in {delay:g}s")
+            if frame.stop.wait(delay):
+                break
+            attempt += 1
+        rec.exit_code = outcome.exit_code
+        rec.outputs = {k: self.secrets.mask(v) for k, v in outputs.items()}  # the record's copy
+        self.finish(rec, outcome.phase, outcome.message)
+        if callee.target is not None:
+            self.export({"name": "result", "globalName": f"{callee.label}-result"}, outputs)
+        for param in ((callee.template or {}).get("outputs") or {}).get("parameters") or []:
+            if isinstance(param, dict):
+                self.export(param, outputs)
+        result = outcome.stdout if outcome.exit_code is not None else ""
+        return NodeResult(outcome.phase, outcome.message, outputs=outputs, result=result,
+                          exit_code=outcome.exit_code, record=rec)
+
+    def attempt(self, callee: Callee, inputs: dict[str, str], scope: dict[str, str], rec: NodeRecord,
+                frame: Frame, env: dict[str, str]) -> tuple[Outcome, dict[str, str]]:
+        """One attempt of a leaf in a fresh temporary directory (removed afterwards)."""
+        tmpdir = Path(tempfile.mkdtemp(prefix="pipeline-ci-"))
+        try:
+            if not acquire_all(frame.limits, frame.stop):
+                return Outcome(FAILED, None, f"not started: {frame.stop.message}"), {}
+            try:
+                if rec.started is None:
+                    rec.started = time.time()
+                    self.say(f"[{rec.name}] started ({rec.template})")
+                job, read = self._job(callee, inputs, scope, rec, frame, env, tmpdir)
+                outcome = self.runner.run(job, frame.stop, on_pid=rec.pids.append)
+            finally:
+                rec.finished = time.time()  # a leaf's record spans the time it held its slots
+                release_all(frame.limits)
+            outputs = read(outcome)
+        except (LeafError, IsolationError, SubstitutionError) as exc:
+            return Outcome(ERROR, None, str(exc)), {}
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+        return outcome, outputs
+
+    def _job(self, callee: Callee, inputs: dict[str, str], scope: dict[str, str], rec: NodeRecord, frame: Frame,
+             env: dict[str, str], tmpdir: Path) -> tuple[Job, Callable[[Outcome], dict[str, str]]]:
+        log = Path(str(rec.log))
+        if callee.target is not None:
+            quiet = Job(rec.name, [], callee.target.path, base_env(tmpdir, {}), log, echo=False)
+
+            def run_quiet(argv: list[str], what: str) -> int:
+                self.runner.note(log, f"--- {what} ---")
+                outcome = self.runner.run(replace(quiet, argv=argv), frame.stop)
+                return 1 if outcome.exit_code is None else outcome.exit_code
+
+            python = self.isolation.python_for(callee.target.path, run_quiet, lambda m: self.say(f"[{rec.name}] {m}"))
+            job = Job(rec.name, step_argv(python, inputs), callee.target.path, base_env(tmpdir, env), log)
+            return job, lambda outcome: {"result": read_text_output(tmpdir / "result") or ""}
+        tmpl = callee.template or {}
+        declared = [p for p in (tmpl.get("outputs") or {}).get("parameters") or [] if isinstance(p, dict)]
+        paths = {str(p.get("name")): str(substitute(p["valueFrom"].get("path"), scope, strict=False))
+                 for p in declared if isinstance(p.get("valueFrom"), dict) and p["valueFrom"].get("path")}
+        scope = {**scope, **{f"outputs.parameters.{n}.path": p for n, p in paths.items()}}
+        body = substitute(tmpl, scope, strict=True, skip=INLINE)
+        command = local_command(body, tmpdir, self.isolation.base_python, paths)
+        job = Job(rec.name, command.argv, tmpdir, base_env(tmpdir, {**command.env, **env}), log, deadline(body))
+
+        def read(outcome: Outcome) -> dict[str, str]:
+            outputs: dict[str, str] = {}
+            for spec in command.outputs:
+                text = spec.value if spec.value is not None else None
+                if text is None and spec.local_path is not None:
+                    text = read_text_output(spec.local_path)
+                if text is None:
+                    text = spec.default
+                if text is None and outcome.phase == SUCCEEDED:
+                    raise LeafError(f"output parameter '{spec.name}': {paths.get(spec.name)} was not written")
+                outputs[spec.name] = text or ""
+            return outputs
+
+        return job, read

@@ -1,0 +1,179 @@
+"""Variables, ``{{...}}`` substitution and loop expansion for the local executor (argo-workflows.md §5.1, §5.4).
+
+A scope is a flat ``dict`` from a tag (``workflow.parameters.x``, ``steps.a.outputs.result``, ``item``)
+to its string value. Substitution works on every string leaf of a parsed structure (never on a
+JSON dump), so values need no escaping. An unknown tag is left verbatim, except that a tag rooted at
+``steps``, ``tasks``, ``inputs`` or ``item`` must resolve when ``strict`` is set (the step / task
+level); ``{{=...}}`` expression tags are not supported locally and always raise.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ..argo.walk import TAG_RE, argo_string
+from .model import ERROR, FAILED, OMITTED, SKIPPED, NodeResult, rfc3339
+
+STRICT_ROOTS = frozenset({"steps", "tasks", "inputs", "item"})
+LOOP_KEYS = ("withItems", "withParam", "withSequence")
+
+
+class SubstitutionError(ValueError):
+    """A tag that must resolve does not, or an unsupported expression tag."""
+
+
+def substitute_text(text: str, scope: Mapping[str, str], *, strict: bool) -> str:
+    def replace(match: re.Match[str]) -> str:
+        tag = match.group(1).strip()
+        if tag.startswith("="):
+            raise SubstitutionError(
+                f"expression tag {match.group(0)} is not supported by the local executor (only plain {{{{...}}}} tags)"
+            )
+        if tag in scope:
+            return scope[tag]
+        if strict and re.split(r"[.\[]", tag, maxsplit=1)[0] in STRICT_ROOTS:
+            raise SubstitutionError(f"failed to resolve {{{{{tag}}}}}")
+        return match.group(0)
+
+    return TAG_RE.sub(replace, text)
+
+
+def substitute(value: Any, scope: Mapping[str, str], *, strict: bool, skip: frozenset[str] = frozenset()) -> Any:
+    """A copy of ``value`` with every string leaf substituted; mapping keys in ``skip`` are copied as is."""
+    if isinstance(value, str):
+        return substitute_text(value, scope, strict=strict) if "{{" in value else value
+    if isinstance(value, dict):
+        return {k: (v if k in skip else substitute(v, scope, strict=strict, skip=skip)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute(v, scope, strict=strict, skip=skip) for v in value]
+    return value
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON with sorted keys, the way Go marshals maps."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def format_value(value: Any) -> str:
+    """An item or item field as ``{{item}}`` renders it: strings as is, scalars Argo-style, the rest as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict | list):
+        return to_json(value)
+    return argo_string(value)
+
+
+def item_label(value: Any) -> str:
+    """The ``value`` part of a loop child's name ``step(i:value)`` (maps as sorted ``k:v,k:v``)."""
+    if isinstance(value, dict):
+        return ",".join(f"{k}:{format_value(value[k])}" for k in sorted(value, key=str))
+    return format_value(value)
+
+
+def item_scope(value: Any) -> dict[str, str]:
+    """``item`` and, for a map item, ``item.<key>`` for each key."""
+    scope = {"item": format_value(value)}
+    if isinstance(value, dict):
+        for key, field_value in value.items():
+            scope[f"item.{key}"] = format_value(field_value)
+    return scope
+
+
+def json_embedded(value: str) -> Any:
+    """A string output as an element of an aggregated JSON list: parsed when it is JSON, else itself."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def expand_loop(body: Mapping[str, Any]) -> list[Any] | None:
+    """The items of a step/task whose loop fields are already substituted; None when it does not loop."""
+    if "withItems" in body and body["withItems"] is not None:
+        items = body["withItems"]
+        if not isinstance(items, list):
+            raise SubstitutionError("withItems must be a list")
+        return items
+    if "withParam" in body and body["withParam"] is not None:
+        text = body["withParam"]
+        try:
+            items = json.loads(text) if isinstance(text, str) else text
+        except ValueError:
+            items = None
+        if not isinstance(items, list):
+            raise SubstitutionError(f"withParam value could not be parsed as a JSON list: {text}")
+        return items
+    if body.get("withSequence") is not None:
+        return _sequence(body["withSequence"])
+    return None
+
+
+def _int(seq: Mapping[str, Any], key: str, default: int | None = None) -> int | None:
+    value = seq.get(key)
+    if value is None or value == "":
+        return default
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise SubstitutionError(f"withSequence.{key} must be an integer, got {value!r}") from None
+
+
+def _sequence(seq: Any) -> list[str]:
+    if not isinstance(seq, dict):
+        raise SubstitutionError("withSequence must be a mapping with start, end or count, and format")
+    start, end, count = _int(seq, "start", 0), _int(seq, "end"), _int(seq, "count")
+    if end is not None and count is not None:
+        raise SubstitutionError("only one of count or end can be defined in withSequence")
+    if count is not None:
+        if count < 0:
+            raise SubstitutionError(f"withSequence.count must not be negative, got {count}")
+        numbers = list(range(start, start + count))
+    elif end is not None:
+        numbers = list(range(start, end + 1)) if start <= end else list(range(start, end - 1, -1))
+    else:
+        raise SubstitutionError("withSequence needs end or count")
+    fmt = seq.get("format") or "%d"
+    try:
+        return [str(fmt) % n for n in numbers]
+    except (TypeError, ValueError):
+        raise SubstitutionError(f"withSequence.format {fmt!r} is not a printf format for one integer") from None
+
+
+def continues_on(call: Mapping[str, Any], phase: str) -> bool:
+    cont = call.get("continueOn")
+    if not isinstance(cont, dict):
+        return False
+    return bool(cont.get("failed")) if phase == FAILED else bool(cont.get("error")) if phase == ERROR else False
+
+
+def publish(scope: dict[str, str], prefix: str, name: str, res: NodeResult) -> None:
+    """Put a finished step's/task's status and outputs into ``scope`` (``steps.<name>.*`` / ``tasks.<name>.*``).
+
+    A fan-out publishes JSON lists over the children that ran (an output that is itself JSON is embedded):
+    ``outputs.parameters`` (one mapping per child), ``outputs.parameters.<p>`` and ``outputs.result``.
+    """
+    base = f"{prefix}.{name}"
+    scope[f"{base}.status"] = res.phase
+    if res.record is not None:
+        scope[f"{base}.id"] = res.record.path
+        scope[f"{base}.startedAt"] = rfc3339(res.record.started)
+        scope[f"{base}.finishedAt"] = rfc3339(res.record.finished)
+    if res.exit_code is not None:
+        scope[f"{base}.exitCode"] = str(res.exit_code)
+    if res.children is None:
+        for param, value in res.outputs.items():
+            scope[f"{base}.outputs.parameters.{param}"] = value
+        if res.result is not None:
+            scope[f"{base}.outputs.result"] = res.result
+        return
+    ran = [c for c in res.children if c.phase not in (SKIPPED, OMITTED)]  # skipped children have no outputs
+    scope[f"{base}.outputs.parameters"] = to_json([c.outputs for c in ran])
+    for param in dict.fromkeys(p for c in ran for p in c.outputs):
+        values = [json_embedded(c.outputs[param]) for c in ran if param in c.outputs]
+        scope[f"{base}.outputs.parameters.{param}"] = to_json(values)
+    if any(c.result is not None for c in res.children):
+        results = [json_embedded(c.result) for c in ran if c.result is not None]
+        scope[f"{base}.outputs.result"] = to_json(results)

@@ -1,0 +1,238 @@
+"""Run-time parameter overrides (``--overrides-file`` and ``--set``), shared by local and remote runs.
+
+The Clarifai SDK's behaviour is described in clarifai-pipelines.md §7.3; we keep its wire format
+(a flat mapping ``parameter name -> string value``) but differ on purpose where it is lossy or silent:
+
+* **Format by content, not by file name.** Text that starts with ``{`` or ``[`` (after a BOM and
+  white space) is read as JSON first; everything else is YAML. JSON-looking text that is not valid
+  JSON but is valid YAML with a proper mapping (JSON is almost a subset of YAML, e.g. a trailing
+  comma) is accepted as YAML; otherwise the JSON error is reported.
+* **Errors are errors**: a syntax error, an empty document, a top level that is not a mapping, a
+  ``null`` value or a duplicate key raise :class:`OverridesError` whose message starts with
+  ``file:line:col:`` when the position is known (the SDK ignores a broken YAML file and runs with
+  the defaults).
+* **Argo-style strings, not Python ``str()``**: ``true`` / ``false`` stay lower case; a number or a
+  date from a file keeps the text the user wrote (``1.0`` stays ``1.0``, ``0x1F`` stays ``0x1F``,
+  ``2024-01-01`` stays ``2024-01-01``); lists and mappings become compact JSON. :func:`stringify` on
+  plain Python values (not read from a file) uses ``repr`` for floats (``1.0`` -> ``"1.0"``).
+* ``--set`` values are never parsed: ``--set flag=true`` is the string ``true``.
+* :func:`merge` stringifies every value; keys keep file order, new ``--set`` keys follow, and a
+  ``--set`` value (the last one for a repeated key) wins.
+* :func:`validate` rejects names the workflow does not declare (suggesting the closest one), values
+  outside a parameter's Argo ``enum``, and values outside the ``accepted_values`` a caller derived
+  from the step configs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import yamldoc
+from .argo.variables import did_you_mean
+from .argo.walk import argo_string
+
+__all__ = ["OverridesError", "load_overrides_file", "parse_set", "merge", "stringify", "validate"]
+
+
+class OverridesError(ValueError):
+    """A malformed overrides file or ``--set`` argument."""
+
+
+class NumberText(str):
+    """A number or date read from an overrides file, spelled exactly as the user wrote it."""
+
+
+class _JsonFloat(float):
+    """A JSON float that remembers its source text (nested ones still encode as JSON numbers)."""
+
+    text: str
+
+    def __new__(cls, text: str) -> _JsonFloat:
+        obj = super().__new__(cls, text)
+        obj.text = text
+        return obj
+
+
+def _where(file: str, pos: yamldoc.Pos | None) -> str:
+    return f"{file}:{pos.line}:{pos.col}" if pos else file
+
+
+def load_overrides_file(path: Path | str) -> dict[str, Any]:
+    """Read an overrides file: a flat mapping ``parameter -> value`` (JSON or YAML, chosen by content)."""
+    file = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise OverridesError(f"Failed to load overrides file {file}: {exc.strerror or exc}") from None
+    try:
+        text = yamldoc.decode(raw, file)
+    except yamldoc.LoadError as exc:
+        raise OverridesError(f"{_where(file, exc.pos)}: {exc.message}") from None
+    if text.lstrip().startswith(("{", "[")):
+        try:
+            data = json.loads(text, parse_float=_JsonFloat, object_pairs_hook=_unique_pairs)
+        except json.JSONDecodeError as exc:
+            json_error = OverridesError(f"{file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}")
+            try:
+                return _from_yaml(text, file)
+            except OverridesError:
+                raise json_error from None
+        except _DuplicateKey as exc:
+            raise OverridesError(f"{file}: duplicate key {exc.args[0]!r}") from None
+        return _from_json(data, file)
+    return _from_yaml(text, file)
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _top_level_error(file: str, data: Any, pos: yamldoc.Pos | None) -> OverridesError:
+    kind = "empty" if data is None else f"a {_kind(data)}"
+    return OverridesError(
+        f"{_where(file, pos)}: the overrides file must be a mapping of parameter name to value, but it is {kind}"
+    )
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "string" if isinstance(value, str) else type(value).__name__
+
+
+def _null_error(where: str, name: str) -> OverridesError:
+    return OverridesError(f"{where}: parameter '{name}' is null; write '' for an empty string")
+
+
+def _from_json(data: Any, file: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise _top_level_error(file, data, yamldoc.Pos(1, 1))
+    out: dict[str, Any] = {}
+    for name, value in data.items():
+        if value is None:
+            raise _null_error(file, name)
+        out[name] = NumberText(value.text) if isinstance(value, _JsonFloat) else value
+    return out
+
+
+def _from_yaml(text: str, file: str) -> dict[str, Any]:
+    try:
+        doc = yamldoc.load_text(text, file)
+    except yamldoc.LoadError as exc:
+        raise OverridesError(f"{_where(file, exc.pos)}: {exc.message}") from None
+    for problem in doc.problems:
+        raise OverridesError(f"{_where(file, problem.pos)}: {problem.message}")
+    if not isinstance(doc.data, dict):
+        raise _top_level_error(file, doc.data, doc.pos(()) if doc.data is not None else None)
+    out: dict[str, Any] = {}
+    for key, value in doc.data.items():
+        if key is None or isinstance(key, dict | list):
+            raise OverridesError(f"{_where(file, doc.pos((key,), key=True))}: invalid parameter name {key!r}")
+        name = key if isinstance(key, str) else stringify(key)
+        if value is None:
+            raise _null_error(_where(file, doc.pos((key,))), name)
+        node = doc.node_at((key,))
+        if isinstance(node, yaml.ScalarNode) and not isinstance(value, str | bool):
+            value = NumberText(node.value)  # int, float or timestamp: keep the user's spelling
+        out[name] = value
+    return out
+
+
+def parse_set(items: Iterable[str]) -> dict[str, str]:
+    """``["k=v", ...]`` -> ``{k: v}``: split on the first ``=``, no trimming, no type parsing; later wins."""
+    out: dict[str, str] = {}
+    for item in items:
+        if "=" not in item:
+            raise OverridesError(f"Invalid --set format: {item}. Expected format: key=value")
+        key, _, value = item.partition("=")
+        out[key] = value
+    return out
+
+
+def merge(file_values: Mapping[str, Any], set_values: Mapping[str, Any]) -> dict[str, str]:
+    """File values, then ``--set`` values (which win), all stringified; file keys keep their order first."""
+    out = {name: stringify(value) for name, value in file_values.items()}
+    for name, value in set_values.items():
+        out[name] = stringify(value)
+    return out
+
+
+def stringify(value: Any) -> str:
+    """A parameter value as the string Argo receives (see the module docstring)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, _JsonFloat):
+        return value.text
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "+Inf" if value > 0 else "-Inf"
+        return repr(value)
+    if value is None:
+        raise OverridesError("null is not a valid parameter value")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    return str(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def validate(values: Mapping[str, str], declared: Mapping[str, Any], accepted: Mapping[str, list[str]]) -> list[str]:
+    """Problems with ``values``: undeclared names, values outside an ``enum`` or ``accepted`` list.
+
+    ``declared`` maps workflow parameter names to their ``spec.arguments.parameters`` entries;
+    ``accepted`` maps parameter names to the values every step they are passed to accepts.
+    """
+    errors: list[str] = []
+    for name, value in values.items():
+        if name not in declared:
+            known = ", ".join(declared) if declared else "no parameters"
+            errors.append(
+                f"unknown parameter '{name}': the workflow declares {known}{did_you_mean(name, declared)}"
+            )
+            continue
+        param = declared[name]
+        enum = param.get("enum") if isinstance(param, dict) else None
+        if isinstance(enum, list) and enum:
+            allowed = [argo_string(item) for item in enum]
+            if value not in allowed:
+                errors.append(f"value '{value}' of parameter '{name}' is not in its enum: {', '.join(allowed)}")
+                continue
+        allowed = accepted.get(name)
+        if allowed is not None and value not in allowed:
+            errors.append(
+                f"value '{value}' of parameter '{name}' is not accepted by the steps it is passed to; "
+                f"accepted values: {', '.join(allowed) or 'none (the steps disagree)'}"
+            )
+    return errors

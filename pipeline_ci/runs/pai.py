@@ -1,0 +1,125 @@
+"""PAI (PAIFlow) runs as a :class:`~pipeline_ci.runs.follow.RemoteRun`: start once, poll, node logs, terminate.
+
+The run gets a unique client-generated ``Name``; :meth:`PaiClient.create_run_once` looks it up
+before re-sending a create whose answer was lost, so a retry never starts a second run.
+Statuses map through :func:`pipeline_ci.pai.status.outcome` (only ``Succeeded`` passes;
+``Terminated`` is cancelled; ``Suspended`` is paused and the follower applies the grace period).
+"""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..pai.arguments import build_arguments
+from ..pai.client import PaiClient, PaiError
+from ..pai.status import outcome
+from .follow import FatalError, Poll, TransientError
+
+LOG_PAGE = 100
+
+
+class PaiRun:
+    """One pipeline run on PAI."""
+
+    def __init__(self, client: PaiClient, run_id: str | None = None):
+        self.client = client
+        self.run_id = run_id or ""
+        self.url: str | None = None
+        self._offsets: dict[str, int] = {}
+
+    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except PaiError as exc:
+            if exc.kind == "unavailable":
+                raise TransientError(exc.message) from None
+            raise FatalError(exc.message) from None
+
+    def start(self, name: str, workspace_id: str, pipeline_id: str | None, manifest: str | None,
+              values: dict[str, str]) -> None:
+        arguments = build_arguments(values) if values else None
+        self.run_id = self.client.create_run_once(name, workspace_id, pipeline_id=pipeline_id, manifest=manifest,
+                                                  arguments=arguments)
+
+    def poll(self) -> Poll:
+        run = self._call(self.client.get_pipeline_run, self.run_id)
+        status = str(run.get("Status") or "")
+        self.url = run.get("PipelineRunUri") or self.url
+        self._root = run.get("NodeId")
+        return Poll(outcome(status), status or "Unknown")
+
+    def new_logs(self) -> list[str]:
+        root = getattr(self, "_root", None)
+        if not root:
+            return []
+        lines: list[str] = []
+        for node in self._call(self.client.list_pipeline_run_node_status, self.run_id, root):
+            node_id = node.get("NodeId")
+            if not node_id or node_id == root:
+                continue
+            offset = self._offsets.get(node_id, 0)
+            page = self._call(self.client.list_pipeline_run_node_logs, self.run_id, node_id, offset, LOG_PAGE)
+            self._offsets[node_id] = offset + len(page)
+            name = node.get("NodeName") or node_id
+            lines += [f"[{name}] {line}" for line in page]
+        return lines
+
+    def cancel(self) -> None:
+        self._call(self.client.terminate_pipeline_run, self.run_id)
+
+
+def make_pai_run(args: argparse.Namespace, root: Path | None, values: dict[str, str], env: Mapping[str, str],
+                 out: Callable[[str], None], usage_error: type[Exception], start_error: type[Exception]):
+    """A :class:`PaiRun` and its start function from the CLI flags (``--workspace-id``, ``--pipeline-id`` or
+    ``--manifest``, ``--region``/``--endpoint``); credentials from ``ALIBABA_CLOUD_*``."""
+    try:
+        client = PaiClient.from_env(env, region=args.region, endpoint=args.endpoint,
+                                    log=lambda line: out(f"  retry: {line}"))
+    except PaiError as exc:
+        raise usage_error(exc.message) from None
+    remote = PaiRun(client, getattr(args, "run_id", None))
+    if getattr(args, "run_id", None):
+        return remote, None
+    if not args.workspace_id:
+        raise usage_error("--workspace-id is required for PAI runs")
+    if bool(args.pipeline_id) == bool(args.manifest):
+        raise usage_error("give exactly one of --pipeline-id or --manifest")
+    manifest = None
+    if args.manifest:
+        try:
+            manifest = Path(args.manifest).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise usage_error(f"cannot read manifest {args.manifest}: {exc}") from None
+        _validate_manifest_parameters(manifest, values, usage_error)
+    name = f"pipeline-ci-{uuid.uuid4().hex[:12]}"
+
+    def start(_values: dict[str, str]) -> None:
+        try:
+            remote.start(name, args.workspace_id, args.pipeline_id, manifest, values)
+        except PaiError as exc:
+            raise start_error(exc.message, 2 if exc.kind == "config" else 3) from None
+
+    return remote, start
+
+
+def _validate_manifest_parameters(manifest: str, values: dict[str, str], usage_error: type[Exception]) -> None:
+    """Override names must be declared in the manifest's ``spec.inputs.parameters`` when it has any."""
+    import yaml
+
+    from .. import overrides
+
+    try:
+        data = yaml.safe_load(manifest)
+    except yaml.YAMLError as exc:
+        raise usage_error(f"manifest is not valid YAML: {exc}") from None
+    params = (((data or {}).get("spec") or {}).get("inputs") or {}).get("parameters") if isinstance(data, dict) else None
+    if not isinstance(params, list):
+        return
+    declared = {p["name"]: p for p in params if isinstance(p, dict) and isinstance(p.get("name"), str)}
+    errors = overrides.validate(values, declared, {})
+    if errors:
+        raise usage_error("; ".join(errors))
