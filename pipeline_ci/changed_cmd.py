@@ -10,7 +10,8 @@ JSON shape (``--format json``, ``"version": 1``)::
                               "touched", "explain": [...], "selected"}]}]}
 
 When ``$GITHUB_OUTPUT`` is set, writes ``changed`` (true/false), ``steps`` (the ``selected`` list
-as JSON) and ``matrix`` (``{"include": [...selected...]}``, ready for ``strategy.matrix``).
+as JSON) and ``matrix`` (``{"include": [...selected...]}``, ready for ``strategy.matrix``). When
+``$GITHUB_STEP_SUMMARY`` is set, appends the change plan (selected steps with reasons) as a table.
 """
 
 from __future__ import annotations
@@ -80,8 +81,28 @@ def github_outputs(data: dict, path: Path) -> None:
         fh.write(f"changed={'true' if data['changed'] else 'false'}\nsteps={steps}\nmatrix={matrix}\n")
 
 
+def summary(data: dict) -> str:
+    """The change plan as Markdown for the job summary: one row per selected step, with its reason."""
+    from .report.summary import cell
+
+    lines = ["### pipeline-ci changed", "", f"Range: {cell(data['range'])}"
+             + (f" (`{data['base'][:12]}..{(data['head'] or '')[:12]}`)" if data["base"] else ""), ""]
+    for proj in data["projects"]:
+        state = f"changed ({cell(', '.join(proj['pipeline_reasons']))})" if proj["pipeline_changed"] else "unchanged"
+        lines.append(f"- {cell(proj['project'])} (pipeline {cell(str(proj['pipeline_id']))}): pipeline {state}")
+    if not data["selected"]:
+        lines += ["", "No step needs a new version."]
+        return "\n".join(lines) + "\n"
+    lines += ["", f"**{len(data['selected'])} step(s) selected** (baseline `{data['baseline']}`):", "",
+              "| Project | Step | Path | Reason |", "|---|---|---|---|"]
+    for item in data["selected"]:
+        lines.append(f"| {cell(item['project'])} | {cell(str(item['step_id']))} | {cell(str(item['path']))} "
+                     f"| {cell(str(item['reason']))} |")
+    return "\n".join(lines) + "\n"
+
+
 def run(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    from .gitview import GitViewError, git_view
+    from .gitview import GitViewError, project_view, repo_diff
     from .lint import UsageError
     from .project import discover
 
@@ -93,11 +114,17 @@ def run(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], N
     if not roots:
         out("pipeline-ci: no Clarifai pipeline project found in the given paths")
         return 2
-    results, view = [], None
+    results, view, diffs = [], None, {}
     try:
         for root in roots:
             project = load_project(root)
-            view = git_view(root, args.base, args.head, env) if args.baseline != "lock" else None
+            if args.baseline != "lock":
+                top = next((d for d in diffs if root.is_relative_to(d)), None)
+                if top is None:
+                    diff = repo_diff(root, args.base, args.head, env)
+                    top = diff.top.resolve()
+                    diffs[top] = diff
+                view = project_view(diffs[top], root)
             results.append(detect(project, tracked_only=project.in_git, git=view))
     except (GitViewError, UsageError) as exc:
         out(f"pipeline-ci: {exc}")
@@ -106,4 +133,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], N
     out((json.dumps(data, indent=2) if args.format == "json" else text(data, args.explain)).rstrip("\n"))
     if env.get("GITHUB_OUTPUT"):
         github_outputs(data, Path(env["GITHUB_OUTPUT"]))
+    if env.get("GITHUB_STEP_SUMMARY"):
+        from . import github
+
+        github.append_summary(summary(data), env)
     return 0

@@ -136,25 +136,32 @@ def step_verdict(step: StepDir, tracked_only: bool) -> StepChange:
     return change
 
 
-def _under(path: str, folder: str) -> bool:
-    folder = PurePosixPath(folder).as_posix().rstrip("/")
-    return path == folder or path.startswith(folder + "/")
+def _by_folder(files: list[FileChange], folders: set[str]) -> dict[str, list[FileChange]]:
+    """Changed files grouped by the step folder (one of ``folders``) that contains them."""
+    out: dict[str, list[FileChange]] = {}
+    for change in files:
+        for parent in PurePosixPath(change.path).parents:
+            key = parent.as_posix()
+            if key in folders:
+                out.setdefault(key, []).append(change)
+                break
+    return out
 
 
 def _apply_git(changes: list[StepChange], git: GitView) -> list[StepChange]:
     """Mark touched steps, renames and deletions from the git view."""
-    deleted: list[StepChange] = []
-    current = {c.path.rstrip("/"): c for c in changes}
-    for change in changes:
-        inside = [f for f in git.files if _under(f.path, change.path)]
+    current = {PurePosixPath(c.path).as_posix().rstrip("/"): c for c in changes}
+    grouped = _by_folder(git.files, set(current))
+    span = f"{git.base or 'the whole history'}..{git.head}"
+    for folder, change in current.items():
+        inside = grouped.get(folder, [])
         change.touched = bool(inside)
         if inside:
-            span = f"{git.base or 'the whole history'}..{git.head}"
             change.explain.append(f"git: {len(inside)} file(s) changed in {span}")
         moved = {
             str(PurePosixPath(f.old_path).parent)
             for f in inside
-            if f.status == "R" and f.old_path and f.path == f"{change.path.rstrip('/')}/config.yaml"
+            if f.status == "R" and f.old_path and f.path == f"{folder}/config.yaml"
         }
         for old in moved:
             if old not in current and git.base_step_ids.get(old) == change.step_id:
@@ -163,11 +170,12 @@ def _apply_git(changes: list[StepChange], git: GitView) -> list[StepChange]:
                 if change.reason in ("unchanged", "new"):
                     change.reason = "renamed"
     renamed_from = {c.old_path for c in changes if c.old_path}
-    for old, step_id in git.base_step_ids.items():
-        gone = any(f.status == "D" and f.path == f"{old}/config.yaml" for f in git.files)
-        if gone and old not in renamed_from and old not in current:
-            deleted.append(StepChange(step_id, old, "deleted", False, explain=[f"git: {old}/config.yaml was deleted"]))
-    return deleted
+    removed = {f.path for f in git.files if f.status == "D"}
+    return [
+        StepChange(step_id, old, "deleted", False, explain=[f"git: {old}/config.yaml was deleted"])
+        for old, step_id in git.base_step_ids.items()
+        if f"{old}/config.yaml" in removed and old not in renamed_from and old not in current
+    ]
 
 
 def _pipeline_reasons(project: Project, versions: dict[lockfiles.StepKey, str]) -> list[str]:

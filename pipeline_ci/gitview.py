@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import yaml
 
 from .changes import FileChange, GitView
+from .gitrange import Range
 
 
 class GitViewError(Exception):
@@ -32,23 +34,36 @@ def _relative(path: str | None, prefix: str) -> str | None:
     return path[len(prefix) + 1:] if path.startswith(prefix + "/") else None
 
 
-def git_view(project_root: Path, base: str | None, head: str | None, env: Mapping[str, str]) -> GitView:
-    """The files changed between the resolved base and head, as seen from ``project_root``."""
+@dataclass
+class RepoDiff:
+    """One resolved range and its changed files, for a whole work tree (shared by its projects)."""
+
+    top: Path
+    rng: Range
+    files: list
+
+
+def repo_diff(folder: Path, base: str | None, head: str | None, env: Mapping[str, str]) -> RepoDiff:
+    """Resolve the range and list the changed files of the work tree holding ``folder``."""
     from .gitrange import RangeError, changed_files, resolve_range
 
     try:
-        top = Path(_git(project_root, "rev-parse", "--show-toplevel").strip())
+        top = Path(_git(folder, "rev-parse", "--show-toplevel").strip())
     except GitViewError:
-        raise GitViewError(f"{project_root} is not in a git work tree (use --baseline lock)") from None
-    prefix = PurePosixPath(project_root.resolve().relative_to(top.resolve()).as_posix()).as_posix()
-    prefix = "" if prefix == "." else prefix
+        raise GitViewError(f"{folder} is not in a git work tree (use --baseline lock)") from None
     try:
         rng = resolve_range(top, base=base, head=head, env=env)
-        files = changed_files(top, rng)
+        return RepoDiff(top, rng, changed_files(top, rng))
     except RangeError as exc:
         raise GitViewError(str(exc)) from None
+
+
+def project_view(diff: RepoDiff, project_root: Path) -> GitView:
+    """The part of ``diff`` inside ``project_root``, with paths relative to it."""
+    prefix = project_root.resolve().relative_to(diff.top.resolve()).as_posix()
+    prefix = "" if prefix == "." else prefix
     ours: list[FileChange] = []
-    for change in files:
+    for change in diff.files:
         path, old = _relative(change.path, prefix), _relative(change.old_path, prefix)
         if path is None and old is None:
             continue
@@ -58,7 +73,8 @@ def git_view(project_root: Path, base: str | None, head: str | None, env: Mappin
             ours.append(FileChange("A", path))
         else:
             ours.append(FileChange(change.status, path, old))
-    return GitView(rng.base, rng.head, rng.reason, ours, _base_step_ids(top, prefix, rng.base, ours))
+    rng = diff.rng
+    return GitView(rng.base, rng.head, rng.reason, ours, _base_step_ids(diff.top, prefix, rng.base, ours))
 
 
 def _base_step_ids(top: Path, prefix: str, base: str | None, files: list[FileChange]) -> dict[str, str]:

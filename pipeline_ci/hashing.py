@@ -16,6 +16,7 @@ import hashlib
 import os
 import subprocess
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 LOCKFILE_NAME = "config-lock.yaml"
@@ -49,21 +50,42 @@ def walk_files(step_dir: Path) -> list[str]:
     return out
 
 
-def git_tracked_files(step_dir: Path) -> set[str] | None:
-    """Files under ``step_dir`` that git tracks or has staged, relative to it; None outside a repository."""
+def _git_top(folder: Path) -> Path | None:
+    """The work tree holding ``folder`` (the nearest parent with a ``.git`` entry), without running git."""
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+@lru_cache(maxsize=64)
+def _tracked_in(top: Path, index_stamp: float) -> frozenset[str] | None:
+    """Every path git tracks or has staged in ``top`` (one ``git ls-files`` per work tree and index state)."""
     try:
-        proc = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--", "."],
-            cwd=step_dir,
-            capture_output=True,
-            check=False,
-        )
+        proc = subprocess.run(["git", "ls-files", "-z", "--cached"], cwd=top, capture_output=True, check=False)
     except OSError:
         return None
     if proc.returncode != 0:
         return None
-    names = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return {n for n in names if n}
+    return frozenset(n for n in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if n)
+
+
+def git_tracked_files(step_dir: Path) -> set[str] | None:
+    """Files under ``step_dir`` that git tracks or has staged, relative to it; None outside a repository."""
+    folder = step_dir.resolve()
+    top = _git_top(folder)
+    if top is None:
+        return None
+    index = top / ".git" / "index"
+    stamp = index.stat().st_mtime_ns if index.is_file() else 0.0
+    tracked = _tracked_in(top, stamp)
+    if tracked is None:
+        return None
+    prefix = folder.relative_to(top).as_posix()
+    if prefix == ".":
+        return set(tracked)
+    cut = len(prefix) + 1
+    return {name[cut:] for name in tracked if name.startswith(prefix + "/")}
 
 
 def hash_step(
