@@ -17,12 +17,15 @@ from typing import Any
 
 from ..findings import Severity
 from ..yamldoc import JsonPath
-from .walk import Node, argo_string, dag_tasks, spec_body, tags, template_map, template_type, templates
+from .walk import Node, argo_string, dag_tasks, spec_body, tags, template_type, templates
 
 # Template types whose node has ``outputs.result`` and ``exitCode`` (Argo's ``Template.HasOutput``).
 HAS_OUTPUT = frozenset({"container", "containerSet", "script", "data", "http", "plugin"})
 NODE_FIELDS = frozenset({"status", "id", "startedAt", "finishedAt", "hostNodeName", "ip"})
 REF = "templateRef"  # callee marker: a Clarifai pipeline step (or any templateRef)
+# What a Clarifai pipeline step (a container) is known to produce: the ``result`` output parameter
+# convention of the SDK's runners, plus Argo's stdout ``result`` and ``exitCode`` of a container.
+CLARIFAI_OUTPUTS = frozenset({"outputs.parameters.result", "outputs.result", "exitCode"})
 
 
 @dataclass(frozen=True)
@@ -106,13 +109,23 @@ def has_prefix(tag: str, prefix: str) -> bool:
     return tag == prefix or tag.startswith(prefix + ".")
 
 
-def callee(spec: Any, body: dict) -> dict | str | None:
-    """What a step or task calls: a template dict, :data:`REF` for a templateRef, None if unknown."""
+def named_nodes(tpath: JsonPath, tmpl: dict, kind: str) -> dict[str, Node]:
+    """The steps (``kind="step"``) or tasks (``"task"``) of a template by name (first wins)."""
+    out: dict[str, Node] = {}
+    for node in template_nodes(tpath, tmpl).values():
+        if node.kind == kind and isinstance(node.name, str):
+            out.setdefault(node.name, node)
+    return out
+
+
+def callee(local: dict[str, dict], body: dict) -> dict | str | None:
+    """What a step or task calls: a template dict (``local`` = :func:`~.walk.template_map`),
+    :data:`REF` for a templateRef, None if unknown."""
     if isinstance(body.get("templateRef"), dict):
         return REF
     name = body.get("template")
     if isinstance(name, str):
-        return template_map(spec).get(name)
+        return local.get(name)
     inline = body.get("inline")
     return inline if isinstance(inline, dict) else None
 
@@ -138,13 +151,13 @@ def output_problem(
         return None
     fail = f"failed to resolve {{{{{tag}}}}}"
     if target == REF:
-        if attr in ("outputs.result", "exitCode") or (attr == "outputs.parameters" and fans_out):
+        if attr in CLARIFAI_OUTPUTS or (attr == "outputs.parameters" and fans_out):
             return None
         if parts[0] == "outputs" and len(parts) >= 3 and parts[1] in ("parameters", "artifacts"):
             return (
-                f"{{{{{tag}}}}}: {who} calls a Clarifai pipeline step through templateRef; only "
-                f"'outputs.result' is a documented output of pipeline steps, so '{'.'.join(parts[2:])}' cannot "
-                "be checked",
+                f"{{{{{tag}}}}}: {who} calls a Clarifai pipeline step through templateRef, whose only documented "
+                f"output is the parameter 'result' (written to the file 'result' in the step's temp directory); "
+                f"'{'.'.join(parts[1:])}' cannot be checked",
                 "warning",
             )
         return f"{fail}: {who} has no '{attr}'", "error"
