@@ -100,6 +100,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("upload", "deploy", "run", "watch", "cancel"):
+        from .github import mask_credentials
+
+        mask_credentials(os.environ)
     try:
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:

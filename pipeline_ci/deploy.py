@@ -167,12 +167,25 @@ def apply(plan: Plan, backend: Backend, log: Log) -> Result:
     return result
 
 
+def plan_summary(plan: Plan, result: Result, backend: str) -> str:
+    """The job-summary table of a deploy: uploaded and reused steps with reasons and versions."""
+    from .report.summary import cell
+
+    rows = [f"| {cell(up.change.step_id)} | uploaded | {cell(up.change.reason)} | `{result.uploaded.get(up.key[2], '')}` |"
+            for up in plan.uploads]
+    rows += [f"| {cell(change.step_id)} | reused | {cell(change.reason)} | `{change.lock_id}` |" for _, change in plan.reused]
+    pipeline = (f"new pipeline version `{result.pipeline_version}` ({', '.join(plan.changes.pipeline_reasons) or 'steps'})"
+                if result.pipeline_version_created else f"pipeline unchanged (`{result.pipeline_version}`)")
+    return (f"### pipeline-ci deploy: {display(plan.project.root)} ({backend})\n\n{pipeline}\n\n"
+            "| step | action | reason | version |\n|---|---|---|---|\n" + "\n".join(rows) + "\n")
+
+
 def deploy_paths(paths: list[Path], backend_name: str, *, dry_run: bool, env: dict[str, str], log: Log) -> int:
     """Lint, plan and (unless ``dry_run``) apply for every project under ``paths``; returns an exit code.
 
     Lint errors stop everything before any upload (exit 2).
     """
-    from . import backends
+    from . import backends, github
     from .backends.base import DeployError
     from .lint import UsageError, lint_paths
     from .project import load_project
@@ -202,6 +215,8 @@ def deploy_paths(paths: list[Path], backend_name: str, *, dry_run: bool, env: di
             for line in exc.log:
                 log(f"  | {line}")
             return exc.exit_code
+        github.set_output("pipeline-version-id", result.pipeline_version or "", env)
+        github.append_summary(plan_summary(plan, result, backend.name), env)
         uploaded = ", ".join(f"{k}={v}" for k, v in result.uploaded.items()) or "none"
         log(f"{display(root)}: uploaded {len(result.uploaded)} step(s) ({uploaded}), reused {len(result.reused)}; "
             + (f"new pipeline version {result.pipeline_version}" if result.pipeline_version_created

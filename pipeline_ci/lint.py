@@ -13,7 +13,7 @@ from . import rules as registry
 from . import settings as settings_mod
 from . import suppress
 from .findings import Finding, json_path
-from .project import Project, discover, display, load_project
+from .project import Project, discover, display, load_manifest, load_project
 from .rules.base import Context, Options
 
 
@@ -36,7 +36,8 @@ class LintResult:
 
 
 def _file_lines(project: Project) -> dict[str, list[str]]:
-    docs = [project.config, project.lock, *(d for s in project.steps for d in (s.config, s.lock))]
+    docs = [project.config, project.lock, *(d for s in project.steps for d in (s.config, s.lock)),
+            *project.manifest_docs]
     return {d.file: d.lines for d in docs if d is not None}
 
 
@@ -82,11 +83,11 @@ def lint_paths(
     strict: bool | None = None,
     select: list[str] | None = None,
 ) -> LintResult:
-    """Discover the projects under ``paths`` and lint each one once."""
+    """Discover the projects under ``paths`` (Clarifai project folders and PAI manifest files) and lint each once."""
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise UsageError(f"no such file or directory: {', '.join(map(str, missing))}")
-    roots, unmatched = discover(paths)
+    roots, unmatched = discover(paths, manifests=True)
     known = set(registry.by_key())
     unknown = sorted(set(select or ()) - known)
     if unknown:
@@ -104,11 +105,13 @@ def lint_paths(
             strict=conf.strict if strict is None else strict,
         )
         result.projects.append(root)
-        findings = lint_project(load_project(root), options, conf, select)
+        project = load_manifest(root) if root.is_file() else load_project(root)
+        findings = lint_project(project, options, conf, select)
         result.findings.extend(f for f in findings if not conf.ignored(Path(f.file)))
     if not roots and any(p.is_dir() for p in unmatched):
         raise UsageError(
-            "no Clarifai pipeline project (a config.yaml with a top-level 'pipeline:' key) found in or above: "
+            "no Clarifai pipeline project (a config.yaml with a top-level 'pipeline:' key) or PAI pipeline manifest "
+            "(a *.yaml file with a top-level 'apiVersion: core/v1') found in or above: "
             + ", ".join(display(p) for p in unmatched)
         )
     return result

@@ -1,6 +1,10 @@
 """The pipeline project model: a root ``config.yaml`` with a ``pipeline:`` mapping, its step folders
 and both kinds of lockfiles, each loaded with positions (see :mod:`pipeline_ci.yamldoc`).
 
+A PAI pipeline manifest (a ``*.yaml``/``*.yml`` file with a top-level ``apiVersion: core/v1``, see
+:mod:`pipeline_ci.pai.manifest`) is a project of its own: :func:`load_manifest` returns a :class:`Project`
+with ``manifest`` set and no Clarifai config, spec or steps, so only the PAI rules find anything in it.
+
 Loading never raises for bad user input: every file that cannot be read or parsed is recorded in
 ``Project.load_errors`` and the rules report it. Nothing outside the project folder is read: step
 folders that are absolute, contain ``..`` or resolve (through symlinks) outside the root are kept
@@ -16,6 +20,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from . import hashing
+from .pai.manifest import SUFFIXES as MANIFEST_SUFFIXES
+from .pai.manifest import load_documents, looks_like_manifest
 from .yamldoc import Document, JsonPath, LoadError, load_embedded, load_file
 
 CONFIG = "config.yaml"
@@ -130,7 +136,12 @@ class StepDir:
 
 @dataclass
 class Project:
-    """A Clarifai pipeline project rooted at the folder of its ``config.yaml``."""
+    """A Clarifai pipeline project rooted at the folder of its ``config.yaml``, or a PAI manifest.
+
+    For a manifest (``manifest_path`` set) ``root`` is the file's folder, ``manifest`` the entry pipeline (the
+    last document), ``manifest_docs`` every document in file order and ``manifest_errors`` what kept the file
+    from loading (reported by the PAI rules, not by the generic ``yaml-syntax`` rule).
+    """
 
     root: Path
     config: Document | None = None
@@ -139,6 +150,14 @@ class Project:
     lock_spec: Document | None = None
     steps: list[StepDir] = field(default_factory=list)
     load_errors: list[FileError] = field(default_factory=list)
+    manifest: Document | None = None
+    manifest_path: Path | None = None
+    manifest_docs: list[Document] = field(default_factory=list)
+    manifest_errors: list[FileError] = field(default_factory=list)
+
+    @property
+    def is_manifest(self) -> bool:
+        return self.manifest_path is not None
 
     @property
     def config_file(self) -> str:
@@ -211,6 +230,19 @@ def load_project(root: Path) -> Project:
     return project
 
 
+def load_manifest(path: Path) -> Project:
+    """Load the PAI pipeline manifest at ``path`` as a project of its own (see :class:`Project`)."""
+    path = path.resolve()
+    project = Project(root=path.parent, manifest_path=path)
+    shown = display(path)
+    try:
+        project.manifest_docs = load_documents(path, shown)
+    except LoadError as exc:
+        project.manifest_errors.append(FileError(shown, exc))
+    project.manifest = project.manifest_docs[-1] if project.manifest_docs else None
+    return project
+
+
 def _step(root: Path, entry: str, *, listed: bool, index: int | None = None) -> StepDir:
     rel = Path(entry)
     path = root / rel
@@ -260,9 +292,11 @@ def _explicit_config(given: Path) -> Path | None:
     return None if re.search(rb"^pipeline_step\s*:", head, re.M) else config.parent.resolve()
 
 
-def discover(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+def discover(paths: list[Path], *, manifests: bool = False) -> tuple[list[Path], list[Path]]:
     """Project roots for ``paths`` (files map to their enclosing project, folders are searched).
 
+    With ``manifests``, PAI manifests are projects too and are returned as file paths (a folder is a Clarifai
+    root): every manifest in a searched folder, and a manifest file given directly is its own project.
     Returns ``(roots, unmatched)`` where ``unmatched`` are given paths with no project.
     """
     roots: dict[Path, None] = {}
@@ -270,13 +304,28 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     for given in paths:
         found: list[Path] = []
         if given.is_dir():
+            base = given.resolve()
             for top, dirs, files in os.walk(given):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
                 if CONFIG in files and is_pipeline_config(Path(top) / CONFIG):
                     found.append(Path(top).resolve())
+                if manifests:
+                    found += _manifests_in(Path(top), sorted(files), base)
+        elif manifests and looks_like_manifest(given):
+            found.append(given.resolve())
         if not found and (root := find_root(given) or _explicit_config(given)) is not None:
             found.append(root)
         if not found:
             unmatched.append(given)
         roots.update(dict.fromkeys(found))
     return list(roots), unmatched
+
+
+def _manifests_in(folder: Path, files: list[str], base: Path) -> list[Path]:
+    """The manifests among ``files`` of ``folder``; symlinks leading out of ``base`` are not read."""
+    out = []
+    for name in files:
+        path = folder / name
+        if path.suffix.lower() in MANIFEST_SUFFIXES and _inside(path.resolve(), base) and looks_like_manifest(path):
+            out.append(path.resolve())
+    return out

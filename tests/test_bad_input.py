@@ -96,8 +96,7 @@ def opened_paths(root: Path) -> list[str]:
     project = load_project(root)
     lint_project(project, Options(), Settings())
     result = list(seen)
-    seen.clear()
-    seen.append  # keep the closure alive; later events are harmless
+    seen.clear()  # the hook stays installed (audit hooks cannot be removed) but only fills this list
     return result
 
 

@@ -8,11 +8,8 @@ import tarfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import grpc
 import pytest
-
-grpc = pytest.importorskip("grpc")
-pytest.importorskip("clarifai_grpc")
-
 from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel  # noqa: E402
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2, service_pb2_grpc  # noqa: E402
 from clarifai_grpc.grpc.api.status import status_code_pb2 as sc  # noqa: E402

@@ -89,7 +89,8 @@ def test_clean_commit_passes_and_broken_config_blocks(user_repo, hook_repo, pre_
     install(user_repo, hook_repo, pre_commit_home, "  - id: pipeline-ci-lint\n  - id: pipeline-ci-locks\n")
     result = commit(user_repo, pre_commit_home)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "pipeline-ci lint" in result.stdout and "Passed" in result.stdout
+    output = result.stdout + result.stderr  # git sends hook output to stderr
+    assert "pipeline-ci lint" in output and "Passed" in output
     assert head_count(user_repo) == 1
 
     config = user_repo / "pipelines" / "hello" / "config.yaml"
@@ -99,7 +100,7 @@ def test_clean_commit_passes_and_broken_config_blocks(user_repo, hook_repo, pre_
     line = next(i for i, ln in enumerate(config.read_text().splitlines(), 1) if "entrypoint: mian" in ln)
     result = commit(user_repo, pre_commit_home)
     assert result.returncode != 0
-    output = result.stdout + result.stderr  # git sends hook output to stderr
+    output = result.stdout + result.stderr
     assert f"pipelines/hello/config.yaml:{line}:" in output and "[A07]" in output
     assert head_count(user_repo) == 1  # the commit was blocked
 

@@ -31,7 +31,7 @@ def test_rule_ids_and_names_are_unique_and_well_formed():
     assert len(set(ids)) == len(ids) and len(set(names)) == len(names)
     for rule in all_rules():
         assert rule.SEVERITY in ("error", "warning")
-        assert rule.NAME == rule.__name__.rsplit(".", 1)[1].replace("_", "-")
+        assert rule.__name__.rsplit(".", 1)[1].replace("_", "-") == rule.NAME
 
 
 @pytest.mark.parametrize(("rule", "example"), CASES)

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("clarifai_grpc", reason="the clarifai extra is part of the test install")
-
 from pipeline_ci.rules.examples import base_files  # noqa: E402
 from pipeline_ci.testing.clarifai_emulator import ClarifaiEmulator  # noqa: E402
 

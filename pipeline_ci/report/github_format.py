@@ -1,10 +1,14 @@
 """GitHub workflow commands: ``::error file=F,line=L,col=C,title=RULE::message``.
 
 Values are escaped as the runner expects (``%``, CR and LF everywhere; also ``:`` and ``,`` in
-properties). A closing line gives the totals.
+properties). GitHub keeps only 10 error and 10 warning annotations per step, so at most
+:data:`MAX_ANNOTATIONS` of each are emitted (:func:`select`), and a ``::notice`` says how many were
+left out (they are all in the job summary and the SARIF report). A closing line gives the totals.
 """
 
 from __future__ import annotations
+
+MAX_ANNOTATIONS = 10  # per severity and per step (GitHub's check-run annotation limit)
 
 
 def escape_data(text: str) -> str:
@@ -20,7 +24,53 @@ def command(f) -> str:
     return f"::{f.severity} {props}::{escape_data(f.message)}"
 
 
+def _pick(findings: list, limit: int) -> list:
+    """At most ``limit`` of ``findings`` (one severity), in their order, preferring distinct rules and files.
+
+    Pass 1 takes findings whose rule *and* file are both new, pass 2 those with a new rule or a new
+    file, pass 3 the rest, each pass in file order, until ``limit`` are taken.
+    """
+    if len(findings) <= limit:
+        return list(findings)
+    chosen: set[int] = set()
+    rules: set[str] = set()
+    files: set[str] = set()
+    tests = (lambda f: f.rule not in rules and f.file not in files,
+             lambda f: f.rule not in rules or f.file not in files,
+             lambda f: True)
+    for test in tests:
+        for i, f in enumerate(findings):
+            if len(chosen) == limit:
+                break
+            if i not in chosen and test(f):
+                chosen.add(i)
+                rules.add(f.rule)
+                files.add(f.file)
+    return [f for i, f in enumerate(findings) if i in chosen]
+
+
+def select(findings, limit: int = MAX_ANNOTATIONS) -> tuple[list, int, int]:
+    """The findings to annotate (errors first, then warnings) and how many errors and warnings are left out."""
+    errors = [f for f in findings if f.severity == "error"]
+    warnings = [f for f in findings if f.severity != "error"]
+    picked_errors, picked_warnings = _pick(errors, limit), _pick(warnings, limit)
+    return picked_errors + picked_warnings, len(errors) - len(picked_errors), len(warnings) - len(picked_warnings)
+
+
+def overflow(errors: int, warnings: int) -> str:
+    """The notice for findings that were not annotated (``""`` when there are none)."""
+    if not errors and not warnings:
+        return ""
+    text = (f"{errors} more error{'s' if errors != 1 else ''} and {warnings} more warning{'s' if warnings != 1 else ''}"
+            f": see the job summary / SARIF (GitHub keeps only {MAX_ANNOTATIONS} of each per step)")
+    return f"::notice title={escape_property('pipeline-ci')}::{escape_data(text)}"
+
+
 def render(result) -> str:
-    lines = [command(f) for f in result.findings]
-    lines.append(f"pipeline-ci: {result.errors} error(s), {result.warnings} warning(s) in {len(result.projects)} project(s)")
+    shown, more_errors, more_warnings = select(result.findings)
+    lines = [command(f) for f in shown]
+    if more_errors or more_warnings:
+        lines.append(overflow(more_errors, more_warnings))
+    projects = len(result.projects)
+    lines.append(f"pipeline-ci: {result.errors} error(s), {result.warnings} warning(s) in {projects} project(s)")
     return "\n".join(lines) + "\n"

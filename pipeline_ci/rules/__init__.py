@@ -70,20 +70,27 @@ RULE_MODULES: tuple[str, ...] = (
     "lock_ids",  # L03
     "stale_lock",  # L04
     "untracked_files",  # L05
+    # PAI manifests: P-numbers follow the rows of ../shared/reference/pai-pipelines.md section 5.3
+    "pai_documents",  # P01
+    "pai_manifest_shape",  # P02
+    "pai_step_name",  # P03
+    "pai_io_names",  # P04
+    "pai_dependencies",  # P05
+    "pai_dependency_cycle",  # P06
+    "pai_reference",  # P07
+    "pai_arguments",  # P08
+    "pai_parameter_types",  # P09
+    "pai_from_types",  # P10
+    "pai_guid",  # P11
+    "pai_identifier_reference",  # P12
+    "pai_loop",  # P13
 )
 
 
 @cache
 def all_rules() -> tuple[ModuleType, ...]:
     """Every rule module, imported once, in registry order."""
-    out = []
-    for name in RULE_MODULES:
-        try:  # TEMPORARY while rules are being written in parallel; removed before release
-            out.append(importlib.import_module(f"{__name__}.{name}"))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-    return tuple(out)
+    return tuple(importlib.import_module(f"{__name__}.{name}") for name in RULE_MODULES)
 
 
 def by_key() -> dict[str, ModuleType]:

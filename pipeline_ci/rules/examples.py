@@ -9,7 +9,9 @@ the body replaces:
 - ``root``: the whole root ``config.yaml``;
 - ``step``: ``stepA/config.yaml``;
 - ``project``: several files, each introduced by ``# file: PATH``; a body of ``(deleted)``
-  removes that base file.
+  removes that base file;
+- ``manifest``: a PAI pipeline manifest (``apiVersion: core/v1``), written as ``pipeline.yaml`` alone in
+  the example folder (none of the base project's files).
 
 A line ending in a ``# <--`` comment marks where a failing example must be reported. The tests
 check that passing examples produce no finding at all and failing ones a finding of the rule
@@ -24,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-HEADER = re.compile(r"^(Passing|Failing) (spec|root|step|project)::\s*$")
+HEADER = re.compile(r"^(Passing|Failing) (spec|root|step|project|manifest)::\s*$")
+MANIFEST_FILE = "pipeline.yaml"
 MARKER = "# <--"
 FILE_HEADER = re.compile(r"^# file: (\S+)\s*$")
 
@@ -125,7 +128,8 @@ def examples(rule: ModuleType) -> list[Example]:
         while i < len(lines) and (not lines[i].strip() or lines[i].startswith("    ")):
             block.append(lines[i])
             i += 1
-        out.append(Example(match.group(1) == "Passing", match.group(2), textwrap.dedent("\n".join(block)).strip("\n") + "\n"))
+        body = textwrap.dedent("\n".join(block)).strip("\n") + "\n"
+        out.append(Example(match.group(1) == "Passing", match.group(2), body))
     return out
 
 
@@ -150,7 +154,9 @@ def base_files() -> dict[str, str]:
 
 
 def files_for(example: Example) -> dict[str, str]:
-    """The project files of an example (base project plus the example's changes)."""
+    """The project files of an example (base project plus the example's changes; a manifest alone)."""
+    if example.kind == "manifest":
+        return {MANIFEST_FILE: example.body}
     files = base_files()
     if example.kind == "spec":
         files["config.yaml"] = root_config(example.body)
@@ -197,7 +203,8 @@ def render_markdown() -> str:
         "Generated from the rule docstrings by `pipeline-ci rules --format markdown`; do not edit by hand.",
         "Examples of kind `spec`, `step` and `project` are shown against a small base project",
         "(user `u1`, app `a1`, steps `stepA` and `stepB` taking `input_text`), see",
-        "`pipeline_ci/rules/examples.py`. `# <--` marks the reported line.",
+        "`pipeline_ci/rules/examples.py`; a `manifest` example is a PAI pipeline manifest on its own.",
+        "`# <--` marks the reported line.",
         "",
         "| ID | Name | Severity | Summary |",
         "|---|---|---|---|",

@@ -86,8 +86,11 @@ def validate_for_project(root: Path | None, values: dict[str, str]) -> None:
         raise UsageError("; ".join(errors))
 
 
+STATUS_WORDS = {0: "succeeded", 1: "failed", 3: "error", 4: "timed-out", 5: "cancelled"}
+
+
 def report(result: FollowResult, run: RemoteRun, backend: str, env: Mapping[str, str], out: Out) -> int:
-    status = {0: "succeeded", 1: "failed", 3: "error", 4: "timed-out", 5: "cancelled"}.get(result.exit_code, "error")
+    status = STATUS_WORDS.get(result.exit_code, "error")
     out(f"pipeline-ci: run {run.run_id} {status} (status {result.status or 'unknown'}, exit {result.exit_code})")
     github.set_output("status", status, env)
     github.append_summary(f"### pipeline-ci run ({backend})\n\n| run | status | backend status |\n|---|---|---|\n"
@@ -205,7 +208,14 @@ def _run_local(args: argparse.Namespace, values: dict[str, str], cancel: threadi
                        timeout=args.timeout, secrets_file=args.secrets_file,
                        out=out, cancel=cancel)
     github.set_output("run-id", result.run_id, env)
-    github.set_output("status", result.phase.lower(), env)
+    github.set_output("status", STATUS_WORDS.get(result.exit_code, "error"), env)
+    from ..report.summary import cell
+
+    rows = [f"| {cell(n['path'])} | {n['phase']} | {n.get('duration') or 0:.2f}s | {n.get('exit_code', '')} | "
+            f"{cell(n.get('log') or '')} |" for n in result.nodes if n.get("type") not in ("DAG", "Steps", "StepGroup")]
+    github.append_summary(f"### pipeline-ci local run `{result.run_id}`: {result.phase}\n\n"
+                          "| step | status | duration | exit | log |\n|---|---|---|---|---|\n" + "\n".join(rows) + "\n",
+                          env)
     return result.exit_code
 
 

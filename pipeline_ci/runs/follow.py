@@ -55,7 +55,7 @@ class RemoteRun(Protocol):
     def cancel(self) -> None: ...
 
 
-def poll_delays(max_interval: float = 30.0, first: float = 2.0, factor: float = 1.5, jitter: float = 0.2,
+def poll_delays(max_interval: float = 30.0, first: float = 2.0, factor: float = 1.5, jitter: float = 0.1,
                 rng: Callable[[], float] = random.random) -> Iterator[float]:
     """Delays between status polls: ``first`` (≤ 2 s), growing by ``factor``, capped at ``max_interval``."""
     delay = min(first, max_interval)

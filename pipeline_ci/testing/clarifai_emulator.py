@@ -189,6 +189,7 @@ class ClarifaiEmulator:
         self._pipelines: dict[tuple[str, str, str], resources_pb2.Pipeline] = {}
         self._versions: dict[tuple[str, str, str, str], resources_pb2.PipelineVersion] = {}
         self._runs: dict[str, _Run] = {}
+        self.final_status_reported: dict[str, float] = {}  # run id -> monotonic time of the first final answer
         self._run_script = list(DEFAULT_RUN_SCRIPT)
         self._run_logs = dict(DEFAULT_RUN_LOGS)
 
@@ -652,6 +653,8 @@ class ClarifaiEmulator:
         if run is None:
             return _response("GetPipelineVersionRun", sc.CONN_DOES_NOT_EXIST, "pipeline version run does not exist")
         response = _response("GetPipelineVersionRun", sc.SUCCESS, pipeline_version_run=run.proto)
+        if run.code in TERMINAL_RUN_CODES:
+            self.final_status_reported.setdefault(run.proto.id, time.monotonic())
         if run.code not in TERMINAL_RUN_CODES and run.code != sc.JOB_PAUSED:
             run.polls_left -= 1
             self._settle(run)

@@ -1,0 +1,480 @@
+"""PAIFlow pipeline manifests (``apiVersion: core/v1``, ``pai-pipelines.md`` §5): loading and read-only views.
+
+Loading: :func:`looks_like_manifest` is the cheap discovery test; :func:`load_documents` loads every YAML
+document of the file with positions in the file (alipai submits inline components as a multi-document
+YAML: component definitions with ``metadata.guid`` first, the entry pipeline last).
+
+Views for the lint rules, all tolerant of malformed shapes (they skip what they cannot read; the shape
+rule reports it): :class:`Node` (a document or a step of a ``spec.pipelines`` list), :func:`nodes`,
+:func:`declarations` (``spec.inputs``/``spec.outputs`` entries), :func:`arguments`, :func:`component`
+(the inline component a ``guid`` step runs), :func:`resolve` (a step name among siblings) and
+:func:`references` (every ``{{...}}`` with the scope it resolves in, §5.2).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..yamldoc import Document, JsonPath, Loader, LoadError, Pos, decode, load_text
+
+API_VERSION = "core/v1"
+SUFFIXES = (".yaml", ".yml")
+HEAD_BYTES = 64 * 1024
+KINDS = ("parameters", "artifacts")
+SIDES = ("inputs", "outputs")
+LOOP_KEYS = ("withItems", "withParam", "withSequence")
+_HEAD = re.compile(rb"^apiVersion:\s*[\"']?core/v1", re.M)
+TAG_RE = re.compile(r"\{\{(.*?)\}\}", re.S)
+SINGLE_TAG_RE = re.compile(r"^\s*\{\{[^{}]*\}\}\s*$")
+_INPUT_RE = re.compile(r"^inputs(?:\.([^.]*)(?:\.(.*))?)?$")
+_OUTPUT_RE = re.compile(r"^pipelines\.(.+)\.outputs\.(parameters|artifacts)\.([^.]+)$")
+_RESULT_RE = re.compile(r"^pipelines\.(.+)\.outputs\.result$")
+
+
+# -- loading -------------------------------------------------------------------------------------------------
+
+
+def looks_like_manifest(path: Path) -> bool:
+    """Cheap test: a regular ``*.yaml``/``*.yml`` file whose first 64 KiB has a top-level ``apiVersion: core/v1``."""
+    if path.suffix.lower() not in SUFFIXES:
+        return False
+    try:
+        if not path.is_file():
+            return False
+        with open(path, "rb") as fh:
+            head = fh.read(HEAD_BYTES)
+    except OSError:
+        return False
+    return bool(_HEAD.search(head))
+
+
+def load_documents(path: Path, file: str) -> list[Document]:
+    """Every document of the YAML stream in ``path``; raises :class:`LoadError` (with a position) when it fails."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"cannot read: {exc.strerror or exc}") from None
+    return load_stream(decode(raw, file), file)
+
+
+def load_stream(text: str, file: str) -> list[Document]:
+    """Each document of ``text`` as a :class:`Document` whose positions (and ``lines``) are those of the file."""
+    try:
+        bounds = _document_bounds(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        parts = ", ".join(p for p in (exc.context, exc.problem) if p)
+        raise LoadError(f"invalid YAML: {parts}" if parts else "invalid YAML",
+                        Pos(mark.line + 1, mark.column + 1) if mark else Pos(1, 1)) from None
+    except yaml.YAMLError as exc:
+        raise LoadError(f"invalid YAML: {exc}") from None
+    lines = text.splitlines()
+    if len(bounds) <= 1:
+        doc = load_text(text, file)
+        docs = [doc]
+        first = [bounds[0][0] if bounds else 0]
+    else:
+        docs, first = [], []
+        for start_line, start, end in bounds:
+            offset = start_line
+            docs.append(load_text(text[start:end], file, lambda line, col, o=offset: Pos(o + line + 1, col + 1)))
+            first.append(start_line)
+    for doc, line in zip(docs, first, strict=True):
+        doc.lines = lines
+        if doc.data is None:  # an empty document: at its start ("---"), not at the null after it
+            doc.values[()] = Pos(line + 1, 1)
+    return docs
+
+
+def _document_bounds(text: str) -> list[tuple[int, int, int]]:
+    """``(first line, start offset, end offset)`` of each document, whole lines from the document's start."""
+    out: list[tuple[int, int, int]] = []
+    start: yaml.Mark | None = None
+    for event in yaml.parse(text, Loader=Loader):
+        if isinstance(event, yaml.DocumentStartEvent):
+            start = event.start_mark
+        elif isinstance(event, yaml.DocumentEndEvent) and start is not None:
+            out.append((start.line, start.index - start.column, event.end_mark.index))
+            start = None
+    return out
+
+
+# -- nodes ---------------------------------------------------------------------------------------------------
+
+
+def _mapping(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True, eq=False)
+class Node:
+    """A manifest document (``parent`` None) or a step in its parent's ``spec.pipelines``."""
+
+    doc: Document
+    path: JsonPath
+    body: dict
+    parent: Node | None = None
+    index: int = 0  # document index for documents, list index for steps
+
+    @property
+    def metadata(self) -> dict:
+        return _mapping(self.body.get("metadata"))
+
+    @property
+    def spec(self) -> dict:
+        return _mapping(self.body.get("spec"))
+
+    @property
+    def name(self) -> str | None:
+        name = self.metadata.get("name")
+        return name if isinstance(name, str) and name else None
+
+    @property
+    def identifier(self) -> str | None:
+        ident = self.metadata.get("identifier")
+        return ident if isinstance(ident, str) and ident else None
+
+    @property
+    def guid(self) -> str | None:
+        guid = self.metadata.get("guid")
+        return guid if isinstance(guid, str) and guid else None
+
+    @property
+    def is_step(self) -> bool:
+        return self.parent is not None
+
+    @property
+    def loops(self) -> bool:
+        return any(key in self.spec for key in LOOP_KEYS)
+
+    def at(self, *rel: Any) -> JsonPath:
+        """The document path of ``rel`` inside this node."""
+        return (*self.path, *rel)
+
+    @property
+    def label(self) -> str:
+        """``step 'x'``, ``pipeline 'x'``, ``component 'guid'`` or ``document N`` for messages."""
+        if self.is_step:
+            shown = self.name or self.identifier or self.guid
+            return f"step '{shown}'" if shown else f"step #{self.index + 1}"
+        if self.guid:
+            return f"component '{self.guid}'"
+        return f"pipeline '{self.identifier}'" if self.identifier else f"document {self.index + 1}"
+
+    @cached_property
+    def steps(self) -> list[Node]:
+        items = self.spec.get("pipelines")
+        return [
+            Node(self.doc, self.at("spec", "pipelines", i), step, self, i)
+            for i, step in enumerate(items if isinstance(items, list) else [])
+            if isinstance(step, dict)
+        ]
+
+
+def documents(project: Any) -> list[Document]:
+    """The manifest's documents (empty for a Clarifai project)."""
+    return list(getattr(project, "manifest_docs", None) or [])
+
+
+def roots(project: Any) -> list[Node]:
+    """One node per document that is a mapping, in file order."""
+    return [Node(doc, (), doc.data, None, i) for i, doc in enumerate(documents(project)) if isinstance(doc.data, dict)]
+
+
+def nodes(project: Any) -> Iterator[Node]:
+    """Every document and every step, depth-first in file order."""
+    todo = list(reversed(roots(project)))
+    while todo:
+        node = todo.pop()
+        yield node
+        todo.extend(reversed(node.steps))
+
+
+def is_entry(project: Any, node: Node) -> bool:
+    """True for the last document (the entry pipeline)."""
+    docs = documents(project)
+    return not node.is_step and bool(docs) and node.doc is docs[-1]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One mapping of ``spec.<side>.<kind>`` or ``spec.arguments.<kind>`` with its document path."""
+
+    path: JsonPath
+    kind: str  # parameters | artifacts
+    body: dict
+
+    @property
+    def name(self) -> str | None:
+        name = self.body.get("name")
+        return name if isinstance(name, str) and name else None
+
+
+def _entries(node: Node, key: str, kinds: tuple[str, ...] = KINDS) -> Iterator[Entry]:
+    holder = node.spec.get(key)
+    for kind in kinds:
+        items = holder.get(kind) if isinstance(holder, dict) else None
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            if isinstance(item, dict):
+                yield Entry(node.at("spec", key, kind, i), kind, item)
+
+
+def declarations(node: Node, side: str, kinds: tuple[str, ...] = KINDS) -> Iterator[Entry]:
+    """The parameter/artifact declarations of ``spec.inputs`` or ``spec.outputs``."""
+    return _entries(node, side, kinds)
+
+
+def declared(node: Node, side: str, kind: str) -> dict[str, Entry] | None:
+    """Declarations by name (first wins); None when ``spec.<side>.<kind>`` is malformed."""
+    holder = node.spec.get(side)
+    items = holder.get(kind) if isinstance(holder, dict) else None
+    if holder is not None and not isinstance(holder, dict) or items is not None and not isinstance(items, list):
+        return None
+    out: dict[str, Entry] = {}
+    for entry in declarations(node, side, (kind,)):
+        if entry.name:
+            out.setdefault(entry.name, entry)
+    return out
+
+
+def arguments(node: Node) -> Iterator[Entry]:
+    """The entries of ``spec.arguments.parameters`` and ``spec.arguments.artifacts``."""
+    return _entries(node, "arguments")
+
+
+def components(project: Any) -> dict[str, Node]:
+    """Inline components by ``metadata.guid`` (documents only; the first wins)."""
+    out: dict[str, Node] = {}
+    for root in roots(project):
+        if root.guid:
+            out.setdefault(root.guid, root)
+    return out
+
+
+def component(project: Any, step: Node) -> Node | None:
+    """The inline component a ``guid`` step runs; None for registered components (not known offline)."""
+    return components(project).get(step.guid) if step.is_step and step.guid else None
+
+
+def resolve(parent: Node, name: str) -> tuple[Node | None, bool]:
+    """The step of ``parent`` that ``name`` designates and whether only its identifier matched (§5.3 row 12)."""
+    for step in parent.steps:
+        if step.name == name:
+            return step, False
+    for step in parent.steps:
+        if step.identifier == name:
+            return step, True
+    return None, False
+
+
+def step_names(parent: Node) -> list[str]:
+    return [s.name for s in parent.steps if s.name]
+
+
+# -- references ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A reference split into its parts; ``root`` is ``inputs``, ``pipelines`` or ``item``."""
+
+    root: str
+    kind: str | None = None  # parameters | artifacts | result (None: malformed)
+    name: str | None = None  # input / output name
+    step: str | None = None  # pipelines.<step>
+
+
+def parse(tag: str) -> Parsed | None:
+    """The parts of a ``{{...}}`` body; None for namespaces this linter does not know (not checked)."""
+    if tag == "item" or tag.startswith("item."):
+        return Parsed("item")
+    if tag == "inputs" or tag.startswith("inputs."):
+        m = _INPUT_RE.match(tag)
+        kind, name = (m.group(1), m.group(2)) if m else (None, None)
+        return Parsed("inputs", kind or None, name or None)
+    if tag.startswith("pipelines."):
+        if m := _OUTPUT_RE.match(tag):
+            return Parsed("pipelines", m.group(2), m.group(3), m.group(1))
+        if m := _RESULT_RE.match(tag):
+            return Parsed("pipelines", "result", None, m.group(1))
+        return Parsed("pipelines", None, None, tag.split(".")[1] or None)
+    return None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One ``{{...}}`` in a manifest string.
+
+    ``scope`` is the node whose ``spec.inputs`` and ``spec.pipelines`` the reference resolves against;
+    ``step`` is the step whose field holds it (None for a node's own outputs and containers); ``field`` is
+    ``from``, ``value``, ``when``, ``withParam``, ``withItems`` or ``container``; ``category`` is the kind
+    (parameters/artifacts) of the argument or output entry holding a ``from``/``value``, else None.
+    """
+
+    path: JsonPath
+    text: str  # the whole string
+    tag: str  # the stripped body of this tag
+    parsed: Parsed | None
+    scope: Node
+    step: Node | None
+    field: str
+    category: str | None = None
+    entry: Entry | None = None
+
+
+def strings(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
+    """Every string leaf under ``value`` with its document path."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from strings(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from strings(v, (*path, i))
+
+
+def _refs(path: JsonPath, text: str, scope: Node, step: Node | None, field: str,
+          category: str | None = None, entry: Entry | None = None) -> Iterator[Reference]:
+    for match in TAG_RE.finditer(text):
+        tag = match.group(1).strip()
+        yield Reference(path, text, tag, parse(tag), scope, step, field, category, entry)
+
+
+def _argument_refs(step: Node, scope: Node) -> Iterator[Reference]:
+    for entry in arguments(step):
+        for key in ("from", "value"):
+            value = entry.body.get(key)
+            if key == "value" and isinstance(value, list) and entry.kind == "artifacts":  # a repeated artifact
+                for i, item in enumerate(value):
+                    for inner in ("from", "value") if isinstance(item, dict) else ():
+                        for path, text in strings(item.get(inner), (*entry.path, "value", i, inner)):
+                            yield from _refs(path, text, scope, step, inner, entry.kind, entry)
+                continue
+            for path, text in strings(value, (*entry.path, key)):
+                yield from _refs(path, text, scope, step, key, entry.kind, entry)
+
+
+def from_values(node: Node) -> Iterator[tuple[JsonPath, Any, Entry]]:
+    """``(path, value, entry)`` of every ``from`` in the node's outputs and arguments (repeated artifacts too)."""
+    for entry in declarations(node, "outputs"):
+        if "from" in entry.body:
+            yield (*entry.path, "from"), entry.body["from"], entry
+    for entry in arguments(node):
+        if "from" in entry.body:
+            yield (*entry.path, "from"), entry.body["from"], entry
+        items = entry.body.get("value") if entry.kind == "artifacts" else None
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            if isinstance(item, dict) and "from" in item:
+                yield (*entry.path, "value", i, "from"), item["from"], entry
+
+
+def step_references(step: Node, scope: Node) -> Iterator[Reference]:
+    """References in a step's arguments, ``when`` and loop fields, resolved in ``scope``."""
+    yield from _argument_refs(step, scope)
+    for key in ("when", "withParam", "withItems"):
+        for path, text in strings(step.spec.get(key), step.at("spec", key)):
+            yield from _refs(path, text, scope, step, key)
+
+
+def own_references(node: Node) -> Iterator[Reference]:
+    """References in a node's ``spec.outputs`` entries and its containers, resolved in the node itself."""
+    for entry in declarations(node, "outputs"):
+        for path, text in strings(entry.body.get("from"), (*entry.path, "from")):
+            yield from _refs(path, text, node, None, "from", entry.kind, entry)
+    for key in ("container", "initContainers", "sideCarContainers"):
+        for path, text in strings(node.spec.get(key), node.at("spec", key)):
+            yield from _refs(path, text, node, None, "container")
+
+
+def references(project: Any) -> Iterator[Reference]:
+    """Every reference of the manifest, each with its scope (§5.2)."""
+    for node in nodes(project):
+        yield from own_references(node)
+        if not node.is_step:  # a document's own arguments (Terraform-style empty lists) resolve in itself
+            yield from _argument_refs(node, node)
+        for step in node.steps:
+            yield from step_references(step, node)
+
+
+def sibling_refs(step: Node) -> Iterator[tuple[Reference, Node, bool]]:
+    """``(reference, sibling, by identifier)`` for each reference of ``step`` to a sibling's outputs."""
+    if step.parent is None:
+        return
+    for ref in step_references(step, step.parent):
+        if ref.parsed and ref.parsed.root == "pipelines" and ref.parsed.step:
+            target, by_identifier = resolve(step.parent, ref.parsed.step)
+            if target is not None:
+                yield ref, target, by_identifier
+
+
+def explicit_dependencies(step: Node) -> list[tuple[JsonPath, str]]:
+    """``(path, name)`` of each string in ``spec.dependencies``."""
+    deps = step.spec.get("dependencies")
+    return [(step.at("spec", "dependencies", i), d) for i, d in enumerate(deps if isinstance(deps, list) else [])
+            if isinstance(d, str)]
+
+
+# -- parameter types -----------------------------------------------------------------------------------------
+
+PARAM_TYPES = ("String", "Int", "Double", "Bool", "Map", "List", "Array")  # List (docs) and Array (alipai)
+_RANGE_RE = re.compile(r"^\s*([\[(])\s*([^,\s]+)\s*,\s*([^,\s]+)\s*([\])])\s*$")
+
+
+def same_type(a: str, b: str) -> bool:
+    """Parameter types are equal (``List`` and ``Array`` are the same type)."""
+    lists = ("List", "Array")
+    return a == b or a in lists and b in lists
+
+
+def fits_type(type_name: str, value: Any) -> bool:
+    """``value`` has the YAML type that ``type_name`` expects (§5.3 row 9); unknown types accept anything."""
+    if type_name == "Int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if type_name == "Double":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if type_name == "Bool":
+        return isinstance(value, bool)
+    if type_name == "String":
+        return isinstance(value, str)
+    if type_name == "Map":
+        return isinstance(value, dict)
+    if type_name in ("List", "Array"):
+        return isinstance(value, list)
+    return True
+
+
+@dataclass(frozen=True)
+class Range:
+    """A ``feasible.range`` such as ``[0, 1)``: bounds (None = infinite) and whether each is inclusive."""
+
+    low: float | None
+    high: float | None
+    low_inclusive: bool
+    high_inclusive: bool
+
+    def contains(self, x: float) -> bool:
+        if self.low is not None and (x < self.low or x == self.low and not self.low_inclusive):
+            return False
+        return not (self.high is not None and (x > self.high or x == self.high and not self.high_inclusive))
+
+
+def parse_range(text: Any) -> Range | None:
+    """The range in ``text`` (``[lo, hi)`` with numbers or ``INF``/``-INF``), None when it cannot be read."""
+    if not isinstance(text, str) or not (m := _RANGE_RE.match(text)):
+        return None
+    try:
+        low = None if m.group(2).upper() == "-INF" else float(m.group(2))
+        high = None if m.group(3).upper().lstrip("+") == "INF" else float(m.group(3))
+    except ValueError:
+        return None
+    if low != low or high != high:  # NaN
+        return None
+    return Range(low, high, m.group(1) == "[", m.group(4) == "]")
