@@ -202,6 +202,8 @@ def deploy_paths(paths: list[Path], backend_name: str, *, dry_run: bool, env: di
         return 2
     status = 0
     for root in checked.projects:
+        if root.is_file():
+            continue  # a PAI manifest: runs are started from it, there is nothing to upload
         project = load_project(root)
         try:
             backend = backends.get(backend_name, root, env)

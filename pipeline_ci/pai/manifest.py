@@ -18,11 +18,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from ..yamldoc import Document, JsonPath, Loader, LoadError, Pos, decode, load_text
+from ..yamldoc import MAX_BYTES, Document, JsonPath, Loader, LoadError, Pos, decode, load_text
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 API_VERSION = "core/v1"
 SUFFIXES = (".yaml", ".yml")
@@ -58,6 +61,9 @@ def looks_like_manifest(path: Path) -> bool:
 def load_documents(path: Path, file: str) -> list[Document]:
     """Every document of the YAML stream in ``path``; raises :class:`LoadError` (with a position) when it fails."""
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise LoadError(f"file is {path.stat().st_size:,} bytes; manifests larger than {MAX_BYTES:,} bytes are "
+                            "refused")
         raw = path.read_bytes()
     except OSError as exc:
         raise LoadError(f"cannot read: {exc.strerror or exc}") from None
@@ -83,8 +89,7 @@ def load_stream(text: str, file: str) -> list[Document]:
     else:
         docs, first = [], []
         for start_line, start, end in bounds:
-            offset = start_line
-            docs.append(load_text(text[start:end], file, lambda line, col, o=offset: Pos(o + line + 1, col + 1)))
+            docs.append(load_text(text[start:end], file, lambda line, col, o=start_line: Pos(o + line + 1, col + 1)))
             first.append(start_line)
     for doc, line in zip(docs, first, strict=True):
         doc.lines = lines
@@ -177,30 +182,36 @@ class Node:
             if isinstance(step, dict)
         ]
 
+    @cached_property
+    def step_index(self) -> tuple[dict[str, Node], dict[str, Node]]:
+        """This node's steps by name and by identifier (the first wins)."""
+        by_name: dict[str, Node] = {}
+        by_identifier: dict[str, Node] = {}
+        for step in self.steps:
+            if step.name:
+                by_name.setdefault(step.name, step)
+            if step.identifier:
+                by_identifier.setdefault(step.identifier, step)
+        return by_name, by_identifier
 
-def documents(project: Any) -> list[Document]:
+
+def documents(project: Project) -> list[Document]:
     """The manifest's documents (empty for a Clarifai project)."""
-    return list(getattr(project, "manifest_docs", None) or [])
+    return project.manifest_docs
 
 
-def roots(project: Any) -> list[Node]:
+def roots(project: Project) -> list[Node]:
     """One node per document that is a mapping, in file order."""
     return [Node(doc, (), doc.data, None, i) for i, doc in enumerate(documents(project)) if isinstance(doc.data, dict)]
 
 
-def nodes(project: Any) -> Iterator[Node]:
+def nodes(project: Project) -> Iterator[Node]:
     """Every document and every step, depth-first in file order."""
     todo = list(reversed(roots(project)))
     while todo:
         node = todo.pop()
         yield node
         todo.extend(reversed(node.steps))
-
-
-def is_entry(project: Any, node: Node) -> bool:
-    """True for the last document (the entry pipeline)."""
-    docs = documents(project)
-    return not node.is_step and bool(docs) and node.doc is docs[-1]
 
 
 @dataclass(frozen=True)
@@ -249,7 +260,7 @@ def arguments(node: Node) -> Iterator[Entry]:
     return _entries(node, "arguments")
 
 
-def components(project: Any) -> dict[str, Node]:
+def components(project: Project) -> dict[str, Node]:
     """Inline components by ``metadata.guid`` (documents only; the first wins)."""
     out: dict[str, Node] = {}
     for root in roots(project):
@@ -258,20 +269,17 @@ def components(project: Any) -> dict[str, Node]:
     return out
 
 
-def component(project: Any, step: Node) -> Node | None:
+def component(project: Project, step: Node) -> Node | None:
     """The inline component a ``guid`` step runs; None for registered components (not known offline)."""
     return components(project).get(step.guid) if step.is_step and step.guid else None
 
 
 def resolve(parent: Node, name: str) -> tuple[Node | None, bool]:
     """The step of ``parent`` that ``name`` designates and whether only its identifier matched (§5.3 row 12)."""
-    for step in parent.steps:
-        if step.name == name:
-            return step, False
-    for step in parent.steps:
-        if step.identifier == name:
-            return step, True
-    return None, False
+    by_name, by_identifier = parent.step_index
+    if name in by_name:
+        return by_name[name], False
+    return by_identifier.get(name), name in by_identifier
 
 
 def step_names(parent: Node) -> list[str]:
@@ -319,14 +327,12 @@ class Reference:
     """
 
     path: JsonPath
-    text: str  # the whole string
-    tag: str  # the stripped body of this tag
+    tag: str  # the stripped body of the tag
     parsed: Parsed | None
     scope: Node
     step: Node | None
     field: str
     category: str | None = None
-    entry: Entry | None = None
 
 
 def strings(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
@@ -342,10 +348,10 @@ def strings(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
 
 
 def _refs(path: JsonPath, text: str, scope: Node, step: Node | None, field: str,
-          category: str | None = None, entry: Entry | None = None) -> Iterator[Reference]:
+          category: str | None = None) -> Iterator[Reference]:
     for match in TAG_RE.finditer(text):
         tag = match.group(1).strip()
-        yield Reference(path, text, tag, parse(tag), scope, step, field, category, entry)
+        yield Reference(path, tag, parse(tag), scope, step, field, category)
 
 
 def _argument_refs(step: Node, scope: Node) -> Iterator[Reference]:
@@ -356,10 +362,10 @@ def _argument_refs(step: Node, scope: Node) -> Iterator[Reference]:
                 for i, item in enumerate(value):
                     for inner in ("from", "value") if isinstance(item, dict) else ():
                         for path, text in strings(item.get(inner), (*entry.path, "value", i, inner)):
-                            yield from _refs(path, text, scope, step, inner, entry.kind, entry)
+                            yield from _refs(path, text, scope, step, inner, entry.kind)
                 continue
             for path, text in strings(value, (*entry.path, key)):
-                yield from _refs(path, text, scope, step, key, entry.kind, entry)
+                yield from _refs(path, text, scope, step, key, entry.kind)
 
 
 def from_values(node: Node) -> Iterator[tuple[JsonPath, Any, Entry]]:
@@ -388,13 +394,13 @@ def own_references(node: Node) -> Iterator[Reference]:
     """References in a node's ``spec.outputs`` entries and its containers, resolved in the node itself."""
     for entry in declarations(node, "outputs"):
         for path, text in strings(entry.body.get("from"), (*entry.path, "from")):
-            yield from _refs(path, text, node, None, "from", entry.kind, entry)
+            yield from _refs(path, text, node, None, "from", entry.kind)
     for key in ("container", "initContainers", "sideCarContainers"):
         for path, text in strings(node.spec.get(key), node.at("spec", key)):
             yield from _refs(path, text, node, None, "container")
 
 
-def references(project: Any) -> Iterator[Reference]:
+def references(project: Project) -> Iterator[Reference]:
     """Every reference of the manifest, each with its scope (§5.2)."""
     for node in nodes(project):
         yield from own_references(node)
