@@ -22,7 +22,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from .changes import GitView, ProjectChanges, StepChange, detect
-from .project import display, load_project
+from .discovery import display
+from .project import load_project
 
 
 def selected(step: StepChange, baseline: str) -> bool:
@@ -102,9 +103,9 @@ def summary(data: dict) -> str:
 
 
 def run(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    from .discovery import discover
     from .gitview import GitViewError, project_view, repo_diff
     from .lint import UsageError
-    from .project import discover
 
     missing = [p for p in args.paths if not p.exists()]
     if missing:

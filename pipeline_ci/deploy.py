@@ -18,8 +18,9 @@ from typing import Any
 from . import lockfiles
 from .backends.base import Backend, Log, StepUpload
 from .changes import NEW_VERSION, ProjectChanges, StepChange, detect
+from .discovery import display
 from .lockfiles import StepKey
-from .project import LOCK, Project, StepDir, display
+from .project import LOCK, Project, StepDir
 
 
 @dataclass

@@ -12,8 +12,9 @@ from pathlib import Path
 from . import rules as registry
 from . import settings as settings_mod
 from . import suppress
+from .discovery import discover, display
 from .findings import Finding, json_path
-from .project import Project, discover, display, load_manifest, load_project
+from .project import Project, load_manifest, load_project
 from .rules.base import Context, Options
 
 

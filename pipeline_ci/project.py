@@ -13,32 +13,20 @@ as :class:`StepDir` entries with ``escapes=True`` and are never opened.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 from . import hashing
-from .pai.manifest import SUFFIXES as MANIFEST_SUFFIXES
-from .pai.manifest import load_documents, looks_like_manifest
+from .discovery import CONFIG, _inside, display
+from .pai.manifest import load_documents
 from .yamldoc import Document, JsonPath, LoadError, load_embedded, load_file
 
-CONFIG = "config.yaml"
 LOCK = hashing.LOCKFILE_NAME
 SPEC_PATH: JsonPath = ("pipeline", "orchestration_spec", "argo_orchestration_spec")
 REF_WITH_VERSION = re.compile(r"^users/([^/]+)/apps/([^/]+)/pipeline_steps/([^/]+)/versions/([^/]+)$")
 REF_WITHOUT_VERSION = re.compile(r"^users/([^/]+)/apps/([^/]+)/pipeline_steps/([^/]+)$")
-SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".pipeline-ci", ".tox"}
-_PIPELINE_LINE = re.compile(rb"^pipeline\s*:", re.M)
-
-
-def display(path: Path) -> str:
-    """A path as users see it: relative to the working directory when inside it."""
-    try:
-        return Path(os.path.relpath(path)).as_posix() if path.is_absolute() else path.as_posix()
-    except ValueError:  # another drive on Windows
-        return path.as_posix()
 
 
 @dataclass
@@ -175,10 +163,6 @@ class Project:
         return next((s for s in self.steps if s.entry == entry), None)
 
 
-def _inside(path: Path, root: Path) -> bool:
-    return path == root or path.is_relative_to(root)
-
-
 def _load(path: Path, errors: list[FileError], boundary: Path) -> Document | None:
     if not _inside(path.resolve(), boundary):
         errors.append(FileError(display(path), LoadError("symlink leading out of the project; not read")))
@@ -255,77 +239,3 @@ def _step(root: Path, entry: str, *, listed: bool, index: int | None = None) -> 
     if (path / LOCK).exists():
         step.lock = _load(path / LOCK, step.load_errors, root)
     return step
-
-
-def is_pipeline_config(path: Path) -> bool:
-    """Cheap test: does this ``config.yaml`` have a top-level ``pipeline:`` key?"""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(hashing.CHUNK)
-    except OSError:
-        return False
-    return bool(_PIPELINE_LINE.search(head))
-
-
-@lru_cache(maxsize=4096)
-def _root_of_folder(folder: Path) -> Path | None:
-    if (folder / CONFIG).is_file() and is_pipeline_config(folder / CONFIG):
-        return folder
-    return None if folder.parent == folder else _root_of_folder(folder.parent)
-
-
-def find_root(start: Path) -> Path | None:
-    """The nearest folder at or above ``start`` holding a pipeline ``config.yaml``."""
-    start = start.resolve()
-    return _root_of_folder(start if start.is_dir() else start.parent)
-
-
-def _explicit_config(given: Path) -> Path | None:
-    """A ``config.yaml`` named directly (or as the folder's own) that is not a step config."""
-    config = given / CONFIG if given.is_dir() else given
-    if config.name != CONFIG or not config.is_file():
-        return None
-    try:
-        head = config.read_bytes()[: hashing.CHUNK]
-    except OSError:
-        return None
-    return None if re.search(rb"^pipeline_step\s*:", head, re.M) else config.parent.resolve()
-
-
-def discover(paths: list[Path], *, manifests: bool = False) -> tuple[list[Path], list[Path]]:
-    """Project roots for ``paths`` (files map to their enclosing project, folders are searched).
-
-    With ``manifests``, PAI manifests are projects too and are returned as file paths (a folder is a Clarifai
-    root): every manifest in a searched folder, and a manifest file given directly is its own project.
-    Returns ``(roots, unmatched)`` where ``unmatched`` are given paths with no project.
-    """
-    roots: dict[Path, None] = {}
-    unmatched: list[Path] = []
-    for given in paths:
-        found: list[Path] = []
-        if given.is_dir():
-            base = given.resolve()
-            for top, dirs, files in os.walk(given):
-                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-                if CONFIG in files and is_pipeline_config(Path(top) / CONFIG):
-                    found.append(Path(top).resolve())
-                if manifests:
-                    found += _manifests_in(Path(top), sorted(files), base)
-        elif manifests and looks_like_manifest(given):
-            found.append(given.resolve())
-        if not found and (root := find_root(given) or _explicit_config(given)) is not None:
-            found.append(root)
-        if not found:
-            unmatched.append(given)
-        roots.update(dict.fromkeys(found))
-    return list(roots), unmatched
-
-
-def _manifests_in(folder: Path, files: list[str], base: Path) -> list[Path]:
-    """The manifests among ``files`` of ``folder``; symlinks leading out of ``base`` are not read."""
-    out = []
-    for name in files:
-        path = folder / name
-        if path.suffix.lower() in MANIFEST_SUFFIXES and _inside(path.resolve(), base) and looks_like_manifest(path):
-            out.append(path.resolve())
-    return out

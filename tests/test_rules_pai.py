@@ -14,9 +14,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipeline_ci.discovery import discover, looks_like_manifest
 from pipeline_ci.lint import lint_paths, lint_project
-from pipeline_ci.pai.manifest import looks_like_manifest, parse_range
-from pipeline_ci.project import discover, load_manifest
+from pipeline_ci.pai.manifest import parse_range
+from pipeline_ci.project import load_manifest
 from pipeline_ci.rules.base import Options
 from pipeline_ci.rules.examples import base_files
 from pipeline_ci.settings import Settings

@@ -1,6 +1,6 @@
 """PAIFlow pipeline manifests (``apiVersion: core/v1``, ``pai-pipelines.md`` §5): loading and read-only views.
 
-Loading: :func:`looks_like_manifest` is the cheap discovery test; :func:`load_documents` loads every YAML
+Loading: :func:`pipeline_ci.discovery.looks_like_manifest` is the cheap discovery test; :func:`load_documents` loads every YAML
 document of the file with positions in the file (alipai submits inline components as a multi-document
 YAML: component definitions with ``metadata.guid`` first, the entry pipeline last).
 
@@ -28,12 +28,9 @@ if TYPE_CHECKING:
     from ..project import Project
 
 API_VERSION = "core/v1"
-SUFFIXES = (".yaml", ".yml")
-HEAD_BYTES = 64 * 1024
 KINDS = ("parameters", "artifacts")
 SIDES = ("inputs", "outputs")
 LOOP_KEYS = ("withItems", "withParam", "withSequence")
-_HEAD = re.compile(rb"^apiVersion:\s*[\"']?core/v1", re.M)
 TAG_RE = re.compile(r"\{\{(.*?)\}\}", re.S)
 SINGLE_TAG_RE = re.compile(r"^\s*\{\{[^{}]*\}\}\s*$")
 _INPUT_RE = re.compile(r"^inputs(?:\.([^.]*)(?:\.(.*))?)?$")
@@ -42,20 +39,6 @@ _RESULT_RE = re.compile(r"^pipelines\.(.+)\.outputs\.result$")
 
 
 # -- loading -------------------------------------------------------------------------------------------------
-
-
-def looks_like_manifest(path: Path) -> bool:
-    """Cheap test: a regular ``*.yaml``/``*.yml`` file whose first 64 KiB has a top-level ``apiVersion: core/v1``."""
-    if path.suffix.lower() not in SUFFIXES:
-        return False
-    try:
-        if not path.is_file():
-            return False
-        with open(path, "rb") as fh:
-            head = fh.read(HEAD_BYTES)
-    except OSError:
-        return False
-    return bool(_HEAD.search(head))
 
 
 def load_documents(path: Path, file: str) -> list[Document]:

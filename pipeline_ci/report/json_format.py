@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 
 from .. import __version__
-from ..project import display
+from ..discovery import display
 
 VERSION = 1
 

@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..project import StepDir, display
+from ..discovery import display
+from ..project import StepDir
 from ..yamldoc import Document, JsonPath, LoadError, Pos, decode
 from .base import Context, Hit, at
 

@@ -99,7 +99,7 @@ def report(result: FollowResult, run: RemoteRun, backend: str, env: Mapping[str,
 
 
 def project_root(path: Path | None) -> Path | None:
-    from ..project import find_root
+    from ..discovery import find_root
 
     if path is None:
         return find_root(Path.cwd())

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..project import CONFIG, LOCK, display
+from ..discovery import CONFIG, display
+from ..project import LOCK
 from ..yamldoc import LoadError, load_file
 from .clarifai import RunTarget, compute_ids
 

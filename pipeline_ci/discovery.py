@@ -1,0 +1,121 @@
+"""Finding projects without parsing YAML: Clarifai roots (a ``config.yaml`` with a top-level
+``pipeline:`` key) and PAI manifests (``*.yaml`` with a top-level ``apiVersion: core/v1``).
+
+Kept free of heavy imports: the lint result cache runs discovery before deciding to load anything.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+
+CONFIG = "config.yaml"
+SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".pipeline-ci", ".tox"}
+HEAD_BYTES = 64 * 1024
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+_PIPELINE_LINE = re.compile(rb"^pipeline\s*:", re.M)
+_STEP_LINE = re.compile(rb"^pipeline_step\s*:", re.M)
+_MANIFEST_HEAD = re.compile(rb"^apiVersion:\s*[\"']?core/v1", re.M)
+CHUNK = 1 << 20
+
+
+def display(path: Path) -> str:
+    """A path as users see it: relative to the working directory when inside it."""
+    try:
+        return Path(os.path.relpath(path)).as_posix() if path.is_absolute() else path.as_posix()
+    except ValueError:  # another drive on Windows
+        return path.as_posix()
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or path.is_relative_to(root)
+
+
+def looks_like_manifest(path: Path) -> bool:
+    """Cheap test: a regular ``*.yaml``/``*.yml`` file whose first 64 KiB has a top-level ``apiVersion: core/v1``."""
+    if path.suffix.lower() not in MANIFEST_SUFFIXES:
+        return False
+    try:
+        if not path.is_file():
+            return False
+        with open(path, "rb") as fh:
+            head = fh.read(HEAD_BYTES)
+    except OSError:
+        return False
+    return bool(_MANIFEST_HEAD.search(head))
+
+
+def is_pipeline_config(path: Path) -> bool:
+    """Cheap test: does this ``config.yaml`` have a top-level ``pipeline:`` key?"""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(CHUNK)
+    except OSError:
+        return False
+    return bool(_PIPELINE_LINE.search(head))
+
+
+@lru_cache(maxsize=4096)
+def _root_of_folder(folder: Path) -> Path | None:
+    if (folder / CONFIG).is_file() and is_pipeline_config(folder / CONFIG):
+        return folder
+    return None if folder.parent == folder else _root_of_folder(folder.parent)
+
+
+def find_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding a pipeline ``config.yaml``."""
+    start = start.resolve()
+    return _root_of_folder(start if start.is_dir() else start.parent)
+
+
+def _explicit_config(given: Path) -> Path | None:
+    """A ``config.yaml`` named directly (or as the folder's own) that is not a step config."""
+    config = given / CONFIG if given.is_dir() else given
+    if config.name != CONFIG or not config.is_file():
+        return None
+    try:
+        head = config.read_bytes()[: CHUNK]
+    except OSError:
+        return None
+    return None if _STEP_LINE.search(head) else config.parent.resolve()
+
+
+def discover(paths: list[Path], *, manifests: bool = False) -> tuple[list[Path], list[Path]]:
+    """Project roots for ``paths`` (files map to their enclosing project, folders are searched).
+
+    With ``manifests``, PAI manifests are projects too and are returned as file paths (a folder is a Clarifai
+    root): every manifest in a searched folder, and a manifest file given directly is its own project.
+    Returns ``(roots, unmatched)`` where ``unmatched`` are given paths with no project.
+    """
+    roots: dict[Path, None] = {}
+    unmatched: list[Path] = []
+    for given in paths:
+        found: list[Path] = []
+        if given.is_dir():
+            base = given.resolve()
+            for top, dirs, files in os.walk(given):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+                if CONFIG in files and is_pipeline_config(Path(top) / CONFIG):
+                    found.append(Path(top).resolve())
+                if manifests:
+                    found += _manifests_in(Path(top), sorted(files), base)
+        elif manifests and looks_like_manifest(given):
+            found.append(given.resolve())
+        if not found and (root := find_root(given) or _explicit_config(given)) is not None:
+            found.append(root)
+        if not found:
+            unmatched.append(given)
+        roots.update(dict.fromkeys(found))
+    return list(roots), unmatched
+
+
+def _manifests_in(folder: Path, files: list[str], base: Path) -> list[Path]:
+    """The manifests among ``files`` of ``folder``; symlinks leading out of ``base`` are not read."""
+    out = []
+    for name in files:
+        path = folder / name
+        if path.suffix.lower() in MANIFEST_SUFFIXES and _inside(path.resolve(), base) and looks_like_manifest(path):
+            out.append(path.resolve())
+    return out
