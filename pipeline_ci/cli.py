@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="a step whose content hash differs from its lockfile is an error")
     lint.add_argument("--strict", action="store_true", default=None, help="unknown keys in the Argo spec are errors")
     lint.add_argument("--select", help="comma-separated rule IDs or names to run (default: all)")
+    lint.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
     lint.add_argument("--config", type=Path,
                       help="settings file (default: .pipeline-ci.yaml or pyproject.toml, searched upwards)")
 
@@ -118,21 +119,47 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
 
+def _cached_lint(args: argparse.Namespace):
+    """``(result or None, store)``: a cached result for these arguments, and how to save a fresh one."""
+    from . import lint_cache
+    from .discovery import discover, find_settings
+    from .findings import LintResult
+
+    directory = None if args.no_cache else lint_cache.cache_dir(os.environ)
+    if directory is None or not all(p.exists() for p in args.paths):
+        return None, lambda _result: None
+    roots, _ = discover(args.paths, manifests=True)
+    settings_files = [args.config or find_settings(r if r.is_dir() else r.parent) for r in roots]
+    options = {"paths": [str(p) for p in args.paths], "config": args.config, "select": args.select,
+               "fresh": args.require_fresh_locks, "strict": args.strict}
+    key = lint_cache.key(roots, settings_files, options) if roots else None
+    if key is None:
+        return None, lambda _result: None
+    data = lint_cache.load(directory, key)
+    return (LintResult.from_json(data) if data else None), lambda result: lint_cache.store(directory, key,
+                                                                                           result.to_json())
+
+
 def _lint(args: argparse.Namespace) -> int:
-    from .lint import UsageError, lint_paths
+    from .findings import UsageError
     from .report import render
 
-    try:
-        result = lint_paths(
-            args.paths,
-            config=args.config,
-            require_fresh_locks=args.require_fresh_locks,
-            strict=args.strict,
-            select=args.select.split(",") if args.select else None,
-        )
-    except UsageError as exc:
-        print(f"pipeline-ci: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    result, store = _cached_lint(args)
+    if result is None:
+        from .lint import lint_paths
+
+        try:
+            result = lint_paths(
+                args.paths,
+                config=args.config,
+                require_fresh_locks=args.require_fresh_locks,
+                strict=args.strict,
+                select=args.select.split(",") if args.select else None,
+            )
+        except UsageError as exc:
+            print(f"pipeline-ci: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        store(result)
     text = render(args.format, result)
     if args.sarif_file and not _write_sarif(args.sarif_file, result):
         return EXIT_USAGE

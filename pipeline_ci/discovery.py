@@ -19,6 +19,8 @@ _PIPELINE_LINE = re.compile(rb"^pipeline\s*:", re.M)
 _STEP_LINE = re.compile(rb"^pipeline_step\s*:", re.M)
 _MANIFEST_HEAD = re.compile(rb"^apiVersion:\s*[\"']?core/v1", re.M)
 CHUNK = 1 << 20
+SETTINGS_FILES = (".pipeline-ci.yaml", ".pipeline-ci.yml", "pyproject.toml")
+_TOOL_SECTION = re.compile(rb"^\s*\[\s*tool\s*\.\s*[\"']?pipeline-ci[\"']?\s*[.\]]", re.M)
 
 
 def display(path: Path) -> str:
@@ -119,3 +121,22 @@ def _manifests_in(folder: Path, files: list[str], base: Path) -> list[Path]:
         if path.suffix.lower() in MANIFEST_SUFFIXES and _inside(path.resolve(), base) and looks_like_manifest(path):
             out.append(path.resolve())
     return out
+
+
+def find_settings(start: Path) -> Path | None:
+    """The first settings file at or above ``start``: ``.pipeline-ci.yaml``, or a ``pyproject.toml`` with a
+    ``[tool.pipeline-ci]`` table (found by a cheap text match; :mod:`pipeline_ci.settings` parses it)."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        for name in SETTINGS_FILES:
+            candidate = folder / name
+            if not candidate.is_file():
+                continue
+            if name != "pyproject.toml":
+                return candidate
+            try:
+                if _TOOL_SECTION.search(candidate.read_bytes()):
+                    return candidate
+            except OSError:
+                continue
+    return None

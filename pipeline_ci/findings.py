@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from collections import namedtuple
+from pathlib import Path
 
-Severity = Literal["error", "warning"]
-SEVERITIES: tuple[Severity, ...] = ("error", "warning")
+Severity = str  # "error" or "warning" (no typing.Literal: typing is not imported on the fast path)
+SEVERITIES = ("error", "warning")
+
+# A named tuple rather than a dataclass: this module is on the lint cache's fast path, and
+# importing dataclasses (which imports inspect) would double the start-up time of a cached lint.
+_Fields = namedtuple("_Fields", "file line col rule name severity message path", defaults=("",))
 
 
-@dataclass(frozen=True, order=True)
-class Finding:
-    """One problem at ``file:line:col``; ``path`` is the JSON path inside the document, if any."""
+class Finding(_Fields):
+    """One problem at ``file:line:col``; ``path`` is the JSON path inside the document, if any.
 
-    file: str
-    line: int
-    col: int
-    rule: str
-    name: str
-    severity: Severity
-    message: str
-    path: str = ""
+    Fields: ``file``, ``line``, ``col``, ``rule``, ``name``, ``severity`` (``error``/``warning``),
+    ``message``, ``path``. Immutable, ordered by position.
+    """
+
+    __slots__ = ()
 
     def as_dict(self) -> dict:
         return {
@@ -44,3 +44,32 @@ def json_path(parts: tuple) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out
+
+
+class UsageError(Exception):
+    """Bad arguments or configuration (exit code 2)."""
+
+
+class LintResult:
+    """The findings of one ``lint`` invocation and the projects it covered."""
+
+    def __init__(self, findings: list[Finding] | None = None, projects: list[Path] | None = None):
+        self.findings: list[Finding] = findings if findings is not None else []
+        self.projects: list[Path] = projects if projects is not None else []
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == "error" for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == "warning" for f in self.findings)
+
+    def to_json(self) -> dict:
+        return {"projects": [str(p) for p in self.projects],
+                "findings": [[f.file, f.line, f.col, f.rule, f.name, f.severity, f.message, f.path]
+                             for f in self.findings]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> LintResult:
+        return cls([Finding(*row) for row in data["findings"]], [Path(p) for p in data["projects"]])

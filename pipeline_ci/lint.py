@@ -6,34 +6,15 @@ here, so rules stay pure: a rule yields hits, this module decides what is report
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import rules as registry
 from . import settings as settings_mod
 from . import suppress
-from .discovery import discover, display
-from .findings import Finding, json_path
+from .discovery import discover, display, find_settings
+from .findings import Finding, LintResult, UsageError, json_path
 from .project import Project, load_manifest, load_project
 from .rules.base import Context, Options
-
-
-class UsageError(Exception):
-    """Bad arguments or configuration (exit code 2)."""
-
-
-@dataclass
-class LintResult:
-    findings: list[Finding] = field(default_factory=list)
-    projects: list[Path] = field(default_factory=list)
-
-    @property
-    def errors(self) -> int:
-        return sum(f.severity == "error" for f in self.findings)
-
-    @property
-    def warnings(self) -> int:
-        return sum(f.severity == "warning" for f in self.findings)
 
 
 def _file_lines(project: Project) -> dict[str, list[str]]:
@@ -96,7 +77,7 @@ def lint_paths(
     result = LintResult()
     for root in roots:
         try:
-            conf = settings_mod.load(config or settings_mod.find(root), known)
+            conf = settings_mod.load(config or find_settings(root), known)
         except settings_mod.SettingsError as exc:
             raise UsageError(str(exc)) from None
         if conf.ignored(root):

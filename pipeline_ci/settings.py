@@ -18,9 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .yamldoc import LoadError, load_file
-
-FILE_NAMES = (".pipeline-ci.yaml", ".pipeline-ci.yml", "pyproject.toml")
 KNOWN = {"disable", "severity", "ignore", "require-fresh-locks", "strict"}
 
 
@@ -58,6 +55,8 @@ def _read(path: Path) -> dict[str, Any] | None:
             raise SettingsError(f"{path}: {exc}") from None
         section = data.get("tool", {}).get("pipeline-ci")
         return section if isinstance(section, dict) else None
+    from .yamldoc import LoadError, load_file
+
     try:
         data = load_file(path).data
     except LoadError as exc:
@@ -97,17 +96,6 @@ def parse(raw: dict[str, Any], source: Path, known_rules: set[str]) -> Settings:
         require_fresh_locks=raw.get("require-fresh-locks", False),
         strict=raw.get("strict", False),
     )
-
-
-def find(start: Path) -> Path | None:
-    """The first settings file at or above ``start``."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        for name in FILE_NAMES:
-            candidate = folder / name
-            if candidate.is_file() and (name != "pyproject.toml" or _read(candidate) is not None):
-                return candidate
-    return None
 
 
 def load(path: Path | None, known_rules: set[str]) -> Settings:

@@ -13,6 +13,7 @@ block scalars, and to the scalar's own position for every other style.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ import yaml
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 200
+_ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s,\]}]")
 JsonPath = tuple[Any, ...]
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -170,7 +172,8 @@ def load_text(text: str, file: str, line_map: Callable[[int, int], Pos] | None =
     doc = Document(file=file, data=None, lines=text.splitlines(), root=root)
     if root is None:
         return doc
-    _check_expansion(root)
+    if _ALIAS.search(text):  # only documents with aliases can expand beyond their size
+        _check_expansion(root)
     doc.data = _Builder(doc, line_map).build(root, ())
     return doc
 

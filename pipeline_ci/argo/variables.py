@@ -11,7 +11,7 @@ the template and the step or task (:class:`~pipeline_ci.argo.walk.Node`) whose s
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,11 +62,24 @@ def spec_strings(spec: Any) -> Iterator[tuple[JsonPath, str]]:
     yield from _strings(spec_body(spec), ("spec",), False)
 
 
-def spec_sites(spec: Any) -> Iterator[Site]:
+_MEMO: dict[tuple[str, int], tuple[Any, list[Site]]] = {}
+
+
+def _memo(kind: str, spec: Any, build: Callable[[], list[Site]]) -> list[Site]:
+    """Sites computed once per spec object (several rules walk the same spec); keeps the last few specs."""
+    hit = _MEMO.get((kind, id(spec)))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    if len(_MEMO) > 16:
+        _MEMO.clear()
+    sites = build()
+    _MEMO[(kind, id(spec))] = (spec, sites)
+    return sites
+
+
+def spec_sites(spec: Any) -> list[Site]:
     """Every tag in the Workflow body (no template or node context)."""
-    for path, text in spec_strings(spec):
-        for tag in tags(text):
-            yield Site(path, text, tag)
+    return _memo("spec", spec, lambda: [Site(path, text, tag) for path, text in spec_strings(spec) for tag in tags(text)])
 
 
 def template_nodes(tpath: JsonPath, tmpl: dict) -> dict[JsonPath, Node]:
@@ -82,15 +95,20 @@ def template_nodes(tpath: JsonPath, tmpl: dict) -> dict[JsonPath, Node]:
     return out
 
 
-def template_sites(spec: Any) -> Iterator[Site]:
+def template_sites(spec: Any) -> list[Site]:
     """Every tag of every template, with the step or task it belongs to (inline templates skipped)."""
-    for tpath, tmpl in templates(spec):
-        by_path = template_nodes(tpath, tmpl)
-        depth = len(tpath) + 3  # (..., "steps", g, i) and (..., "dag", "tasks", k)
-        for path, text in _strings(tmpl, tpath, True):
-            node = by_path.get(path[:depth])
-            for tag in tags(text):
-                yield Site(path, text, tag, tpath, tmpl, node)
+
+    def build() -> list[Site]:
+        out = []
+        for tpath, tmpl in templates(spec):
+            by_path = template_nodes(tpath, tmpl)
+            depth = len(tpath) + 3  # (..., "steps", g, i) and (..., "dag", "tasks", k)
+            for path, text in _strings(tmpl, tpath, True):
+                node = by_path.get(path[:depth])
+                out += [Site(path, text, tag, tpath, tmpl, node) for tag in tags(text)]
+        return out
+
+    return _memo("templates", spec, build)
 
 
 def unterminated(text: str) -> int | None:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from ..project import StepDir
 from ..yamldoc import Pos
 from .base import Context, Hit, at
-from .step_files import SCRIPT, read, step_folders
+from .step_files import SCRIPT, read, step_folders, syntax_tree
 
 ID = "C14"
 NAME = "argparse-params"
@@ -110,9 +110,8 @@ def check(ctx: Context) -> Iterator[Hit]:
         got = read(ctx, step, SCRIPT, python=True)
         if got.text is None:
             continue
-        try:
-            tree = ast.parse(got.text, got.file)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = syntax_tree(ctx, step, got)
+        if isinstance(tree, Exception):
             continue  # step-script reports it
         options = scan(tree)
         if options.calls == 0:

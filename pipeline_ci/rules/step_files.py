@@ -10,10 +10,12 @@ or executed.
 
 from __future__ import annotations
 
+import ast
 import io
 import os
 import stat
 import tokenize
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +68,19 @@ def read(ctx: Context, step: StepDir, rel: str, *, python: bool = False) -> Step
     if key not in cache:
         cache[key] = _read(step, rel, python)
     return cache[key]
+
+
+def syntax_tree(ctx: Context, step: StepDir, got: StepFile) -> ast.Module | Exception:
+    """The parsed ``got.text`` (a step script), or the exception parsing raised; parsed once per lint run."""
+    cache: dict[str, ast.Module | Exception] = ctx.memo.setdefault("syntax_trees", {})
+    if got.file not in cache:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cache[got.file] = ast.parse(got.text or "", got.file)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            cache[got.file] = exc
+    return cache[got.file]
 
 
 def _read(step: StepDir, rel: str, python: bool) -> StepFile:

@@ -56,7 +56,7 @@ from collections.abc import Iterator
 
 from ..yamldoc import Pos
 from .base import Context, Hit, at
-from .step_files import SCRIPT, anchor, problem_hit, read, step_folders
+from .step_files import SCRIPT, anchor, problem_hit, read, step_folders, syntax_tree
 
 ID = "C13"
 NAME = "step-script"
@@ -76,9 +76,12 @@ def check(ctx: Context) -> Iterator[Hit]:
                 yield hit
             continue
         try:
+            tree = syntax_tree(ctx, step, got)
+            if isinstance(tree, Exception):
+                raise tree
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                compile(got.text, got.file, "exec", dont_inherit=True)
+                compile(tree, got.file, "exec", dont_inherit=True)  # the compiler's own checks too
         except SyntaxError as exc:
             line = exc.lineno or 1
             col = exc.offset or 1

@@ -1,0 +1,121 @@
+"""A result cache for ``pipeline-ci lint`` (like ruff's or mypy's): an unchanged project is not re-linted.
+
+The key covers everything a lint result depends on: this package's own files, the options and
+the working directory (paths are shown relative to it), the settings file, every file and
+folder of each project (path, type, size, mtime, inode; symlinks not followed) and git's index
+(tracked files change what the lockfile checks hash). A hit re-prints the stored findings without
+importing YAML, JSON Schema or a single rule.
+
+Racy entries are never trusted: if any file changed within the last two seconds (so a second
+change within the filesystem's timestamp granularity could go unseen, as git's "racy clean"
+problem), the cache is neither read nor written. ``--no-cache`` or ``PIPELINE_CI_NO_CACHE=1``
+turn it off; entries live in ``$PIPELINE_CI_CACHE_DIR``, else ``$XDG_CACHE_HOME/pipeline-ci``,
+else ``~/.cache/pipeline-ci``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from . import __version__
+from .discovery import SKIP_DIRS
+
+RACY_NS = 2_000_000_000
+PACKAGE = Path(__file__).resolve().parent
+
+
+class Racy(Exception):
+    """A file changed too recently for its timestamp to be trusted."""
+
+
+def cache_dir(env: Mapping[str, str]) -> Path | None:
+    if env.get("PIPELINE_CI_NO_CACHE"):
+        return None
+    if env.get("PIPELINE_CI_CACHE_DIR"):
+        return Path(env["PIPELINE_CI_CACHE_DIR"])
+    base = env.get("XDG_CACHE_HOME") or (str(Path.home() / ".cache") if Path.home() != Path("/") else None)
+    return Path(base) / "pipeline-ci" if base else None
+
+
+class _Fingerprint:
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+        self.horizon = time.time_ns() - RACY_NS
+
+    def stat(self, label: str, path: Path) -> None:
+        try:
+            st = os.lstat(path)
+        except OSError:
+            self.digest.update(f"{label}\0missing\n".encode("utf-8", "surrogateescape"))
+            return
+        if st.st_mtime_ns > self.horizon or st.st_ctime_ns > self.horizon:
+            raise Racy(str(path))
+        row = f"{label}\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n"
+        self.digest.update(row.encode("utf-8", "surrogateescape"))
+
+    def tree(self, root: Path, skip: set[str]) -> None:
+        for top, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d not in skip)
+            for name in sorted(files) + dirs:
+                path = Path(top) / name
+                self.stat(str(path.relative_to(root)), path)
+
+
+def _git_index(root: Path) -> Path | None:
+    for folder in (root, *root.parents):
+        dot_git = folder / ".git"
+        if dot_git.is_dir():
+            return dot_git / "index"
+        if dot_git.is_file():  # a worktree or submodule: "gitdir: <path>"
+            text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
+            if text.startswith("gitdir:"):
+                return (folder / text[len("gitdir:"):].strip()).resolve() / "index"
+    return None
+
+
+def key(roots: list[Path], settings_files: list[Path | None], options: Mapping[str, object]) -> str | None:
+    """The cache key for linting ``roots`` (project folders or manifest files); None when racy."""
+    fp = _Fingerprint()
+    try:
+        fp.digest.update(json.dumps({"version": __version__, "cwd": os.getcwd(), **options}, sort_keys=True,
+                                    default=str).encode())
+        fp.tree(PACKAGE, {"__pycache__"})
+        for root, settings in zip(roots, settings_files, strict=True):
+            fp.stat(f"root:{root}", root)
+            if root.is_dir():
+                fp.tree(root, SKIP_DIRS)
+            if settings is not None:
+                fp.stat(f"settings:{settings}", settings)
+            index = _git_index(root if root.is_dir() else root.parent)
+            if index is not None:
+                fp.stat(f"index:{index}", index)
+    except Racy:
+        return None
+    return fp.digest.hexdigest()
+
+
+def load(directory: Path, cache_key: str) -> dict | None:
+    try:
+        return json.loads((directory / "lint" / f"{cache_key}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def store(directory: Path, cache_key: str, data: dict) -> None:
+    """Write an entry atomically; a cache that cannot be written is silently skipped."""
+    import tempfile
+
+    folder = directory / "lint"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, folder / f"{cache_key}.json")
+    except OSError:
+        pass
