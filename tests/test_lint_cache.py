@@ -1,0 +1,102 @@
+"""The lint result cache: a hit prints exactly what a fresh lint prints, and every input that can
+change a result invalidates it (files, git's index, settings, options); racy files are never cached."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline_ci.rules.examples import base_files
+
+from .conftest import write_files
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, **GIT_ENV, "PIPELINE_CI_CACHE_DIR": str(tmp_path / "cache")}
+
+
+def lint(root: Path, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipeline_ci", "lint", *extra, str(root)], capture_output=True,
+                          text=True, env=env, timeout=60)
+
+
+def entries(env: dict[str, str]) -> int:
+    return len(list((Path(env["PIPELINE_CI_CACHE_DIR"]) / "lint").glob("*.json")))
+
+
+def settle() -> None:
+    time.sleep(2.2)  # past the racy window: timestamps older than 2 s are trusted
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    files = base_files()
+    files["stepA/config.yaml"] += "colour: red\n"  # one warning, so there is something to cache
+    root = write_files(tmp_path / "proj", files)
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    return root
+
+
+def test_a_hit_prints_exactly_the_fresh_result(project: Path, env: dict[str, str]):
+    racy = lint(project, env)
+    assert entries(env) == 0  # files written a moment ago are never cached
+    settle()
+    fresh = lint(project, env)
+    assert entries(env) == 1
+    cached = lint(project, env)
+    assert (cached.returncode, cached.stdout) == (fresh.returncode, fresh.stdout) == (racy.returncode, racy.stdout)
+    assert "[S02]" in cached.stdout
+    for fmt in ("json", "github", "sarif"):
+        assert lint(project, env, "--format", fmt).stdout == lint(project, env, "--format", fmt, "--no-cache").stdout
+
+
+def test_changes_invalidate(project: Path, env: dict[str, str]):
+    settle()
+    assert "[S02]" in lint(project, env).stdout
+    config = project / "stepA" / "config.yaml"
+    config.write_text(config.read_text().replace("colour: red\n", "colour: blue\n"))  # same size
+    settle()
+    assert "'colour'" in lint(project, env).stdout and entries(env) == 2
+    config.write_text(config.read_text().replace("colour: blue\n", ""))
+    settle()
+    assert "no problems found" in lint(project, env).stdout
+    (project / ".pipeline-ci.yaml").write_text("disable: [S02]\n")
+    config.write_text(config.read_text() + "colour: red\n")
+    settle()
+    assert "no problems found" in lint(project, env).stdout
+    (project / ".pipeline-ci.yaml").write_text("disable: []\n")  # only the settings change
+    settle()
+    assert "[S02]" in lint(project, env).stdout
+    assert "[S02]" not in lint(project, env, "--select", "A07").stdout  # options are part of the key
+
+
+def test_staging_a_file_invalidates(project: Path, env: dict[str, str]):
+    lock = project / "stepA" / "config-lock.yaml"
+    subprocess.run([sys.executable, "-m", "pipeline_ci", "upload", str(project)], capture_output=True, env=env,
+                   check=True)
+    extra = project / "stepA" / "1" / "helper.py"
+    extra.write_text("x = 1\n")
+    settle()
+    before = lint(project, env, "--select", "stale-lock")
+    assert lock.exists() and "[L04]" not in before.stdout  # untracked: not in what CI sees
+    subprocess.run(["git", "add", str(extra)], cwd=project, check=True)
+    settle()
+    after = lint(project, env, "--select", "stale-lock")
+    assert "[L04]" in after.stdout
+
+
+def test_no_cache_flag_and_env(project: Path, env: dict[str, str]):
+    settle()
+    lint(project, env, "--no-cache")
+    assert entries(env) == 0
+    lint(project, {**env, "PIPELINE_CI_NO_CACHE": "1"})
+    assert entries(env) == 0
