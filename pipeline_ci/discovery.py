@@ -35,6 +35,20 @@ def _inside(path: Path, root: Path) -> bool:
     return path == root or path.is_relative_to(root)
 
 
+def real_path(base: Path, rel: str | Path) -> Path:
+    """``base / rel`` with symlinks resolved; ``base`` must already be resolved.
+
+    Resolving is a syscall per path component, so it is done only when a component under ``base``
+    is a symlink (the common case, no symlink, costs one ``lstat`` per component of ``rel``).
+    """
+    path = base
+    for part in Path(rel).parts:
+        path = path / part
+        if os.path.islink(path):
+            return (base / rel).resolve()
+    return base / rel
+
+
 def looks_like_manifest(path: Path) -> bool:
     """Cheap test: a regular ``*.yaml``/``*.yml`` file whose first 64 KiB has a top-level ``apiVersion: core/v1``."""
     if path.suffix.lower() not in MANIFEST_SUFFIXES:
@@ -97,10 +111,10 @@ def discover(paths: list[Path], *, manifests: bool = False) -> tuple[list[Path],
         found: list[Path] = []
         if given.is_dir():
             base = given.resolve()
-            for top, dirs, files in os.walk(given):
+            for top, dirs, files in os.walk(base):  # walking the resolved base: every ``top`` is real
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
                 if CONFIG in files and is_pipeline_config(Path(top) / CONFIG):
-                    found.append(Path(top).resolve())
+                    found.append(Path(top))
                 if manifests:
                     found += _manifests_in(Path(top), sorted(files), base)
         elif manifests and looks_like_manifest(given):
@@ -118,8 +132,11 @@ def _manifests_in(folder: Path, files: list[str], base: Path) -> list[Path]:
     out = []
     for name in files:
         path = folder / name
-        if path.suffix.lower() in MANIFEST_SUFFIXES and _inside(path.resolve(), base) and looks_like_manifest(path):
-            out.append(path.resolve())
+        if path.suffix.lower() not in MANIFEST_SUFFIXES:
+            continue
+        real = path.resolve() if os.path.islink(path) else path
+        if _inside(real, base) and looks_like_manifest(path):
+            out.append(real)
     return out
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
+import stat
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -61,6 +61,8 @@ def _git_top(folder: Path) -> Path | None:
 @lru_cache(maxsize=64)
 def _tracked_in(top: Path, index_stamp: float) -> frozenset[str] | None:
     """Every path git tracks or has staged in ``top`` (one ``git ls-files`` per work tree and index state)."""
+    import subprocess  # only the tracked-only mode runs git
+
     try:
         proc = subprocess.run(["git", "ls-files", "-z", "--cached"], cwd=top, capture_output=True, check=False)
     except OSError:
@@ -106,26 +108,30 @@ def hash_step(
         files = [f for f in files if f in tracked]
     digest = hashlib.new(algo)
     result = StepHash(digest="", files=files)
+    base = os.fspath(step_dir)
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
     for rel in files:
-        path = step_dir / rel
-        if boundary is not None and path.is_symlink():
-            target = path.resolve()
-            if not target.is_relative_to(boundary):
-                result.escaping_links.append(rel)
-                continue
-        if not path.is_file():  # FIFOs, sockets and devices would block or never end: skipped
-            result.skipped.append(rel)
+        path = os.path.join(base, rel)
+        if boundary is not None and os.path.islink(path) and not Path(path).resolve().is_relative_to(boundary):
+            result.escaping_links.append(rel)
             continue
         try:
-            size = os.path.getsize(path)
+            info = os.stat(path)  # follows symlinks, like the SDK's getsize
+        except FileNotFoundError:
+            result.skipped.append(rel)  # a broken symlink
+            continue
         except OSError as exc:
             raise HashError(f"{path}: {exc.strerror or exc}") from None
+        if not stat.S_ISREG(info.st_mode):  # FIFOs, sockets and devices would block or never end: skipped
+            result.skipped.append(rel)
+            continue
         digest.update(rel.encode("utf-8", "surrogateescape"))
-        digest.update(str(size).encode("ascii"))
+        digest.update(str(info.st_size).encode("ascii"))
         try:
-            with open(path, "rb") as fh:
-                while chunk := fh.read(CHUNK):
-                    digest.update(chunk)
+            with open(path, "rb", buffering=0) as fh:
+                while count := fh.readinto(buf):
+                    digest.update(view[:count])
         except OSError as exc:
             digest.update(f"ERROR_READING_FILE: {exc}".encode())
     result.digest = digest.hexdigest()

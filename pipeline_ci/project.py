@@ -13,6 +13,7 @@ as :class:`StepDir` entries with ``escapes=True`` and are never opened.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -164,7 +165,8 @@ class Project:
 
 
 def _load(path: Path, errors: list[FileError], boundary: Path) -> Document | None:
-    if not _inside(path.resolve(), boundary):
+    """Load a file of the project; its folder is known to be inside ``boundary`` (the file may be a link)."""
+    if os.path.islink(path) and not _inside(path.resolve(), boundary):
         errors.append(FileError(display(path), LoadError("symlink leading out of the project; not read")))
         return None
     if not path.is_file():

@@ -108,7 +108,12 @@ def _key_matches(key_node: yaml.Node, part: Any) -> bool:
 _constructor = yaml.constructor.SafeConstructor()
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 def _scalar(node: yaml.ScalarNode) -> Any:
+    if node.tag == _STR_TAG:  # the common case, without the constructor's bookkeeping
+        return node.value
     try:
         return _constructor.construct_object(node)
     except yaml.constructor.ConstructorError as exc:

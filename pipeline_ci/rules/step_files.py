@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..discovery import display
+from ..discovery import display, real_path
 from ..project import StepDir
 from ..yamldoc import Document, JsonPath, LoadError, Pos, decode
 from .base import Context, Hit, at
@@ -90,7 +90,9 @@ def _read(step: StepDir, rel: str, python: bool) -> StepFile:
         return StepFile(shown)
     boundary = step.boundary or step.path.resolve()
     try:
-        real = path.resolve(strict=True)
+        real = real_path(step.path, rel)
+        if not real.exists():
+            raise FileNotFoundError(rel)
     except (OSError, RuntimeError):
         return StepFile(shown, problem=f"{rel} is a broken symlink")
     if not (real == boundary or real.is_relative_to(boundary)):
