@@ -207,11 +207,11 @@ def deploy_paths(paths: list[Path], backend_name: str, *, dry_run: bool, env: di
             continue  # a PAI manifest: runs are started from it, there is nothing to upload
         project = load_project(root)
         try:
-            backend = backends.get(backend_name, root, env)
             plan = make_plan(project, tracked_only=project.in_git)
-            if dry_run:
-                log(describe(plan, backend).rstrip("\n"))
+            if dry_run:  # no side effects and no network: credentials are not even read
+                log(describe(plan, backends.planner(backend_name, root)).rstrip("\n"))
                 continue
+            backend = backends.get(backend_name, root, env)
             result = apply(plan, backend, log)
         except DeployError as exc:
             log(f"pipeline-ci: {display(root)}: {exc.message}")

@@ -126,3 +126,11 @@ def test_throttling_is_retried(project: Path, emulator: ClarifaiEmulator):
     result = upload(project, emulator)
     assert result.returncode == 0 and "retrying" in result.stdout
     assert len(emulator.pipeline_versions) == 1
+
+
+def test_dry_run_needs_no_credentials_and_sends_nothing(project: Path, emulator: ClarifaiEmulator):
+    calls = len(emulator.calls)
+    result = upload(project, emulator, None, "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "upload  stepA" in result.stdout and "-> version <new>" in result.stdout
+    assert len(emulator.calls) == calls and not (project / "stepA" / "config-lock.yaml").exists()

@@ -152,3 +152,13 @@ def test_missing_ids_and_pat_are_usage_errors(emulator, tmp_path):
     env.pop("CLARIFAI_PAT")
     result = cli(["run", str(root), "--backend", "clarifai", "--pipeline-version-id", "v1", *FAST], env)
     assert result.returncode == 2 and "CLARIFAI_PAT is not set" in result.stdout
+
+
+def test_a_rejected_pat_is_an_api_error(emulator, deployed, tmp_path):
+    env = env_for(emulator, tmp_path)
+    env["CLARIFAI_PAT"] = "not-the-right-pat"
+    before = len(emulator.runs)
+    result = cli(["run", str(deployed), "--backend", "clarifai", *FAST], env)
+    assert result.returncode == 3 and "rejected CLARIFAI_PAT" in result.stdout
+    assert "not-the-right-pat" not in result.stdout + result.stderr
+    assert len(emulator.runs) == before

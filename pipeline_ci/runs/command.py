@@ -137,6 +137,9 @@ def run(args: argparse.Namespace, env: Mapping[str, str], out: Out) -> int:
                env)
     github.set_output("run-id", remote.run_id, env)
     github.set_output("run-url", remote.url or "", env)
+    target = getattr(remote, "target", None)
+    if target is not None:
+        github.set_output("pipeline-version-id", target.version_id, env)
     out(f"pipeline-ci: started run {remote.run_id}" + (f" ({remote.url})" if remote.url else ""))
     if args.no_wait:
         return SUCCEEDED
