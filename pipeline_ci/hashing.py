@@ -12,6 +12,7 @@ SDK's whenever every folder has at most one subfolder (the standard ``1/`` layou
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import stat
@@ -59,8 +60,8 @@ def _git_top(folder: Path) -> Path | None:
 
 
 @lru_cache(maxsize=64)
-def _tracked_in(top: Path, index_stamp: float) -> frozenset[str] | None:
-    """Every path git tracks or has staged in ``top`` (one ``git ls-files`` per work tree and index state)."""
+def _tracked_in(top: Path, index_stamp: float) -> tuple[str, ...] | None:
+    """Every path git tracks or has staged in ``top``, sorted (one ``git ls-files`` per work tree and index state)."""
     import subprocess  # only the tracked-only mode runs git
 
     try:
@@ -69,7 +70,7 @@ def _tracked_in(top: Path, index_stamp: float) -> frozenset[str] | None:
         return None
     if proc.returncode != 0:
         return None
-    return frozenset(n for n in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if n)
+    return tuple(sorted(n for n in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if n))
 
 
 def git_tracked_files(step_dir: Path) -> set[str] | None:
@@ -86,8 +87,10 @@ def git_tracked_files(step_dir: Path) -> set[str] | None:
     prefix = folder.relative_to(top).as_posix()
     if prefix == ".":
         return set(tracked)
-    cut = len(prefix) + 1
-    return {name[cut:] for name in tracked if name.startswith(prefix + "/")}
+    start = prefix + "/"
+    low = bisect.bisect_left(tracked, start)
+    high = bisect.bisect_left(tracked, prefix + "0")  # "0" sorts right after "/": the end of the folder's range
+    return {name[len(start):] for name in tracked[low:high]}
 
 
 def hash_step(
