@@ -19,7 +19,7 @@ from .rules.base import Context, Options
 
 def _file_lines(project: Project) -> dict[str, list[str]]:
     docs = [project.config, project.lock, *(d for s in project.steps for d in (s.config, s.lock)),
-            *project.manifest_docs]
+            *project.manifest_docs, *project.overrides]
     return {d.file: d.lines for d in docs if d is not None}
 
 

@@ -9,6 +9,10 @@ Loading never raises for bad user input: every file that cannot be read or parse
 ``Project.load_errors`` and the rules report it. Nothing outside the project folder is read: step
 folders that are absolute, contain ``..`` or resolve (through symlinks) outside the root are kept
 as :class:`StepDir` entries with ``escapes=True`` and are never opened.
+
+Run overrides files (the flat ``{parameter: value}`` mapping of ``pipeline-ci run --overrides-file``) are
+found by name anywhere under the root, see :data:`OVERRIDES_NAME` and :func:`overrides_files`, and loaded
+into ``Project.overrides`` with the YAML loader (JSON is YAML's flow syntax, so ``.json`` files load too).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from functools import cached_property
 from pathlib import Path
 
 from . import hashing
-from .discovery import CONFIG, _inside, display
+from .discovery import CONFIG, SKIP_DIRS, _inside, display, is_pipeline_config
 from .pai.manifest import load_documents
 from .yamldoc import Document, JsonPath, LoadError, load_embedded, load_file
 
@@ -28,6 +32,8 @@ LOCK = hashing.LOCKFILE_NAME
 SPEC_PATH: JsonPath = ("pipeline", "orchestration_spec", "argo_orchestration_spec")
 REF_WITH_VERSION = re.compile(r"^users/([^/]+)/apps/([^/]+)/pipeline_steps/([^/]+)/versions/([^/]+)$")
 REF_WITHOUT_VERSION = re.compile(r"^users/([^/]+)/apps/([^/]+)/pipeline_steps/([^/]+)$")
+#: Names of run overrides files: ``overrides*.yaml|yml|json`` or ``*.overrides.yaml|yml|json``, any case.
+OVERRIDES_NAME = re.compile(r"^(?:overrides.*|.+\.overrides)\.(?:ya?ml|json)$", re.IGNORECASE)
 
 
 @dataclass
@@ -143,6 +149,8 @@ class Project:
     manifest_path: Path | None = None
     manifest_docs: list[Document] = field(default_factory=list)
     manifest_errors: list[FileError] = field(default_factory=list)
+    overrides: list[Document] = field(default_factory=list)
+    overrides_errors: list[FileError] = field(default_factory=list)
 
     @property
     def is_manifest(self) -> bool:
@@ -213,7 +221,35 @@ def load_project(root: Path) -> Project:
             candidate = _step(root, ref.step_id, listed=False)
             if candidate.exists:
                 project.steps.append(candidate)
+    for path in overrides_files(root, project.steps):  # their load errors are lint's business, not a run's
+        doc = _load(path, project.overrides_errors, root)
+        if doc is not None:
+            project.overrides.append(doc)
     return project
+
+
+def overrides_files(root: Path, steps: list[StepDir]) -> list[Path]:
+    """Run overrides files under ``root`` (resolved), in path order.
+
+    Step folders, :data:`~pipeline_ci.discovery.SKIP_DIRS` and nested projects (a folder with its own
+    pipeline ``config.yaml``) are not searched; symlinked folders are not followed.
+    """
+    skip = {s.path.resolve() for s in steps if not s.escapes}
+    out: list[Path] = []
+    for top, dirs, files in os.walk(root):  # ``root`` is resolved and links are not followed: ``top`` is real
+        folder = Path(top)
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and folder / d not in skip
+                         and not os.path.islink(folder / d) and not _nested_project(folder / d, root))
+        out += [folder / name for name in sorted(files) if OVERRIDES_NAME.match(name)]
+    return out
+
+
+def _nested_project(folder: Path, root: Path) -> bool:
+    """Does ``folder`` (a real folder inside ``root``) hold a pipeline ``config.yaml`` of its own?"""
+    config = folder / CONFIG
+    if os.path.islink(config) and not _inside(config.resolve(), root):
+        return False
+    return config.is_file() and is_pipeline_config(config)
 
 
 def load_manifest(path: Path) -> Project:

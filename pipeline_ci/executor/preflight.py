@@ -100,13 +100,15 @@ def accepted_values(spec: dict, steps: dict[str, StepDir]) -> dict[str, list[str
     out: dict[str, list[str]] = {}
     for node in nodes(spec):
         ref = node.body.get("templateRef")
-        step = steps.get(ref.get("name")) if isinstance(ref, dict) else None
+        name = ref.get("name") if isinstance(ref, dict) else None
+        step = steps.get(name) if isinstance(name, str) else None
         if step is None:
             continue
         declared = step_params(step)
         for _, param in parameters(node.body, "arguments"):
             match = WORKFLOW_REF.match(param["value"]) if isinstance(param.get("value"), str) else None
-            allowed = declared.get(param.get("name"), {}).get("accepted_values")
+            pname = param.get("name")
+            allowed = declared.get(pname, {}).get("accepted_values") if isinstance(pname, str) else None
             if not match or not isinstance(allowed, list) or not allowed:
                 continue
             values = [argo_string(a) for a in allowed]

@@ -84,6 +84,9 @@ RULE_MODULES: tuple[str, ...] = (
     "pai_guid",  # P11
     "pai_identifier_reference",  # P12
     "pai_loop",  # P13
+    # run overrides files
+    "overrides_schema",  # O01
+    "overrides_parameter",  # O02
 )
 
 

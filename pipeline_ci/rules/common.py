@@ -9,7 +9,7 @@ from ..yamldoc import Document
 
 
 def documents(project: Project) -> Iterator[Document]:
-    """Root config, embedded spec, root lock and its spec, then every step config and lock."""
+    """Root config, embedded spec, root lock and its spec, every step config and lock, then overrides files."""
     for doc in (project.config, project.spec, project.lock, project.lock_spec):
         if doc is not None:
             yield doc
@@ -17,3 +17,4 @@ def documents(project: Project) -> Iterator[Document]:
         for doc in (step.config, step.lock):
             if doc is not None:
                 yield doc
+    yield from project.overrides

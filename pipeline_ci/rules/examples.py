@@ -11,7 +11,9 @@ the body replaces:
 - ``project``: several files, each introduced by ``# file: PATH``; a body of ``(deleted)``
   removes that base file;
 - ``manifest``: a PAI pipeline manifest (``apiVersion: core/v1``), written as ``pipeline.yaml`` alone in
-  the example folder (none of the base project's files).
+  the example folder (none of the base project's files);
+- ``overrides``: a run overrides file, written as ``overrides.yaml`` next to the base project's root
+  ``config.yaml`` (whose spec declares the workflow parameter ``input_text``).
 
 A line ending in a ``# <--`` comment marks where a failing example must be reported. The tests
 check that passing examples produce no finding at all and failing ones a finding of the rule
@@ -26,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-HEADER = re.compile(r"^(Passing|Failing) (spec|root|step|project|manifest)::\s*$")
+HEADER = re.compile(r"^(Passing|Failing) (spec|root|step|project|manifest|overrides)::\s*$")
 MANIFEST_FILE = "pipeline.yaml"
+OVERRIDES_FILE = "overrides.yaml"
 MARKER = "# <--"
 FILE_HEADER = re.compile(r"^# file: (\S+)\s*$")
 
@@ -164,6 +167,8 @@ def files_for(example: Example) -> dict[str, str]:
         files["config.yaml"] = example.body
     elif example.kind == "step":
         files["stepA/config.yaml"] = example.body
+    elif example.kind == "overrides":
+        files[OVERRIDES_FILE] = example.body
     else:
         current: str | None = None
         chunks: dict[str, list[str]] = {}
@@ -203,7 +208,8 @@ def render_markdown() -> str:
         "Generated from the rule docstrings by `pipeline-ci rules --format markdown`; do not edit by hand.",
         "Examples of kind `spec`, `step` and `project` are shown against a small base project",
         "(user `u1`, app `a1`, steps `stepA` and `stepB` taking `input_text`), see",
-        "`pipeline_ci/rules/examples.py`; a `manifest` example is a PAI pipeline manifest on its own.",
+        "`pipeline_ci/rules/examples.py`; a `manifest` example is a PAI pipeline manifest on its own, an",
+        "`overrides` example a run overrides file (`overrides.yaml`) next to the base project's `config.yaml`.",
         "`# <--` marks the reported line.",
         "",
         "| ID | Name | Severity | Summary |",

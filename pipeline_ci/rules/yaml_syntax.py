@@ -39,6 +39,6 @@ SEVERITY = "error"
 
 def check(ctx: Context) -> Iterator[Hit]:
     project = ctx.project
-    errors = [*project.load_errors, *(e for step in project.steps for e in step.load_errors)]
+    errors = [*project.load_errors, *project.overrides_errors, *(e for step in project.steps for e in step.load_errors)]
     for err in errors:
         yield Hit(err.file, err.error.pos, err.error.message)
