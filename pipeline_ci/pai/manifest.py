@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from ..argo.walk import strings
 from ..yamldoc import MAX_BYTES, Document, JsonPath, Loader, LoadError, Pos, decode, load_text
 
 if TYPE_CHECKING:
@@ -316,18 +317,6 @@ class Reference:
     step: Node | None
     field: str
     category: str | None = None
-
-
-def strings(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, str]]:
-    """Every string leaf under ``value`` with its document path."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield from strings(v, (*path, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from strings(v, (*path, i))
 
 
 def _refs(path: JsonPath, text: str, scope: Node, step: Node | None, field: str,

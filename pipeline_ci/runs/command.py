@@ -225,19 +225,25 @@ def _run_local(args: argparse.Namespace, values: dict[str, str], cancel: threadi
 def watch(args: argparse.Namespace, env: Mapping[str, str], out: Out) -> int:
     """``pipeline-ci watch RUN_ID``: attach to a run with the same gating."""
     cancel = threading.Event()
-    try:
-        root = project_root(args.path) if args.backend == "clarifai" or args.path else None
-        if args.backend == "clarifai":
-            remote, _ = _clarifai(args, root, env, out)
-        elif args.backend == "pai":
-            remote, _ = _pai(args, root, {}, env, out)
-        else:
-            raise UsageError("local runs are followed by `pipeline-ci run --backend local` itself")
-    except UsageError as exc:
-        out(f"pipeline-ci: {exc}")
+    remote = _existing_run(args, env, out, "local runs are followed by `pipeline-ci run --backend local` itself")
+    if remote is None:
         return USAGE
     install_signals(cancel, out)
     return _follow(args, remote, env, out, cancel)
+
+
+def _existing_run(args: argparse.Namespace, env: Mapping[str, str], out: Out, local_message: str) -> RemoteRun | None:
+    """The remote run ``args.run_id`` on ``args.backend`` (None after reporting a usage error)."""
+    try:
+        root = project_root(args.path) if args.backend == "clarifai" or args.path else None
+        if args.backend == "clarifai":
+            return _clarifai(args, root, env, out)[0]
+        if args.backend == "pai":
+            return _pai(args, root, {}, env, out)[0]
+        raise UsageError(local_message)
+    except UsageError as exc:
+        out(f"pipeline-ci: {exc}")
+        return None
 
 
 def cancel(args: argparse.Namespace, env: Mapping[str, str], out: Out) -> int:
@@ -259,16 +265,8 @@ def cancel(args: argparse.Namespace, env: Mapping[str, str], out: Out) -> int:
         for key in ("endpoint", "region"):
             if getattr(args, key, None) is None and state.get(key):
                 setattr(args, key, state[key])
-    try:
-        root = project_root(args.path) if args.path else None
-        if args.backend == "clarifai":
-            remote, _ = _clarifai(args, root, env, out)
-        elif args.backend == "pai":
-            remote, _ = _pai(args, root, {}, env, out)
-        else:
-            raise UsageError("a local run is cancelled with Ctrl-C or SIGTERM to its pipeline-ci process")
-    except UsageError as exc:
-        out(f"pipeline-ci: {exc}")
+    remote = _existing_run(args, env, out, "a local run is cancelled with Ctrl-C or SIGTERM to its pipeline-ci process")
+    if remote is None:
         return USAGE
     from .follow import FatalError, TransientError
 
