@@ -6,6 +6,9 @@ here, so rules stay pure: a rule yields hits, this module decides what is report
 
 from __future__ import annotations
 
+import concurrent.futures
+import multiprocessing
+import os
 from pathlib import Path
 
 from . import rules as registry
@@ -57,6 +60,24 @@ def _read_lines(file: str) -> list[str]:
         return []
 
 
+PARALLEL_FROM = 16  # projects; below this, starting worker processes costs more than it saves
+
+
+def _lint_one(job: tuple[Path, Options, settings_mod.Settings], select: list[str] | None) -> list[Finding]:
+    root, options, conf = job
+    project = load_manifest(root) if root.is_file() else load_project(root)
+    return [f for f in lint_project(project, options, conf, select) if not conf.ignored(Path(f.file))]
+
+
+def _run_jobs(jobs: list[tuple[Path, Options, settings_mod.Settings]], select: list[str] | None) -> list[list[Finding]]:
+    """Lint each project; large monorepos are spread over the CPUs (projects are independent)."""
+    workers = min(os.cpu_count() or 1, len(jobs) // PARALLEL_FROM)
+    if workers < 2 or multiprocessing.get_start_method(allow_none=True) not in (None, "fork"):
+        return [_lint_one(job, select) for job in jobs]
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(_lint_one, jobs, [select] * len(jobs), chunksize=max(1, len(jobs) // (workers * 4))))
+
+
 def lint_paths(
     paths: list[Path],
     *,
@@ -74,7 +95,7 @@ def lint_paths(
     unknown = sorted(set(select or ()) - known)
     if unknown:
         raise UsageError(f"unknown rule(s) in --select: {', '.join(unknown)}")
-    result = LintResult()
+    jobs: list[tuple[Path, Options, settings_mod.Settings]] = []
     for root in roots:
         try:
             conf = settings_mod.load(config or find_settings(root), known)
@@ -86,10 +107,10 @@ def lint_paths(
             require_fresh_locks=conf.require_fresh_locks if require_fresh_locks is None else require_fresh_locks,
             strict=conf.strict if strict is None else strict,
         )
-        result.projects.append(root)
-        project = load_manifest(root) if root.is_file() else load_project(root)
-        findings = lint_project(project, options, conf, select)
-        result.findings.extend(f for f in findings if not conf.ignored(Path(f.file)))
+        jobs.append((root, options, conf))
+    result = LintResult(projects=[root for root, _, _ in jobs])
+    for findings in _run_jobs(jobs, select):
+        result.findings.extend(findings)
     if not roots and any(p.is_dir() for p in unmatched):
         raise UsageError(
             "no Clarifai pipeline project (a config.yaml with a top-level 'pipeline:' key) or PAI pipeline manifest "
