@@ -112,7 +112,7 @@ def _config_differs(step: StepDir, lock: dict) -> bool:
 def step_verdict(step: StepDir, tracked_only: bool) -> StepChange:
     """Lockfile baseline for one step (the same decision as the SDK's ``should_upload_step``)."""
     step_id = str(step.ids[2])
-    hashed = step.content_hash(tracked_only)
+    hashed = step.ci_hash(tracked_only)
     digest = hashed.digest if hashed else None
     lock_id, value, algo, lock = _lock_fields(step)
     change = StepChange(step_id, step.entry, "unchanged", False, digest, lock_id)

@@ -60,7 +60,7 @@ def make_plan(project: Project, *, tracked_only: bool, changes: ProjectChanges |
         if step is None:
             continue
         if change.needs_upload:
-            hashed = step.content_hash(tracked_only)
+            hashed = step.ci_hash(tracked_only)
             uploads.append(StepUpload(step, change, hashed.files if hashed else [], _config(step)))
         else:
             reused.append((step, change))
@@ -143,7 +143,7 @@ def apply(plan: Plan, backend: Backend, log: Log) -> Result:
             continue
         log(f"{change.step_id}: pinned version {change.lock_id} is not available on {backend.name}; uploading again")
         plan.reused.remove((step, change))
-        hashed = step.content_hash(plan.tracked_only)
+        hashed = step.ci_hash(plan.tracked_only)
         plan.uploads.append(StepUpload(step, change, hashed.files if hashed else [], _config(step)))
     for up in plan.uploads:
         log(f"{up.change.step_id}: uploading ({up.change.reason})")

@@ -128,6 +128,15 @@ class StepDir:
                 cache[tracked_only] = None
         return cache[tracked_only]
 
+    def ci_hash(self, in_git: bool) -> hashing.StepHash | None:
+        """The hash CI computes: over the files git tracks or has staged when the project is in a git work
+        tree and the step has any; otherwise (a step not added to git yet) over the working tree."""
+        if in_git:
+            tracked = self.content_hash(True)
+            if tracked is not None and tracked.files:
+                return tracked
+        return self.content_hash(False)
+
 
 @dataclass
 class Project:

@@ -53,13 +53,10 @@ def step_hashes(project: Project, step: StepDir) -> StepHashes | None:
     if step.escapes or not step.exists:
         return None
     working = step.content_hash(False)
-    if working is None:
+    ci = step.ci_hash(project.in_git)
+    if working is None or ci is None:
         return None
-    if project.in_git:
-        tracked = step.content_hash(True)
-        if tracked is not None and tracked.files:
-            return StepHashes(tracked, working, True)
-    return StepHashes(working, working, False)
+    return StepHashes(ci, working, ci is not working)
 
 
 def listing(files: list[str], limit: int = 5) -> str:
