@@ -1,4 +1,19 @@
-"""The upload archive of a step: a gzipped tar of exactly the files that were hashed.
+"""The upload archive of a step: a gzipped tar of exactly the files the step hash read (``docs/archive.md``).
+
+The files come from the hash's own list (:attr:`pipeline_ci.hashing.StepHash.files`: same walk,
+same exclusions, :data:`~pipeline_ci.hashing.EXCLUDED_NAMES`) and are read through the same
+confined reader (:func:`pipeline_ci.hashing.reader`), which never follows a symlink out of the step
+folder. The archive recomputes the SDK hash from the very bytes it packs and refuses to go on when
+that differs from the digest the upload is recorded under (a file changed after it was hashed), so
+the lockfile's ``hash.value`` always describes the archive.
+
+Symlinks to files inside the step folder are stored the way the SDK's archiver stores them: as
+symlink members (``tarfile``'s default, ``dereference=False``, in ``PipelineStepBuilder.
+upload_pipeline_step_version``, clarifai-python ``clarifai/runners/pipeline_steps/
+pipeline_step_builder.py``), pointing (relatively) at their target's member; a link whose target is
+not itself archived (a ``config-lock.yaml``, a file git does not track) holds the bytes the hash read
+instead. Symlinks to folders are left out: the SDK's hash (``clarifai/utils/hashing.py``) does not
+enter them, so nothing the platform would get through them is covered by the hash.
 
 Files the platform needs but the user did not write (a ``Dockerfile``, the ``clarifai``
 requirement) are generated *into the archive*, never into the user's folder, and reported, so
@@ -8,13 +23,17 @@ the step hash in the lockfile keeps describing the committed tree.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
+import posixpath
 import re
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-EXCLUDED_PARTS = {"__pycache__", ".ruff_cache"}
+from . import hashing
+from .backends.base import DeployError
+
 CLARIFAI_PIN = re.compile(r"^\s*clarifai(\[[^\]]*\])?\s*([<>=!~]|$)", re.I)
 
 BASE_IMAGE = "public.ecr.aws/clarifai-models/python-base:{python}-df565436eea93efb3e8d1eb558a0a46df29523ec"
@@ -28,12 +47,29 @@ COPY --link=true requirements.txt config.yaml /home/nonroot/main/
 """
 
 
+class ArchiveError(DeployError):
+    """The step folder cannot be packed as it is (a configuration problem: exit code 2)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, exit_code=2)
+
+
 @dataclass
 class Archive:
     data: bytes
     members: list[str]
     uncompressed_size: int
     generated: list[str] = field(default_factory=list)
+    digest: str = ""  # the SDK hash of the packed step files (generated files left out)
+    links: dict[str, str] = field(default_factory=dict)  # symlink member -> its target member
+
+
+def refusal(entry: str, blockers: list[tuple[str, str]]) -> str:
+    """Why step folder ``entry`` is not uploaded; names the offending paths, never a link's target."""
+    shown = "; ".join(f"{rel or 'the folder itself'} {why}" for rel, why in blockers[:5])
+    more = f" (and {len(blockers) - 5} more)" if len(blockers) > 5 else ""
+    return (f"{entry}: refusing to upload the step: {shown}{more}. Only regular files inside the step folder "
+            "are uploaded; replace such links with the files themselves (see docs/archive.md)")
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -43,30 +79,88 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def build(step_dir: Path, files: list[str], *, python_version: str = "3.12", platform_files: bool = False) -> Archive:
-    """Pack ``files`` (relative, ``/``-separated) of ``step_dir``; add platform files when asked."""
+def _add_link(tar: tarfile.TarFile, name: str, target: str) -> None:
+    info = tarfile.TarInfo(f"./{name}")
+    info.type = tarfile.SYMTYPE
+    info.linkname = posixpath.relpath(target, posixpath.dirname(name) or ".")
+    info.mode = 0o777
+    tar.addfile(info)
+
+
+def read_files(step_dir: Path, files: list[str], *, entry: str | None = None) -> tuple[dict[str, bytes], hashing.StepHash]:
+    """The bytes of ``files`` of ``step_dir``, read through the confined reader; refuses (``ArchiveError``)
+    when any of them leads out of the folder or cannot be read."""
+    entry = entry or step_dir.name
+    result = hashing.StepHash(digest="", files=list(files))
+    contents: dict[str, bytes] = {}
+    try:
+        with hashing.reader(step_dir, confined=True) as source:
+            for rel in files:
+                if rel.rsplit("/", 1)[-1] in hashing.EXCLUDED_NAMES:
+                    continue
+                got = hashing.read_entry(source, rel, result)
+                if got is None or got.fd is None:
+                    continue
+                with open(got.fd, "rb", closefd=True) as fh:
+                    try:
+                        contents[rel] = fh.read()
+                    except OSError as exc:
+                        result.problems.append((rel, f"cannot be read: {exc.strerror or exc}"))
+    except OSError as exc:
+        raise ArchiveError(f"{entry}: the step folder cannot be read: {exc.strerror or exc}") from None
+    if result.blockers:
+        raise ArchiveError(refusal(entry, result.blockers))
+    return contents, result
+
+
+def build(
+    step_dir: Path,
+    files: list[str],
+    *,
+    expected_digest: str | None = None,
+    python_version: str = "3.12",
+    platform_files: bool = False,
+    entry: str | None = None,
+) -> Archive:
+    """Pack ``files`` (the hash's list: relative, ``/``-separated, hashing order) of ``step_dir``.
+
+    ``expected_digest``: the md5 the upload is recorded under; the archive's own hash must equal it.
+    ``platform_files``: add a ``Dockerfile`` and the ``clarifai`` requirement when missing.
+    """
+    entry = entry or step_dir.name
+    contents, result = read_files(step_dir, files, entry=entry)
+    links = {rel: real for rel, real in result.links.items()
+             if real in contents and real not in result.links}  # the target is itself a regular member
+    for rel, real in links.items():
+        contents[rel] = contents[real]  # hashed as the platform will read it: through the link
+    digest = hashlib.md5()
+    for rel in files:
+        if rel in contents:
+            hashing.feed(digest, rel, len(contents[rel]), contents[rel])
+    if expected_digest is not None and digest.hexdigest() != expected_digest:
+        raise ArchiveError(f"{entry}: files changed after the step was hashed (md5 {expected_digest}, now "
+                           f"{digest.hexdigest()}); nothing was uploaded, run the upload again")
+    generated: list[str] = []
+    if platform_files:
+        reqs = contents.get("requirements.txt", b"").decode("utf-8", "replace")
+        if not any(CLARIFAI_PIN.match(line) for line in reqs.splitlines()):
+            if reqs and not reqs.endswith("\n"):
+                reqs += "\n"
+            contents["requirements.txt"] = (reqs + "clarifai\n").encode()
+            links.pop("requirements.txt", None)
+            generated.append("requirements.txt (+ clarifai)")
+        if "Dockerfile" not in contents:
+            contents["Dockerfile"] = DOCKERFILE.format(image=BASE_IMAGE.format(python=python_version)).encode()
+            generated.append("Dockerfile")
     buf = io.BytesIO()
     members: list[str] = []
-    generated: list[str] = []
     total = 0
     with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
-        contents: dict[str, bytes] = {}
-        for rel in files:
-            if EXCLUDED_PARTS & set(rel.split("/")):
-                continue
-            contents[rel] = (step_dir / rel).read_bytes()
-        if platform_files:
-            reqs = contents.get("requirements.txt", b"").decode("utf-8", "replace")
-            if not any(CLARIFAI_PIN.match(line) for line in reqs.splitlines()):
-                if reqs and not reqs.endswith("\n"):
-                    reqs += "\n"
-                contents["requirements.txt"] = (reqs + "clarifai\n").encode()
-                generated.append("requirements.txt (+ clarifai)")
-            if "Dockerfile" not in contents:
-                contents["Dockerfile"] = DOCKERFILE.format(image=BASE_IMAGE.format(python=python_version)).encode()
-                generated.append("Dockerfile")
         for rel in sorted(contents):
-            _add(tar, rel, contents[rel])
+            if rel in links:
+                _add_link(tar, rel, links[rel])
+            else:
+                _add(tar, rel, contents[rel])
+                total += len(contents[rel])
             members.append(rel)
-            total += len(contents[rel])
-    return Archive(buf.getvalue(), members, total, generated)
+    return Archive(buf.getvalue(), members, total, generated, digest.hexdigest(), links)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from .changes import GitView, ProjectChanges, StepChange, detect
-from .discovery import display
+from .discovery import display, real
 from .project import load_project
 
 
@@ -58,6 +58,9 @@ def report(results: list[ProjectChanges], baseline: str, git: GitView | None) ->
 
 
 def text(data: dict, explain: bool) -> str:
+    """The human report; each line made safe on its own (a step id or path cannot add a line)."""
+    from .textsafe import safe_line
+
     lines = [f"range: {data['range']}" + (f" ({data['base']}..{data['head']})" if data["base"] else "")]
     for proj in data["projects"]:
         uploads = sum(s["needs_upload"] for s in proj["steps"])
@@ -72,7 +75,7 @@ def text(data: dict, explain: bool) -> str:
             if explain:
                 lines += [f"      - {why}" for why in step["explain"]] + (
                     [f"      - selected by baseline '{data['baseline']}'"] if step["selected"] else [])
-    return "\n".join(lines) + "\n"
+    return "\n".join(safe_line(line) for line in lines) + "\n"
 
 
 def github_outputs(data: dict, path: Path) -> None:
@@ -84,10 +87,10 @@ def github_outputs(data: dict, path: Path) -> None:
 
 def summary(data: dict) -> str:
     """The change plan as Markdown for the job summary: one row per selected step, with its reason."""
-    from .report.summary import cell
+    from .report.summary import cell, code
 
     lines = ["### pipeline-ci changed", "", f"Range: {cell(data['range'])}"
-             + (f" (`{data['base'][:12]}..{(data['head'] or '')[:12]}`)" if data["base"] else ""), ""]
+             + (f" ({code(data['base'][:12] + '..' + (data['head'] or '')[:12])})" if data["base"] else ""), ""]
     for proj in data["projects"]:
         state = f"changed ({cell(', '.join(proj['pipeline_reasons']))})" if proj["pipeline_changed"] else "unchanged"
         lines.append(f"- {cell(proj['project'])} (pipeline {cell(str(proj['pipeline_id']))}): pipeline {state}")
@@ -123,7 +126,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], N
                 top = next((d for d in diffs if root.is_relative_to(d)), None)
                 if top is None:
                     diff = repo_diff(root, args.base, args.head, env)
-                    top = diff.top.resolve()
+                    top = real(diff.top)
                     diffs[top] = diff
                 view = project_view(diffs[top], root)
             results.append(detect(project, tracked_only=project.in_git, git=view))
@@ -131,7 +134,9 @@ def run(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], N
         out(f"pipeline-ci: {exc}")
         return 2
     data = report(results, args.baseline, view)
-    out((json.dumps(data, indent=2) if args.format == "json" else text(data, args.explain)).rstrip("\n"))
+    rendered = json.dumps(data, indent=2) if args.format == "json" else text(data, args.explain)
+    for line in rendered.rstrip("\n").split("\n"):  # JSON escapes line breaks; text() made each line safe
+        out(line)
     if env.get("GITHUB_OUTPUT"):
         github_outputs(data, Path(env["GITHUB_OUTPUT"]))
     if env.get("GITHUB_STEP_SUMMARY"):

@@ -1,6 +1,8 @@
 """A thin, retrying client for the Clarifai gRPC API (``clarifai-grpc``, an optional extra).
 
-Credentials: ``CLARIFAI_PAT`` (required; never printed), API base: ``CLARIFAI_API_BASE``
+Credentials: ``CLARIFAI_PAT`` (required; never printed; surrounding white space is ignored, and a PAT with
+white space, a control or a non-ASCII character inside is refused before any call, as gRPC metadata
+cannot carry it), API base: ``CLARIFAI_API_BASE``
 (default ``https://api.clarifai.com``; a ``localhost``/``127.0.0.1`` base uses an insecure channel).
 Transient failures (gRPC UNAVAILABLE / RESOURCE_EXHAUSTED / DEADLINE_EXCEEDED / INTERNAL, Clarifai
 throttling and internal 98xxx/99xxx statuses) are retried with exponential backoff and jitter;
@@ -15,6 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from .retry import Backoff, RetryableError, call_with_retries
+from .textsafe import credential_problem
 
 DEFAULT_API_BASE = "https://api.clarifai.com"
 SUCCESS = 10000
@@ -54,6 +57,9 @@ class ClarifaiClient:
     def __init__(self, pat: str, api_base: str = DEFAULT_API_BASE, *, timeout: float = 60.0, attempts: int = 6,
                  backoff: Backoff = Backoff(), sleep: Callable[[float], None] = time.sleep,
                  log: Callable[[str], None] | None = None):
+        problem = credential_problem(pat)  # the one check: every client is built here, before any request
+        if problem:
+            raise ApiError(f"CLARIFAI_PAT {problem}", "config")
         try:
             import grpc
             from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel

@@ -50,8 +50,20 @@ def _config(step: StepDir) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _refuse_unpackable(step: StepDir, tracked_only: bool) -> None:
+    """Stop (exit 2) before anything is sent when a step folder cannot be archived as it is: a symlink out of
+    it, a loop, an unreadable entry (see docs/archive.md). Checked for reused steps too: they may be re-uploaded."""
+    from .archive import ArchiveError, refusal
+
+    hashed = step.ci_hash(tracked_only)
+    if hashed is None:
+        raise ArchiveError(f"{step.entry}: the step folder cannot be hashed; nothing was uploaded")
+    if hashed.blockers:
+        raise ArchiveError(refusal(step.entry, hashed.blockers))
+
+
 def make_plan(project: Project, *, tracked_only: bool, changes: ProjectChanges | None = None) -> Plan:
-    """What a deploy of ``project`` would do, with no side effects."""
+    """What a deploy of ``project`` would do, with no side effects; refuses steps that cannot be archived."""
     changes = changes or detect(project, tracked_only=tracked_only)
     by_entry = {s.entry: s for s in project.steps}
     uploads, reused = [], []
@@ -59,6 +71,7 @@ def make_plan(project: Project, *, tracked_only: bool, changes: ProjectChanges |
         step = by_entry.get(change.path)
         if step is None:
             continue
+        _refuse_unpackable(step, tracked_only)
         if change.needs_upload:
             hashed = step.ci_hash(tracked_only)
             uploads.append(StepUpload(step, change, hashed.files if hashed else [], _config(step)))
@@ -96,7 +109,13 @@ def lock_texts(plan: Plan, new: dict[str, str], pipeline_version: str | None) ->
 
 
 def describe(plan: Plan, backend: Backend) -> str:
-    """The dry-run text: uploads with reasons, reused pins, the pipeline decision, lockfile diffs."""
+    """The dry-run text: uploads with reasons, reused pins, the pipeline decision, lockfile diffs.
+
+    Every line is made safe on its own (:func:`~pipeline_ci.textsafe.safe_line`): a step id or path
+    with a line break cannot add a line.
+    """
+    from .textsafe import safe_line
+
     lines = [f"{display(plan.project.root)} (pipeline {plan.changes.pipeline_id}, backend {backend.name})"]
     planned = {up.key[2]: backend.planned_version(up) or NEW_VERSION for up in plan.uploads}
     for up in plan.uploads:
@@ -116,7 +135,7 @@ def describe(plan: Plan, backend: Backend) -> str:
         diff = difflib.unified_diff((old or "").splitlines(), new.splitlines(), f"a/{display_path(path)}",
                                     f"b/{display_path(path)}", lineterm="", n=1)
         lines += ["    " + d for d in diff]
-    return "\n".join(lines) + "\n"
+    return "\n".join(safe_line(line) for line in lines) + "\n"
 
 
 def display_path(path: str) -> str:
@@ -170,14 +189,16 @@ def apply(plan: Plan, backend: Backend, log: Log) -> Result:
 
 def plan_summary(plan: Plan, result: Result, backend: str) -> str:
     """The job-summary table of a deploy: uploaded and reused steps with reasons and versions."""
-    from .report.summary import cell
+    from .report.summary import cell, code
 
-    rows = [f"| {cell(up.change.step_id)} | uploaded | {cell(up.change.reason)} | `{result.uploaded.get(up.key[2], '')}` |"
+    rows = [f"| {cell(up.change.step_id)} | uploaded | {cell(up.change.reason)} | {code(result.uploaded.get(up.key[2], ''))} |"
             for up in plan.uploads]
-    rows += [f"| {cell(change.step_id)} | reused | {cell(change.reason)} | `{change.lock_id}` |" for _, change in plan.reused]
-    pipeline = (f"new pipeline version `{result.pipeline_version}` ({', '.join(plan.changes.pipeline_reasons) or 'steps'})"
-                if result.pipeline_version_created else f"pipeline unchanged (`{result.pipeline_version}`)")
-    return (f"### pipeline-ci deploy: {display(plan.project.root)} ({backend})\n\n{pipeline}\n\n"
+    rows += [f"| {cell(change.step_id)} | reused | {cell(change.reason)} | {code(str(change.lock_id))} |"
+             for _, change in plan.reused]
+    pipeline = (f"new pipeline version {code(str(result.pipeline_version))} "
+                f"({cell(', '.join(plan.changes.pipeline_reasons) or 'steps')})"
+                if result.pipeline_version_created else f"pipeline unchanged ({code(str(result.pipeline_version))})")
+    return (f"### pipeline-ci deploy: {cell(display(plan.project.root))} ({backend})\n\n{pipeline}\n\n"
             "| step | action | reason | version |\n|---|---|---|---|\n" + "\n".join(rows) + "\n")
 
 
@@ -198,7 +219,8 @@ def deploy_paths(paths: list[Path], backend_name: str, *, dry_run: bool, env: di
         log(f"pipeline-ci: {exc}")
         return 2
     if checked.errors:
-        log(render("text", checked).rstrip("\n"))
+        for line in render("text", checked).rstrip("\n").split("\n"):  # lines already made safe by the report
+            log(line)
         log("pipeline-ci: lint errors: nothing was uploaded")
         return 2
     status = 0
@@ -209,7 +231,8 @@ def deploy_paths(paths: list[Path], backend_name: str, *, dry_run: bool, env: di
         try:
             plan = make_plan(project, tracked_only=project.in_git)
             if dry_run:  # no side effects and no network: credentials are not even read
-                log(describe(plan, backends.planner(backend_name, root)).rstrip("\n"))
+                for line in describe(plan, backends.planner(backend_name, root)).rstrip("\n").split("\n"):
+                    log(line)
                 continue
             backend = backends.get(backend_name, root, env)
             result = apply(plan, backend, log)

@@ -31,6 +31,12 @@ def display(path: Path) -> str:
         return path.as_posix()
 
 
+def real(path: Path) -> Path:
+    """``path`` with every symlink resolved; a symlink loop resolves to itself instead of raising
+    (``Path.resolve`` raises ``RuntimeError`` on a loop before Python 3.13; ``os.path.realpath`` does not)."""
+    return Path(os.path.realpath(path))
+
+
 def _inside(path: Path, root: Path) -> bool:
     return path == root or path.is_relative_to(root)
 
@@ -45,7 +51,7 @@ def real_path(base: Path, rel: str | Path) -> Path:
     for part in Path(rel).parts:
         path = path / part
         if os.path.islink(path):
-            return (base / rel).resolve()
+            return real(base / rel)
     return base / rel
 
 
@@ -82,7 +88,7 @@ def _root_of_folder(folder: Path) -> Path | None:
 
 def find_root(start: Path) -> Path | None:
     """The nearest folder at or above ``start`` holding a pipeline ``config.yaml``."""
-    start = start.resolve()
+    start = real(start)
     return _root_of_folder(start if start.is_dir() else start.parent)
 
 
@@ -95,7 +101,7 @@ def _explicit_config(given: Path) -> Path | None:
         head = config.read_bytes()[: CHUNK]
     except OSError:
         return None
-    return None if _STEP_LINE.search(head) else config.parent.resolve()
+    return None if _STEP_LINE.search(head) else real(config.parent)
 
 
 def discover(paths: list[Path], *, manifests: bool = False) -> tuple[list[Path], list[Path]]:
@@ -110,7 +116,7 @@ def discover(paths: list[Path], *, manifests: bool = False) -> tuple[list[Path],
     for given in paths:
         found: list[Path] = []
         if given.is_dir():
-            base = given.resolve()
+            base = real(given)
             for top, dirs, files in os.walk(base):  # walking the resolved base: every ``top`` is real
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
                 if CONFIG in files and is_pipeline_config(Path(top) / CONFIG):
@@ -118,7 +124,7 @@ def discover(paths: list[Path], *, manifests: bool = False) -> tuple[list[Path],
                 if manifests:
                     found += _manifests_in(Path(top), sorted(files), base)
         elif manifests and looks_like_manifest(given):
-            found.append(given.resolve())
+            found.append(real(given))
         if not found and (root := find_root(given) or _explicit_config(given)) is not None:
             found.append(root)
         if not found:
@@ -134,16 +140,16 @@ def _manifests_in(folder: Path, files: list[str], base: Path) -> list[Path]:
         path = folder / name
         if path.suffix.lower() not in MANIFEST_SUFFIXES:
             continue
-        real = path.resolve() if os.path.islink(path) else path
-        if _inside(real, base) and looks_like_manifest(path):
-            out.append(real)
+        resolved = real(path) if os.path.islink(path) else path
+        if _inside(resolved, base) and looks_like_manifest(path):
+            out.append(resolved)
     return out
 
 
 def find_settings(start: Path) -> Path | None:
     """The first settings file at or above ``start``: ``.pipeline-ci.yaml``, or a ``pyproject.toml`` with a
     ``[tool.pipeline-ci]`` table (found by a cheap text match; :mod:`pipeline_ci.settings` parses it)."""
-    start = start.resolve()
+    start = real(start)
     for folder in (start, *start.parents):
         for name in SETTINGS_FILES:
             candidate = folder / name

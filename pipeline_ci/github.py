@@ -15,6 +15,10 @@ Files the runner reads after the step (github/docs "workflow commands"):
   under ``$RUNNER_TEMP`` for ``pipeline-ci cancel`` in an ``if: cancelled()`` step.
 
 The deprecated ``::set-output``/``::save-state``/``::set-env``/``::add-path`` commands are never used.
+
+Workflow-command values are encoded with :func:`escape_data` (data) and :func:`escape_property`
+(properties), the runner's own mappings; how untrusted text is shown in plain output lines (and why a
+line can never start a command) is :mod:`pipeline_ci.textsafe`.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ import secrets
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any
+
+from .textsafe import Verbatim, escape_controls
 
 SUMMARY_LIMIT = 1024 * 1024  # bytes per step (GitHub's job summary limit)
 TRUNCATED_NOTE = ("\n\n> [!WARNING]\n> pipeline-ci truncated this summary at GitHub's 1 MiB per-step limit; "
@@ -52,6 +58,22 @@ def in_actions(env: Env | None = None) -> bool:
 def escape_data(text: str) -> str:
     """Escape a workflow-command message (``%``, CR, LF), as the runner unescapes them."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a workflow-command property value: :func:`escape_data` plus ``:`` and ``,``."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command_data(text: str) -> str:
+    """Untrusted text as workflow-command data: other controls shown escaped, line breaks kept (encoded as
+    ``%0D``/``%0A``, which the runner decodes back into the annotation), then :func:`escape_data`."""
+    return escape_data(escape_controls(text, keep="\r\n"))
+
+
+def command_property(text: str) -> str:
+    """Untrusted text as a workflow-command property (e.g. ``file=``), like :func:`command_data`."""
+    return escape_property(escape_controls(text, keep="\r\n"))
 
 
 def _text(value: Any) -> str:
@@ -177,7 +199,7 @@ def group(title: str, env: Env | None = None, stream: IO[str] | None = None) -> 
         yield
         return
     out = _out(stream)
-    out.write(f"::group::{escape_data(title)}\n")
+    out.write(f"::group::{escape_data(escape_controls(title))}\n")
     out.flush()
     try:
         yield
@@ -197,24 +219,33 @@ def relay(out: Callable[[str], None], env: Env | None = None) -> Iterator[Callab
 
     ``out`` prints one line per call. In Actions, ``::stop-commands::<random token>`` goes first and
     ``::<token>::`` (resume) last, so a relayed line such as ``::add-mask::`` or ``::error::`` is shown
-    as text and never acted on; outside Actions this just yields ``out``.
+    as text and never acted on; each relayed line has its control characters escaped and is then
+    passed on as :class:`~pipeline_ci.textsafe.Verbatim` (a printer through
+    :func:`~pipeline_ci.textsafe.safe_line` shows it as it is). Outside Actions this just yields ``out``,
+    whose printer neutralises command-looking lines like any other.
     """
     if not in_actions(env):
         yield out
         return
     token = new_token()
-    out(f"::stop-commands::{token}")
+    out(Verbatim(f"::stop-commands::{token}"))
+
+    def relayed(line: str) -> None:
+        out(Verbatim(escape_controls(line)))
+
     try:
-        yield out
+        yield relayed
     finally:
-        out(f"::{token}::")
+        out(Verbatim(f"::{token}::"))
 
 
 @contextlib.contextmanager
 def stop_commands(env: Env | None = None, stream: IO[str] | None = None) -> Iterator[str | None]:
     """:func:`relay` for a stream: yields the token (``None`` outside Actions, where nothing is printed).
 
-    The resume line starts with a line break in case the relayed text did not end with one.
+    The resume line starts with a line break in case the relayed text did not end with one. What the
+    caller writes in between is its own business: pass it through
+    :func:`~pipeline_ci.textsafe.escape_controls` first.
     """
     if not in_actions(env):
         yield None

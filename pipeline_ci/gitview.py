@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from .changes import FileChange, GitView
+from .discovery import real
 from .gitrange import Range
 
 
@@ -60,7 +61,7 @@ def repo_diff(folder: Path, base: str | None, head: str | None, env: Mapping[str
 
 def project_view(diff: RepoDiff, project_root: Path) -> GitView:
     """The part of ``diff`` inside ``project_root``, with paths relative to it."""
-    prefix = project_root.resolve().relative_to(diff.top.resolve()).as_posix()
+    prefix = real(project_root).relative_to(real(diff.top)).as_posix()
     prefix = "" if prefix == "." else prefix
     ours: list[FileChange] = []
     for change in diff.files:

@@ -1,54 +1,132 @@
-"""The step content hash, byte-identical to the Clarifai SDK's ``hash_directory``.
+"""The step content hash, byte-identical to the Clarifai SDK's ``hash_directory``, and the safe reader
+that the upload archive (:mod:`pipeline_ci.archive`) shares with it.
 
-The SDK feeds, for every file of the step folder except those named ``config-lock.yaml``,
-``relpath + str(size) + content`` into one md5 object. Files of a folder come in code-point
-order before its subfolders. The SDK walks subfolders in ``os.scandir`` order, which depends on
-the filesystem; we walk them sorted, so the digest is deterministic everywhere and equal to the
-SDK's whenever every folder has at most one subfolder (the standard ``1/`` layout).
+The SDK (``clarifai/utils/hashing.py``, ``hash_directory``) feeds, for every file of the step folder
+except those named ``config-lock.yaml`` (:data:`EXCLUDED_NAMES`), ``relpath + str(size) + content``
+into one md5 object. ``os.walk`` lists a symlink to a file among the files (its target's size and
+bytes are hashed) and a symlink to a folder among the folders, which it does not enter (nothing is
+hashed for it). Files of a folder come in code-point order before its subfolders. The SDK walks
+subfolders in ``os.scandir`` order, which depends on the filesystem; we walk them sorted, so the
+digest is deterministic everywhere and equal to the SDK's whenever every folder has at most one
+subfolder (the standard ``1/`` layout).
 
 ``tracked_only`` restricts the walk to the files git tracks or has staged (what CI checks out).
-``boundary`` (a resolved folder) refuses to read symlinks whose target lies outside it.
+
+``boundary`` (the project root) turns on *confined* reading, which lint, ``upload`` and ``deploy``
+always use: every path is opened one component at a time below the step folder (``openat`` with
+``O_NOFOLLOW``), symlinks are resolved by this module and never by the kernel, so a symlink whose
+target leaves the step folder is recorded in ``escaping_links`` and its target is never opened, and
+a file swapped for a link between the check and the read is refused instead of followed. Without
+``boundary`` (``pipeline-ci hash``) links are followed wherever they lead, exactly like the SDK.
+Symlink loops, folders that cannot be listed and files that cannot be opened are ``problems``;
+nothing here raises for the content of a step folder (:class:`HashError` means the folder itself is
+missing).
 """
 
 from __future__ import annotations
 
 import bisect
+import errno
 import hashlib
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 LOCKFILE_NAME = "config-lock.yaml"
+#: File names left out of the step hash *and* of the upload archive, at any depth. This is the SDK's
+#: ``hash_directory`` default (``exclude_files=['config-lock.yaml']``), which the hash must follow to stay
+#: byte-identical; the archive uses the same list so that it holds exactly the files the hash read.
+EXCLUDED_NAMES = frozenset({LOCKFILE_NAME})
 CHUNK = 1 << 20
+MAX_LINK_HOPS = 40  # Linux's own limit before ELOOP
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_AT = {os.open, os.stat, os.readlink} <= os.supports_dir_fd and hasattr(os, "O_NOFOLLOW")
 
 
 class HashError(Exception):
-    """The folder cannot be hashed (missing, or a file that cannot be read safely)."""
+    """The folder cannot be hashed (it is missing or not a folder)."""
 
 
 @dataclass
 class StepHash:
-    """The digest of one step folder and the files that went into it."""
+    """The digest of one step folder and what went into it.
+
+    ``files`` are every file the walk found, in hashing order (including those that were then not
+    read); ``links`` maps each symlink to a file that stays inside the step folder to its target
+    (relative, symlinks resolved); ``dir_links`` the same for symlinks to folders, which the SDK
+    neither hashes nor enters.
+    """
 
     digest: str
     files: list[str] = field(default_factory=list)
-    escaping_links: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # not regular files (or broken links)
+    escaping_links: list[str] = field(default_factory=list)  # lead out of the step folder: never read
+    skipped: list[str] = field(default_factory=list)  # not regular files (FIFOs, devices) or broken links
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (path, why): loops, unreadable entries
+    links: dict[str, str] = field(default_factory=dict)
+    dir_links: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def blockers(self) -> list[tuple[str, str]]:
+        """``(path, description)`` of every entry that keeps this folder from being uploaded as it is:
+        symlinks leading out of the step folder, loops and unreadable entries (targets are never named)."""
+        out = [(rel, "is a symlink leading out of the step folder (its target is never read or uploaded)")
+               for rel in self.escaping_links]
+        return out + self.problems
+
+
+# --------------------------------------------------------------------------------------------
+# walking
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Walk:
+    files: list[str]
+    dir_links: list[str]
+    errors: list[tuple[str, str]]
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "is a symlink loop (too many levels of symbolic links)"
+    return f"cannot be read: {exc.strerror or exc}"
+
+
+def _walk(step_dir: Path) -> _Walk:
+    """Files (hashing order), symlinks to folders (not entered) and folders that could not be listed."""
+    out = _Walk([], [], [])
+    base = os.fspath(step_dir)
+
+    def rel_of(top: str, name: str) -> str:
+        rel_top = os.path.relpath(top, base)
+        return name if rel_top == "." else f"{rel_top}/{name}".replace(os.sep, "/")
+
+    def failed(exc: OSError) -> None:
+        rel = os.path.relpath(exc.filename, base).replace(os.sep, "/") if exc.filename else "."
+        out.errors.append((rel if rel != "." else "", _reason(exc)))
+
+    for top, dirs, files in os.walk(base, onerror=failed, followlinks=False):
+        links = [d for d in dirs if os.path.islink(os.path.join(top, d))]
+        dirs[:] = sorted(d for d in dirs if d not in links)
+        out.dir_links += [rel_of(top, d) for d in sorted(links)]
+        out.files += [rel_of(top, name) for name in sorted(files) if name not in EXCLUDED_NAMES]
+    return out
 
 
 def walk_files(step_dir: Path) -> list[str]:
     """Relative ``/``-separated paths in hashing order: files of a folder sorted, then subfolders sorted."""
-    out: list[str] = []
-    for top, dirs, files in os.walk(step_dir, followlinks=False):
-        dirs.sort()
-        rel_top = os.path.relpath(top, step_dir)
-        for name in sorted(files):
-            if name == LOCKFILE_NAME:
-                continue
-            out.append(name if rel_top == "." else f"{rel_top}/{name}".replace(os.sep, "/"))
-    return out
+    return _walk(step_dir).files
+
+
+def hash_order(paths: list[str]) -> list[str]:
+    """``paths`` (relative, ``/``-separated) sorted in hashing order, as :func:`walk_files` lists them."""
+    return sorted(paths, key=lambda p: (*((0, d) for d in p.split("/")[:-1]), (-1, p.rsplit("/", 1)[-1])))
 
 
 def _git_top(folder: Path) -> Path | None:
@@ -75,7 +153,7 @@ def _tracked_in(top: Path, index_stamp: float) -> tuple[str, ...] | None:
 
 def git_tracked_files(step_dir: Path) -> set[str] | None:
     """Files under ``step_dir`` that git tracks or has staged, relative to it; None outside a repository."""
-    folder = step_dir.resolve()
+    folder = Path(os.path.realpath(step_dir))
     top = _git_top(folder)
     if top is None:
         return None
@@ -93,6 +171,242 @@ def git_tracked_files(step_dir: Path) -> set[str] | None:
     return {name[len(start):] for name in tracked[low:high]}
 
 
+# --------------------------------------------------------------------------------------------
+# reading
+# --------------------------------------------------------------------------------------------
+
+
+class _Escape(Exception):
+    """A symlink on the way leads out of the step folder."""
+
+
+class _NotRegular(Exception):
+    """The path ends at something that is not a regular file (a FIFO, a device, a folder)."""
+
+
+@dataclass
+class Opened:
+    """A file of the step folder, open for reading: ``real`` is its path relative to the folder with
+    every symlink resolved (equal to the walked path unless a symlink was followed)."""
+
+    fd: int | None  # None: it exists but could not be opened (``error`` says why)
+    size: int
+    real: str
+    error: OSError | None = None
+
+
+class _Reader:
+    """Opens walked paths of one step folder; ``confined``: never outside it (see the module docstring)."""
+
+    def __init__(self, step_dir: Path, confined: bool):
+        self.base = os.fspath(step_dir)
+        self.abs_base = os.path.abspath(self.base)
+        self.confined = confined
+        self.top = os.path.realpath(self.base)
+        self.top_parts = [p for p in self.top.split(os.sep) if p]
+        self.root_fd = os.open(self.top, _DIR_FLAGS) if confined and _AT else None
+
+    def close(self) -> None:
+        if self.root_fd is not None:
+            os.close(self.root_fd)
+            self.root_fd = None
+
+    def sdk_error(self, rel: str, exc: OSError) -> str:
+        """What the SDK feeds into the hash for a file it can stat but not open (its message names the path)."""
+        return f"ERROR_READING_FILE: {OSError(exc.errno, exc.strerror, os.path.join(self.abs_base, rel))}"
+
+    def open(self, rel: str) -> Opened:
+        """Open ``rel`` for reading. Raises ``_Escape``, ``_NotRegular``, ``FileNotFoundError`` (a broken
+        link) or another ``OSError`` (a loop: ``ELOOP``)."""
+        if not self.confined:
+            path = os.path.join(self.base, rel)
+            info = os.stat(path)  # follows symlinks, like the SDK's getsize
+            if not stat.S_ISREG(info.st_mode):
+                raise _NotRegular(rel)
+            try:
+                fd = os.open(path, _READ_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
+            except OSError as exc:
+                return Opened(None, info.st_size, rel, exc)
+            return Opened(fd, info.st_size, rel)
+        return self._resolve(rel, directory=False)
+
+    def folder(self, rel: str) -> str:
+        """The real path (relative to the step folder, ``""`` for itself) of the folder ``rel`` leads to."""
+        return self._resolve(rel, directory=True).real
+
+    # One component at a time, below the step folder: lstat says what a name is, a symlink is read and
+    # its target pushed back onto the queue, and every open uses O_NOFOLLOW, so a name that became a
+    # symlink after its lstat fails (ELOOP) instead of being followed.
+    def _resolve(self, rel: str, *, directory: bool) -> Opened:
+        todo = [p for p in reversed(rel.split("/")) if p not in ("", ".")]
+        names: list[str] = []
+        fds: list[int] = []
+        hops = 0
+        try:
+            while todo:
+                part = todo.pop()
+                if part == "..":
+                    if names:
+                        names.pop()
+                        if fds:
+                            os.close(fds.pop())
+                    else:
+                        self._reenter(todo)
+                    continue
+                info = self._lstat(part, names, fds)
+                if stat.S_ISLNK(info.st_mode):
+                    hops += 1
+                    if hops > MAX_LINK_HOPS:
+                        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP))
+                    target = self._readlink(part, names, fds)
+                    if os.path.isabs(target):
+                        parts = [p for p in target.replace(os.sep, "/").split("/") if p not in ("", ".")]
+                        if parts[: len(self.top_parts)] != self.top_parts:
+                            raise _Escape(rel)
+                        names.clear()
+                        while fds:
+                            os.close(fds.pop())
+                        parts = parts[len(self.top_parts):]
+                    else:
+                        parts = [p for p in target.replace(os.sep, "/").split("/") if p not in ("", ".")]
+                    todo.extend(reversed(parts))
+                    continue
+                if not todo and not directory:
+                    if not stat.S_ISREG(info.st_mode):
+                        raise _NotRegular(rel)
+                    return self._open_file(part, names, fds, info)
+                if not stat.S_ISDIR(info.st_mode):
+                    raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+                if self.root_fd is not None:
+                    try:
+                        fds.append(os.open(part, _DIR_FLAGS, dir_fd=fds[-1] if fds else self.root_fd))
+                    except OSError as exc:
+                        if exc.errno in (errno.ELOOP, errno.ENOTDIR):  # swapped for a link after the lstat
+                            raise _changed() from None
+                        raise
+                names.append(part)
+            if directory:
+                return Opened(None, 0, "/".join(names))
+            raise _NotRegular(rel)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def _reenter(self, todo: list[str]) -> None:
+        """``..`` above the step folder: allowed only straight back in (``../<step folder>/...``)."""
+        ups = 1
+        while todo and todo[-1] == "..":
+            todo.pop()
+            ups += 1
+        if ups > len(self.top_parts):
+            raise _Escape("..")
+        for name in self.top_parts[len(self.top_parts) - ups:]:
+            if not todo or todo.pop() != name:
+                raise _Escape("..")
+
+    def _path(self, part: str, names: list[str]) -> str:
+        return os.path.join(self.top, *names, part)
+
+    def _lstat(self, part: str, names: list[str], fds: list[int]) -> os.stat_result:
+        if self.root_fd is None:
+            return os.lstat(self._path(part, names))
+        return os.stat(part, dir_fd=fds[-1] if fds else self.root_fd, follow_symlinks=False)
+
+    def _readlink(self, part: str, names: list[str], fds: list[int]) -> str:
+        if self.root_fd is None:
+            return os.readlink(self._path(part, names))
+        return os.readlink(part, dir_fd=fds[-1] if fds else self.root_fd)
+
+    def _open_file(self, part: str, names: list[str], fds: list[int], info: os.stat_result) -> Opened:
+        real = "/".join([*names, part])
+        try:
+            if self.root_fd is None:
+                fd = os.open(self._path(part, names), _READ_FLAGS)
+            else:
+                fd = os.open(part, _READ_FLAGS, dir_fd=fds[-1] if fds else self.root_fd)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # it became a symlink after the lstat: never followed
+                raise _changed() from None
+            return Opened(None, info.st_size, real, exc)
+        now = os.fstat(fd)
+        if (now.st_dev, now.st_ino) != (info.st_dev, info.st_ino) or not stat.S_ISREG(now.st_mode):
+            os.close(fd)
+            raise _changed()
+        return Opened(fd, info.st_size, real)
+
+
+def _changed() -> OSError:
+    return OSError(errno.EAGAIN, "it changed while it was being read")
+
+
+@contextmanager
+def reader(step_dir: Path, *, confined: bool = True) -> Iterator[_Reader]:
+    """A reader of ``step_dir``'s walked paths (see :class:`_Reader`)."""
+    opened = _Reader(step_dir, confined)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def read_entry(source: _Reader, rel: str, result: StepHash) -> Opened | None:
+    """Open ``rel`` for the hash or the archive; what cannot be read goes to ``result`` and gives None.
+
+    An entry that exists but cannot be opened comes back with ``fd=None`` (the SDK hashes an error
+    message for it); it is recorded as a problem too.
+    """
+    try:
+        got = source.open(rel)
+    except _Escape:
+        result.escaping_links.append(rel)
+        return None
+    except (_NotRegular, FileNotFoundError):
+        result.skipped.append(rel)  # FIFOs and devices would block or never end; broken links crash the SDK
+        return None
+    except OSError as exc:
+        result.problems.append((rel, _reason(exc)))
+        return None
+    if got.error is not None:
+        result.problems.append((rel, _reason(got.error)))
+    elif got.real != rel:
+        result.links[rel] = got.real
+    return got
+
+
+def check_dir_links(source: _Reader, dir_links: list[str], result: StepHash) -> None:
+    """Record where each symlink to a folder leads (the SDK hashes nothing for them)."""
+    for rel in dir_links:
+        try:
+            result.dir_links[rel] = source.folder(rel)
+        except _Escape:
+            result.escaping_links.append(rel)
+        except (_NotRegular, FileNotFoundError, NotADirectoryError):
+            result.skipped.append(rel)
+        except OSError as exc:
+            result.problems.append((rel, _reason(exc)))
+
+
+def feed(digest: Any, rel: str, size: int, content: bytes) -> None:
+    """One file's share of the SDK hash: relative path, decimal size, bytes."""
+    digest.update(rel.encode("utf-8", "surrogateescape"))
+    digest.update(str(size).encode("ascii"))
+    digest.update(content)
+
+
+def listed_files(step_dir: Path, tracked_only: bool) -> _Walk:
+    """The walk of ``step_dir`` (with ``tracked_only``: only what git tracks or has staged)."""
+    if not step_dir.is_dir():
+        raise HashError(f"{step_dir}: not a directory")
+    walk = _walk(step_dir)
+    if tracked_only:
+        tracked = git_tracked_files(step_dir)
+        if tracked is None:
+            raise HashError(f"{step_dir}: not inside a git work tree (needed for --tracked-only)")
+        walk.files = [f for f in walk.files if f in tracked]
+        walk.dir_links = [d for d in walk.dir_links if d in tracked]
+    return walk
+
+
 def hash_step(
     step_dir: Path,
     *,
@@ -101,41 +415,37 @@ def hash_step(
     boundary: Path | None = None,
 ) -> StepHash:
     """Hash ``step_dir`` like the Clarifai SDK (see the module docstring)."""
-    if not step_dir.is_dir():
-        raise HashError(f"{step_dir}: not a directory")
-    files = walk_files(step_dir)
-    if tracked_only:
-        tracked = git_tracked_files(step_dir)
-        if tracked is None:
-            raise HashError(f"{step_dir}: not inside a git work tree (needed for --tracked-only)")
-        files = [f for f in files if f in tracked]
+    walk = listed_files(step_dir, tracked_only)
     digest = hashlib.new(algo)
-    result = StepHash(digest="", files=files)
-    base = os.fspath(step_dir)
+    result = StepHash(digest="", files=walk.files, problems=list(walk.errors))
     buf = bytearray(CHUNK)
     view = memoryview(buf)
-    for rel in files:
-        path = os.path.join(base, rel)
-        if boundary is not None and os.path.islink(path) and not Path(path).resolve().is_relative_to(boundary):
-            result.escaping_links.append(rel)
-            continue
-        try:
-            info = os.stat(path)  # follows symlinks, like the SDK's getsize
-        except FileNotFoundError:
-            result.skipped.append(rel)  # a broken symlink
-            continue
-        except OSError as exc:
-            raise HashError(f"{path}: {exc.strerror or exc}") from None
-        if not stat.S_ISREG(info.st_mode):  # FIFOs, sockets and devices would block or never end: skipped
-            result.skipped.append(rel)
-            continue
-        digest.update(rel.encode("utf-8", "surrogateescape"))
-        digest.update(str(info.st_size).encode("ascii"))
-        try:
-            with open(path, "rb", buffering=0) as fh:
-                while count := fh.readinto(buf):
-                    digest.update(view[:count])
-        except OSError as exc:
-            digest.update(f"ERROR_READING_FILE: {exc}".encode())
+    try:
+        source = _Reader(step_dir, confined=boundary is not None)
+    except OSError as exc:  # the folder itself cannot be opened
+        result.problems.append(("", _reason(exc)))
+        result.digest = digest.hexdigest()
+        return result
+    try:
+        for rel in walk.files:
+            got = read_entry(source, rel, result)
+            if got is None:
+                continue
+            digest.update(rel.encode("utf-8", "surrogateescape"))
+            digest.update(str(got.size).encode("ascii"))
+            if got.fd is None:
+                digest.update(source.sdk_error(rel, got.error or OSError()).encode())
+                continue
+            with open(got.fd, "rb", buffering=0, closefd=True) as fh:
+                try:
+                    while count := fh.readinto(buf):
+                        digest.update(view[:count])
+                except OSError as exc:
+                    digest.update(source.sdk_error(rel, exc).encode())
+                    result.problems.append((rel, _reason(exc)))
+        if boundary is not None:
+            check_dir_links(source, walk.dir_links, result)
+    finally:
+        source.close()
     result.digest = digest.hexdigest()
     return result

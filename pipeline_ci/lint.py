@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import stat
 from pathlib import Path
 
 from . import rules as registry
@@ -54,10 +55,22 @@ def lint_project(
 
 
 def _read_lines(file: str) -> list[str]:
+    """The lines of a reported file, for its suppression comments. A finding may be *about* a symlink
+    leading out of the project or a FIFO: only a regular file that is not a symlink is read, at most 4 MiB."""
     try:
-        return Path(file).read_text(encoding="utf-8", errors="replace").splitlines()
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return []
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder, a FIFO, a device: nothing to read
+            return []
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(4 << 20)
+    except OSError:
+        return []
+    finally:
+        os.close(fd)
+    return data.decode("utf-8", errors="replace").splitlines()
 
 
 PARALLEL_FROM = 16  # projects; below this, starting worker processes costs more than it saves

@@ -11,6 +11,9 @@ The Clarifai SDK's behaviour is described in clarifai-pipelines.md §7.3; we kee
   ``null`` value or a duplicate key raise :class:`OverridesError` whose message starts with
   ``file:line:col:`` when the position is known (the SDK ignores a broken YAML file and runs with
   the defaults).
+* **The same limits as lint**: JSON nested deeper than :data:`pipeline_ci.yamldoc.MAX_DEPTH` (or too
+  deep for the JSON parser) is handed to lint's loader (:func:`pipeline_ci.yamldoc.load_text`), which
+  refuses it with the message and position of lint's F01 finding.
 * **Argo-style strings, not Python ``str()``**: ``true`` / ``false`` stay lower case; a number or a
   date from a file keeps the text the user wrote (``1.0`` stays ``1.0``, ``0x1F`` stays ``0x1F``,
   ``2024-01-01`` stays ``2024-01-01``); lists and mappings become compact JSON. :func:`stringify` on
@@ -78,6 +81,8 @@ def load_overrides_file(path: Path | str) -> dict[str, Any]:
     if text.lstrip().startswith(("{", "[")):
         try:
             data = json.loads(text, parse_float=_JsonFloat, object_pairs_hook=_unique_pairs)
+        except RecursionError:  # nested past the interpreter's limit: lint's loader says where, as F01 does
+            return _from_yaml(text, file)
         except json.JSONDecodeError as exc:
             json_error = OverridesError(f"{file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}")
             try:
@@ -86,12 +91,28 @@ def load_overrides_file(path: Path | str) -> dict[str, Any]:
                 raise json_error from None
         except _DuplicateKey as exc:
             raise OverridesError(f"{file}: duplicate key {exc.args[0]!r}") from None
+        if _deeper_than(data, yamldoc.MAX_DEPTH):
+            return _from_yaml(text, file)
         return _from_json(data, file)
     return _from_yaml(text, file)
 
 
 class _DuplicateKey(Exception):
     pass
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether lists/mappings in ``data`` nest more than ``limit`` levels (iterative: any depth is fine)."""
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend((child, depth + 1) for child in value.values())
+        elif isinstance(value, list):
+            stack.extend((child, depth + 1) for child in value)
+    return False
 
 
 def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

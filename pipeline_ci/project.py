@@ -24,7 +24,7 @@ from functools import cached_property
 from pathlib import Path
 
 from . import hashing
-from .discovery import CONFIG, SKIP_DIRS, _inside, display, is_pipeline_config
+from .discovery import CONFIG, SKIP_DIRS, _inside, display, is_pipeline_config, real
 from .pai.manifest import load_documents
 from .yamldoc import Document, JsonPath, LoadError, load_embedded, load_file
 
@@ -183,10 +183,15 @@ class Project:
 
 def _load(path: Path, errors: list[FileError], boundary: Path) -> Document | None:
     """Load a file of the project; its folder is known to be inside ``boundary`` (the file may be a link)."""
-    if os.path.islink(path) and not _inside(path.resolve(), boundary):
+    if os.path.islink(path) and not _inside(real(path), boundary):
         errors.append(FileError(display(path), LoadError("symlink leading out of the project; not read")))
         return None
-    if not path.is_file():
+    try:
+        regular = path.is_file()
+    except OSError as exc:  # a symlink loop (ELOOP), a permission error on the folder
+        errors.append(FileError(display(path), LoadError(f"{exc.strerror or exc}; not read")))
+        return None
+    if not regular:
         errors.append(FileError(display(path), LoadError("not a regular file; not read")))
         return None
     try:
@@ -208,7 +213,7 @@ def _spec_of(doc: Document | None, errors: list[FileError]) -> Document | None:
 
 def load_project(root: Path) -> Project:
     """Load the project whose root ``config.yaml`` is in ``root``."""
-    root = root.resolve()
+    root = real(root)
     project = Project(root=root)
     project.config = _load(root / CONFIG, project.load_errors, root)
     if (root / LOCK).exists():
@@ -243,7 +248,7 @@ def overrides_files(root: Path, steps: list[StepDir]) -> list[Path]:
     Step folders, :data:`~pipeline_ci.discovery.SKIP_DIRS` and nested projects (a folder with its own
     pipeline ``config.yaml``) are not searched; symlinked folders are not followed.
     """
-    skip = {s.path.resolve() for s in steps if not s.escapes}
+    skip = {real(s.path) for s in steps if not s.escapes}
     out: list[Path] = []
     for top, dirs, files in os.walk(root):  # ``root`` is resolved and links are not followed: ``top`` is real
         folder = Path(top)
@@ -256,14 +261,14 @@ def overrides_files(root: Path, steps: list[StepDir]) -> list[Path]:
 def _nested_project(folder: Path, root: Path) -> bool:
     """Does ``folder`` (a real folder inside ``root``) hold a pipeline ``config.yaml`` of its own?"""
     config = folder / CONFIG
-    if os.path.islink(config) and not _inside(config.resolve(), root):
+    if os.path.islink(config) and not _inside(real(config), root):
         return False
     return config.is_file() and is_pipeline_config(config)
 
 
 def load_manifest(path: Path) -> Project:
     """Load the PAI pipeline manifest at ``path`` as a project of its own (see :class:`Project`)."""
-    path = path.resolve()
+    path = real(path)
     project = Project(root=path.parent, manifest_path=path)
     shown = display(path)
     try:
@@ -278,7 +283,7 @@ def _step(root: Path, entry: str, *, listed: bool, index: int | None = None) -> 
     rel = Path(entry)
     path = root / rel
     step = StepDir(entry=entry, path=path, listed=listed, index=index, boundary=root)
-    if rel.is_absolute() or ".." in rel.parts or not _inside(path.resolve(), root):
+    if rel.is_absolute() or ".." in rel.parts or not _inside(real(path), root):
         step.escapes = True
         return step
     if (path / CONFIG).exists():

@@ -4,7 +4,9 @@
 ``yaml.safe_load`` would build them) plus, for every JSON path, the 1-based line and column of
 the value and of its key. Duplicate keys are kept (last wins, like PyYAML) and recorded as
 problems. Inputs that are too large, binary, not UTF-8, too deeply nested or that expand through
-aliases far beyond their size (an "alias bomb") raise :class:`LoadError` with a position.
+aliases far beyond their size (an "alias bomb") raise :class:`LoadError` with a position. An alias bomb
+is refused before anything is expanded (time and memory stay linear in the input); inside an embedded
+document it is reported at the anchor of the first node that expands past the limit, in the outer file.
 
 A YAML document embedded in a string (``argo_orchestration_spec: |``) is loaded with
 :func:`load_embedded`, which maps inner positions back to the outer file: exactly for literal
@@ -13,8 +15,10 @@ block scalars, and to the scalar's own position for every other style.
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,6 +169,11 @@ def load_file(path: Path, file: str | None = None) -> Document:
 
 def load_text(text: str, file: str, line_map: Callable[[int, int], Pos] | None = None) -> Document:
     """Load one YAML document from ``text``; positions go through ``line_map`` when given."""
+    with _gc_paused():
+        return _load_text(text, file, line_map)
+
+
+def _load_text(text: str, file: str, line_map: Callable[[int, int], Pos] | None) -> Document:
     try:
         root = yaml.compose(text, Loader=Loader)
     except yaml.MarkedYAMLError as exc:
@@ -178,9 +187,23 @@ def load_text(text: str, file: str, line_map: Callable[[int, int], Pos] | None =
     if root is None:
         return doc
     if _ALIAS.search(text):  # only documents with aliases can expand beyond their size
-        _check_expansion(root)
+        _check_expansion(root, line_map)
     doc.data = _Builder(doc, line_map).build(root, ())
     return doc
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a document is composed and built: it would otherwise scan the
+    growing trees of new containers again and again, which makes loading a multi-megabyte spec superlinear
+    (it runs again as soon as loading ends and then collects whatever garbage loading left)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
@@ -188,9 +211,15 @@ def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
     return "invalid YAML: " + ", ".join(parts) if parts else "invalid YAML"
 
 
-def _check_expansion(root: yaml.Node) -> None:
-    """Refuse documents whose aliases expand to far more nodes than they contain."""
+def _check_expansion(root: yaml.Node, line_map: Callable[[int, int], Pos] | None = None) -> None:
+    """Refuse documents whose aliases expand to far more nodes than they contain.
+
+    Sizes are counted on the node graph (an alias is the node it names), so nothing is expanded. The error is
+    at the root of a file of its own (where a reader starts), and at the first node (in post-order: the
+    innermost) that expands past the limit in an embedded document, whose root says nothing about where.
+    """
     size: dict[int, int] = {}  # id(node) -> number of nodes once aliases are expanded
+    order: list[yaml.Node] = []  # post-order
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:  # iterative post-order over the node graph
         node, done = stack.pop()
@@ -203,12 +232,18 @@ def _check_expansion(root: yaml.Node) -> None:
             stack.extend((c, False) for c in children if id(c) not in size)
         else:
             size[id(node)] = 1 + sum(size.get(id(c), 1) for c in children)
+            order.append(node)
     expanded = size[id(root)]
-    if expanded > 10 * len(size) + 10_000:
-        raise LoadError(
-            f"aliases expand {len(size):,} nodes into {expanded:,} (a YAML alias bomb?); refused",
-            Pos(root.start_mark.line + 1, root.start_mark.column + 1),
-        )
+    limit = 10 * len(size) + 10_000
+    if expanded > limit:
+        culprit = next(n for n in order if size[id(n)] > limit)
+        where = _mark(culprit.start_mark, line_map)
+        message = f"aliases expand {len(size):,} nodes into {expanded:,} (a YAML alias bomb?); refused"
+        if line_map is None:
+            if culprit is not root:
+                message += f" (the first node to expand past {limit:,} starts at line {where.line}, column {where.col})"
+            where = _mark(root.start_mark)
+        raise LoadError(message, where)
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:

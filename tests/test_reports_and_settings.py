@@ -17,7 +17,7 @@ from pipeline_ci.rules.examples import base_files, root_config
 
 from .conftest import REPO, write_files
 
-SARIF_SCHEMA = REPO.parent / "shared" / "data" / "sarif-schema-2.1.0.json"
+SARIF_SCHEMA = REPO / "tests" / "data" / "sarif-schema-2.1.0.json"  # origin: tests/data/README.md
 BAD_SPEC = """\
 apiVersion: argoproj.io/v1alpha1
 kind: Workflow

@@ -20,6 +20,7 @@ from .. import archive
 from ..clarifai_api import SUCCESS, ApiError, ClarifaiClient
 from ..lockfiles import StepKey
 from ..retry import Backoff
+from ..textsafe import print_line
 from .base import DeployError, Log, StepUpload
 
 CHUNK = 14 * 1024 * 1024
@@ -51,7 +52,7 @@ class ClarifaiBackend:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ClarifaiBackend:
         try:
-            client = ClarifaiClient.from_env(env, log=lambda line: print(f"  retry: {line}", flush=True))
+            client = ClarifaiClient.from_env(env, log=lambda line: print_line(f"  retry: {line}"))
         except ApiError as exc:
             raise DeployError(exc.message, exit_code=2) from None
         timeout = float(env.get("PIPELINE_CI_BUILD_TIMEOUT", "1800"))
@@ -137,9 +138,10 @@ class ClarifaiBackend:
 
     def upload_step(self, upload: StepUpload, log: Log) -> str:
         user, app, sid = upload.key
-        self._ensure_step(upload, log)
         python = str((upload.config.get("build_info") or {}).get("python_version", "3.12"))
-        packed = archive.build(upload.step.path, upload.files, python_version=python, platform_files=True)
+        packed = archive.build(upload.step.path, upload.files, expected_digest=upload.change.digest,
+                               python_version=python, platform_files=True, entry=upload.step.entry)  # before any call
+        self._ensure_step(upload, log)
         for name in packed.generated:
             log(f"{sid}: generated {name} into the upload archive (your folder is not changed)")
         version_id = uuid.uuid4().hex[:16]

@@ -47,11 +47,11 @@ class LocalBackend:
 
     def upload_step(self, upload: StepUpload, log: Log) -> str:
         version = str(upload.change.digest)
-        packed = archive.build(upload.step.path, upload.files)
+        packed = archive.build(upload.step.path, upload.files, expected_digest=version, entry=upload.step.entry)
         target = self._step_path(upload.key, version)
         target.parent.mkdir(parents=True, exist_ok=True)
         lockfiles.write_atomic_bytes(target.with_suffix(".tar.gz"), packed.data)
-        manifest = {"step": upload.key[2], "version": version, "files": packed.members,
+        manifest = {"step": upload.key[2], "version": version, "files": packed.members, "links": packed.links,
                     "size": packed.uncompressed_size, "config": upload.config}
         lockfiles.write_atomic(target.with_suffix(".json"), json.dumps(manifest, indent=2, default=str) + "\n")
         log(f"stored {upload.key[2]} version {version} ({len(packed.members)} files, {len(packed.data)} bytes)")

@@ -1,7 +1,9 @@
 """A retrying client for the PAIFlow run APIs (ROA, JSON, ACS3-HMAC-SHA256), per ``pai-pipelines.md`` §1–§4, §8.
 
 Credentials come from ``ALIBABA_CLOUD_ACCESS_KEY_ID`` / ``ALIBABA_CLOUD_ACCESS_KEY_SECRET`` and optionally
-``ALIBABA_CLOUD_SECURITY_TOKEN`` (STS). The endpoint is always explicit (``--endpoint`` or ``--region`` →
+``ALIBABA_CLOUD_SECURITY_TOKEN`` (STS); surrounding white space is ignored, and a value with white space, a
+control or a non-ASCII character inside is refused before any request (it cannot be a header value or a
+real key). The endpoint is always explicit (``--endpoint`` or ``--region`` →
 ``https://paiflow.<region>.aliyuncs.com``): the vendor's region-less default host is never used.
 
 Idempotent calls (GET, Start, Terminate) are retried with exponential backoff and jitter on throttling (HTTP 429,
@@ -26,6 +28,7 @@ from urllib.parse import quote, urlparse
 import requests
 
 from ..retry import Backoff, RetryableError, call_with_retries
+from ..textsafe import credential_problem
 from . import signing
 from .arguments import build_arguments
 
@@ -133,6 +136,11 @@ class PaiClient:
                  log: Callable[[str], None] | None = None):
         if not access_key_id or not access_key_secret:
             raise PaiError(f"PAIFlow credentials missing: set {ENV_KEY_ID} and {ENV_KEY_SECRET}", "config")
+        for name, value in ((ENV_KEY_ID, access_key_id), (ENV_KEY_SECRET, access_key_secret),
+                            (ENV_TOKEN, security_token or "")):
+            problem = credential_problem(value)  # the one check: every client is built here, before any request
+            if problem:
+                raise PaiError(f"{name} {problem}", "config")
         self.endpoint = _normalise_endpoint(endpoint)
         self.host = urlparse(self.endpoint).netloc
         self.access_key_id = access_key_id

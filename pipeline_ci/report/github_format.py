@@ -1,27 +1,24 @@
 """GitHub workflow commands: ``::error file=F,line=L,col=C,title=RULE::message``.
 
 Values are escaped as the runner expects (``%``, CR and LF everywhere; also ``:`` and ``,`` in
-properties). GitHub keeps only 10 error and 10 warning annotations per step, so at most
-:data:`MAX_ANNOTATIONS` of each are emitted (:func:`select`), and a ``::notice`` says how many were
-left out (they are all in the job summary and the SARIF report). A closing line gives the totals.
+properties) and other control characters are shown escaped: :func:`pipeline_ci.github.command_data`
+and :func:`~pipeline_ci.github.command_property`. GitHub keeps only 10 error and 10 warning
+annotations per step, so at most :data:`MAX_ANNOTATIONS` of each are emitted (:func:`select`), and a
+``::notice`` says how many were left out (they are all in the job summary and the SARIF report). A
+closing line gives the totals.
 """
 
 from __future__ import annotations
 
+from ..github import command_data, command_property, escape_property
+
 MAX_ANNOTATIONS = 10  # per severity and per step (GitHub's check-run annotation limit)
 
 
-def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def command(f) -> str:
-    props = f"file={escape_property(f.file)},line={f.line},col={f.col},title={escape_property(f.rule + ' ' + f.name)}"
-    return f"::{f.severity} {props}::{escape_data(f.message)}"
+    props = (f"file={command_property(f.file)},line={f.line},col={f.col},"
+             f"title={command_property(f.rule + ' ' + f.name)}")
+    return f"::{f.severity} {props}::{command_data(f.message)}"
 
 
 def _pick(findings: list, limit: int) -> list:
@@ -63,7 +60,7 @@ def overflow(errors: int, warnings: int) -> str:
         return ""
     text = (f"{errors} more error{'s' if errors != 1 else ''} and {warnings} more warning{'s' if warnings != 1 else ''}"
             f": see the job summary / SARIF (GitHub keeps only {MAX_ANNOTATIONS} of each per step)")
-    return f"::notice title={escape_property('pipeline-ci')}::{escape_data(text)}"
+    return f"::notice title={escape_property('pipeline-ci')}::{command_data(text)}"
 
 
 def render(result) -> str:

@@ -1,15 +1,19 @@
 """SARIF 2.1.0 for code scanning (``github/codeql-action/upload-sarif``).
 
 One run; ``tool.driver.rules`` lists every registered rule with its docs link, results point at
-``file:line:col`` relative to the working directory (``%SRCROOT%``).
+``file:line:col`` relative to the working directory (``%SRCROOT%``). Control characters are shown
+escaped in messages (:func:`pipeline_ci.textsafe.escape_controls`, line breaks kept) and
+percent-encoded in URIs, where they are not allowed (RFC 3986).
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from .. import __version__
 from .. import rules as registry
+from ..textsafe import UNSAFE, escape_controls
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 DOCS = "https://github.com/pipeline-ci/pipeline-ci/blob/main/docs/rules.md"
@@ -27,6 +31,20 @@ def _rule(rule) -> dict:
     }
 
 
+def _encode(match: re.Match[str]) -> str:
+    char = match.group()
+    try:
+        data = char.encode("utf-8", "surrogateescape")  # an undecodable byte of a file name: that byte
+    except UnicodeEncodeError:
+        data = char.encode("utf-8", "surrogatepass")
+    return "".join(f"%{byte:02X}" for byte in data)
+
+
+def uri(path: str) -> str:
+    """``path`` as a SARIF ``artifactLocation.uri``: control and invisible characters percent-encoded."""
+    return UNSAFE.sub(_encode, path)
+
+
 def render(result) -> str:
     rules = registry.all_rules()
     index = {rule.ID: i for i, rule in enumerate(rules)}
@@ -35,11 +53,11 @@ def render(result) -> str:
             "ruleId": f.rule,
             "ruleIndex": index[f.rule],
             "level": LEVEL[f.severity],
-            "message": {"text": f.message},
+            "message": {"text": escape_controls(f.message, keep="\r\n")},
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": f.file, "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": {"uri": uri(f.file), "uriBaseId": "%SRCROOT%"},
                         "region": {"startLine": f.line, "startColumn": f.col},
                     }
                 }

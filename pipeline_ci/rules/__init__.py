@@ -54,6 +54,7 @@ RULE_MODULES: tuple[str, ...] = (
     "clarifai_templateref",  # A36
     "ref_owner",  # A37
     "step_arguments",  # A39
+    "unguarded_recursion",  # A40
     # Clarifai step folders and cross-file references
     "placeholder_id",  # C01
     "python_version",  # C10

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 
+from ..argo.variables import did_you_mean
 from ..project import Project
 from ..yamldoc import Document
 
@@ -18,3 +19,36 @@ def documents(project: Project) -> Iterator[Document]:
             if doc is not None:
                 yield doc
     yield from project.overrides
+
+
+class Hints:
+    """``"; did you mean 'x'?"`` hints (:func:`~pipeline_ci.argo.variables.did_you_mean`) within a work budget.
+
+    Each hint compares the name with every choice, so a spec with thousands of unknown references to a list
+    of thousands of names would take quadratic time; once ``budget`` comparisons are spent, the remaining
+    findings come without a hint. Hints are remembered per name and list of choices.
+    """
+
+    def __init__(self, budget: int = 100_000) -> None:
+        self.budget = budget
+        self.memo: dict[tuple[str, int], str] = {}
+        self.pinned: dict[int, Collection[str]] = {}  # keeps each list of choices alive while its id is a key
+
+    def __call__(self, name: str, choices: Collection[str]) -> str:
+        key = (name, id(choices))
+        if key not in self.memo:
+            if len(choices) > self.budget:
+                return ""
+            self.budget -= len(choices)
+            self.pinned[id(choices)] = choices
+            self.memo[key] = did_you_mean(name, choices)
+        return self.memo[key]
+
+
+def listing(names: Sequence[str], limit: int = 20) -> str:
+    """``"a, b, c"``; past ``limit`` names ``"a, b, … (250 in all)"``, so messages stay short; "none" when empty."""
+    if not names:
+        return "none"
+    if len(names) <= limit:
+        return ", ".join(names)
+    return f"{', '.join(names[:limit])}, … ({len(names)} in all)"

@@ -80,8 +80,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..argo.dag import dependency_refs, find_cycle, graph
-from ..argo.walk import dag_tasks, templates
+from ..argo.dag import cycles, index
 from .base import Context, Hit, at
 
 ID = "A24"
@@ -93,25 +92,16 @@ def check(ctx: Context) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return
-    for tpath, tmpl in templates(spec.data):
-        deps = graph(tmpl)
-        first_index: dict[str, int] = {}
-        for i, task in dag_tasks(tmpl):
-            if isinstance(task.get("name"), str):
-                first_index.setdefault(task["name"], i)
-        while cycle := find_cycle(deps):
+    for tpath, dag in index(spec.data).items():
+        for cycle in cycles(dag.deps):  # each disjoint cycle once
             head, nxt = cycle[0], cycle[1]
-            i = first_index[head]
-            task = dict(dag_tasks(tmpl))[i]
-            ref = next((r for r in dependency_refs(task) if r.task == nxt), None)
+            i = dag.first_index[head]
+            ref = next((r for r in dag.refs(i) if r.task == nxt), None)
             where = (*tpath, "dag", "tasks", i, *(ref.path if ref else ("name",)))
             what = "depends on itself" if len(cycle) == 2 else "is part of a dependency cycle"
             yield at(
                 spec,
                 where,
                 f"task '{head}' {what}: {' -> '.join(cycle)} "
-                f"(Argo: templates.{tmpl.get('name')} sorting failed: graph with cycle)",
+                f"(Argo: templates.{dag.template.get('name')} sorting failed: graph with cycle)",
             )
-            for name in cycle:  # report each disjoint cycle once
-                deps.pop(name, None)
-            deps = {k: [d for d in v if d in deps] for k, v in deps.items()}

@@ -65,6 +65,7 @@ from collections.abc import Iterator
 
 from ..argo.walk import dag_tasks, templates
 from .base import Context, Hit, at
+from .common import listing
 
 ID = "A27"
 NAME = "dag-target"
@@ -82,13 +83,14 @@ def check(ctx: Context) -> Iterator[Hit]:
         target = dag.get("target") if isinstance(dag, dict) else None
         if not isinstance(target, str):
             continue
-        names = {t.get("name") for _, t in dag_tasks(tmpl)}
+        names = {t["name"] for _, t in dag_tasks(tmpl) if isinstance(t.get("name"), str)}
+        listed = ""
         for word in dict.fromkeys(target.split()):
             if "{{" in word or PARAMETER_RE.search(word) or word in names:
                 continue
+            listed = listed or listing(sorted(names))
             yield at(
                 spec,
                 (*tpath, "dag", "target"),
-                f"templates.{tmpl.get('name')}.targets: target '{word}' is not defined "
-                f"(tasks: {', '.join(sorted(n for n in names if isinstance(n, str))) or 'none'})",
+                f"templates.{tmpl.get('name')}.targets: target '{word}' is not defined (tasks: {listed})",
             )

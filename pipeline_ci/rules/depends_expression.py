@@ -80,51 +80,59 @@ Failing spec::
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
 from ..argo import depends as dep
-from ..argo.dag import dependency_refs
-from ..argo.walk import dag_tasks, templates
+from ..argo.dag import index
 from .base import Context, Hit, at
+from .common import Hints
 
 ID = "A23"
 NAME = "depends-expression"
 SEVERITY = "error"
 
 
-def _unknown(task: str, names: list[str], tname: object) -> str:
-    close = difflib.get_close_matches(task, names, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
+def _unknown(task: str, names: list[str], tname: object, hint: Hints) -> str:
     argo = f"templates.{tname} sorting failed: invalid dependency {task}"
-    return f"'{task}' is not a task of this DAG (Argo: {argo}){hint}"
+    return f"'{task}' is not a task of this DAG (Argo: {argo}){hint(task, names)}"
+
+
+def _blank_error(text: object) -> dep.ExprError | None:
+    """The parse error of a ``depends`` of only white space (which the DAG index reads as no ``depends``)."""
+    if not isinstance(text, str) or not text or text.strip():
+        return None
+    try:
+        dep.parse(text)
+    except dep.ExprError as exc:
+        return exc
+    return None
 
 
 def check(ctx: Context) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return
-    for tpath, tmpl in templates(spec.data):
-        tasks = dag_tasks(tmpl)
-        names = [t["name"] for _, t in tasks if isinstance(t.get("name"), str)]
-        tname = tmpl.get("name")
-        for i, task in tasks:
+    hint = Hints()
+    for tpath, dag in index(spec.data).items():
+        names = [t["name"] for _, t in dag.tasks if isinstance(t.get("name"), str)]
+        known = set(names)
+        tname = dag.template.get("name")
+        for i, task in dag.tasks:
             path = (*tpath, "dag", "tasks", i)
             who = f"task '{task.get('name')}'"
             text = task.get("depends")
-            if isinstance(text, str) and text:
-                try:
-                    dep.parse(text)
-                except dep.ExprError as exc:
-                    yield at(
-                        spec,
-                        (*path, "depends"),
-                        f"{who}: invalid depends expression {text!r}: {exc.message} (at character {exc.offset + 1})",
-                    )
-                    continue
+            if (exc := dag.errors.get(i) or _blank_error(text)) is not None:
+                yield at(
+                    spec,
+                    (*path, "depends"),
+                    f"{who}: invalid depends expression {text!r}: {exc.message} (at character {exc.offset + 1})",
+                )
+                continue
+            if all(name in known for name in dag.names[i]):
+                continue
             reported: set[tuple] = set()
-            for ref in dependency_refs(task):
-                if ref.task not in names and (ref.path, ref.task) not in reported:
+            for ref in dag.refs(i):
+                if ref.task not in known and (ref.path, ref.task) not in reported:
                     reported.add((ref.path, ref.task))
                     field = "depends" if ref.path == ("depends",) else "dependencies"
-                    yield at(spec, (*path, *ref.path), f"{who}: {field} names {_unknown(ref.task, names, tname)}")
+                    yield at(spec, (*path, *ref.path), f"{who}: {field} names {_unknown(ref.task, names, tname, hint)}")

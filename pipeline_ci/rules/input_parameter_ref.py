@@ -62,8 +62,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..argo.variables import declared_names, did_you_mean, has_prefix, template_sites
+from ..argo.variables import declared_names, has_prefix, template_sites
+from ..yamldoc import JsonPath
 from .base import Context, Hit, at
+from .common import Hints, listing
 
 ID = "A29"
 NAME = "input-parameter-ref"
@@ -76,24 +78,29 @@ def check(ctx: Context) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return
+    hint = Hints()
+    inputs: dict[JsonPath, tuple[list[str], set[str], str] | None] = {}  # per template, read once
     for site in template_sites(spec.data):
         if not has_prefix(site.tag, PREFIX) or site.template is None:
             continue
-        declared = declared_names(site.template, "inputs")
+        if site.template_path not in inputs:
+            names = declared_names(site.template, "inputs")
+            inputs[site.template_path] = None if names is None else (names, set(names), listing(names))
+        declared = inputs[site.template_path]
         if declared is None:  # malformed inputs: the type rule reports it
             continue
         tname = site.template.get("name")
         where = f"templates.{tname}" if isinstance(tname, str) else "template"
         if site.tag == PREFIX:
-            if not declared:
+            if not declared[0]:
                 message = f"{where}: failed to resolve {{{{{site.tag}}}}}: the template declares no inputs"
                 yield at(spec, site.path, message)
             continue
         name = site.tag[len(PREFIX) + 1 :]
-        if name not in declared:
+        if name not in declared[1]:
             yield at(
                 spec,
                 site.path,
                 f"{where}: failed to resolve {{{{{site.tag}}}}}: the template declares no input parameter '{name}' "
-                f"(declared: {', '.join(declared) or 'none'}){did_you_mean(name, declared)}",
+                f"(declared: {declared[2]}){hint(name, declared[0])}",
             )

@@ -79,8 +79,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..argo.dag import dependency_refs, loops
-from ..argo.walk import dag_tasks, templates
+from ..argo.dag import depends_text, index, loops
 from .base import Context, Hit, at
 
 ID = "A26"
@@ -94,17 +93,15 @@ def check(ctx: Context) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return
-    for tpath, tmpl in templates(spec.data):
-        tasks = dag_tasks(tmpl)
-        by_name: dict[str, dict] = {}
-        for _, task in tasks:
-            if isinstance(task.get("name"), str):
-                by_name.setdefault(task["name"], task)
-        tname = tmpl.get("name")
-        for i, task in tasks:
+    for tpath, dag in index(spec.data).items():
+        tname = dag.template.get("name")
+        for i, task in dag.tasks:
+            text = depends_text(task)  # the results are read from depends only
+            if text is None or not any(result in text for result in ITEMS_RESULTS):
+                continue
             reported: set[str] = set()
-            for ref in dependency_refs(task):
-                target = by_name.get(ref.task)
+            for ref in dag.refs(i):
+                target = dag.by_name.get(ref.task)
                 if ref.result not in ITEMS_RESULTS or target is None or loops(target) or ref.task in reported:
                     continue
                 reported.add(ref.task)

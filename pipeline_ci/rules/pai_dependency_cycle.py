@@ -66,7 +66,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..argo.dag import find_cycle
+from ..argo.dag import cycles
 from ..pai.manifest import Node, explicit_dependencies, nodes, resolve, sibling_refs
 from ..yamldoc import JsonPath
 from .base import Context, Hit, at
@@ -87,27 +87,27 @@ def check(ctx: Context) -> Iterator[Hit]:
         where: dict[tuple[int, int], JsonPath] = {}
         for step in steps:
             explicit: set[int] = set()
+            targets: dict[int, None] = {}  # this step's edges, in order
             for path, name in explicit_dependencies(step):
                 target, _ = resolve(parent, name)
                 if target is not None and target is not step:  # a self-dependency is pai-dependencies' finding
                     explicit.add(target.index)
                     where.setdefault((step.index, target.index), path)
+                    targets[target.index] = None
             warned: set[int] = set()
             for ref, target, _ in sibling_refs(step):
                 where.setdefault((step.index, target.index), ref.path)
+                targets[target.index] = None
                 if target is not step and target.index not in explicit and target.index not in warned:
                     warned.add(target.index)
                     yield at(step.doc, ref.path, severity="warning", message=(
                         f"{step.label} uses {{{{{ref.tag}}}}} but does not list '{_name(target)}' in its "
                         "dependencies; alipai adds it, whether the server infers it is unconfirmed"))
-            deps[step.index] = [target for (source, target) in where if source == step.index]
+            deps[step.index] = list(targets)
         by_index = {s.index: s for s in steps}
-        while cycle := find_cycle(deps):
+        for cycle in cycles(deps):  # each disjoint cycle once
             head = by_index[cycle[0]]
             path = " -> ".join(_name(by_index[i]) for i in cycle)
             what = "depends on itself" if len(cycle) == 2 else "is part of a dependency cycle"
             yield at(head.doc, where[(cycle[0], cycle[1])],
                      f"{head.label} {what}: {path} (alipai: Cycle dependency detected)")
-            for index in cycle:
-                deps.pop(index, None)
-            deps = {k: [d for d in v if d in deps] for k, v in deps.items()}

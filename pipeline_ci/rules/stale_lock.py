@@ -7,10 +7,20 @@ and a non-empty ``id``; a matching hash without ``id`` is uploaded anyway, with 
 stale lockfile therefore means the next deploy uploads a new step version, and that the root
 lockfile pins a version built from older code. Inside a git work tree the hash is taken over
 the files git tracks or has staged, which is what CI checks out; a folder not yet added to git is
-hashed as it is. A symlink that points outside the project is never read, so such a step cannot
-be checked (reported here too). Warning by default; an error with ``--require-fresh-locks``
-(or ``require-fresh-locks: true`` in the settings), e.g. to make CI insist that the committed
-lockfiles describe the committed code.
+hashed as it is. Warning by default; an error with ``--require-fresh-locks`` (or
+``require-fresh-locks: true`` in the settings), e.g. to make CI insist that the committed lockfiles
+describe the committed code.
+
+A step folder whose content cannot be hashed and uploaded as it is is always an **error**, reported
+at the offending path itself (line 1), whether or not the step has a lockfile: a symlink (to a file
+or a folder) leading out of the step folder, a symlink loop, or a file or subfolder that cannot be
+read. A link out of the folder is never followed: the SDK would hash whatever file it points to on
+the machine that uploads (``/proc/self/environ``, a credentials file) and the platform gets a link
+that leads nowhere.
+``upload`` and ``deploy`` refuse such a step before anything is sent (see ``docs/archive.md``). A
+``requirements.txt`` or ``1/pipeline_step.py`` leading out of the project is reported by C12/C13. A
+symlink to a folder inside the step folder is a warning: the SDK's hash does not enter it, so it is
+left out of the upload archive.
 
 Passing project::
 
@@ -39,11 +49,15 @@ Failing project::
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
-from ..project import LOCK
+from ..discovery import display
+from ..project import LOCK, StepDir
+from ..yamldoc import Pos
 from .base import Context, Hit, at
-from .step_hashes import listing, step_hashes
+from .step_files import REQUIREMENTS, SCRIPT, read
+from .step_hashes import StepHashes, step_hashes
 
 ID = "L04"
 NAME = "stale-lock"
@@ -52,20 +66,42 @@ SEVERITY = "warning"
 VALUE = ("hash", "value")
 
 
+def blocker_hits(ctx: Context, step: StepDir, hashes: StepHashes) -> Iterator[Hit]:
+    """Errors at every path that keeps ``step`` from being hashed and uploaded (see the module docstring)."""
+    seen: set[str] = set()
+    for hashed in (hashes.working, hashes.ci):
+        for rel, why in hashed.blockers:
+            if rel in seen:
+                continue
+            seen.add(rel)
+            if rel in (REQUIREMENTS, SCRIPT) and read(ctx, step, rel).outside:
+                continue  # C12 / C13 report it
+            where = display(step.path / rel) if rel else display(step.path)
+            name = rel or "the step folder"
+            yield Hit(where, Pos(1, 1), f"{name} {why}: pipeline-ci refuses to upload step folder "
+                      f"{step.entry!r} (see docs/archive.md)", severity="error")
+    for rel in hashes.ci.dir_links:
+        yield Hit(display(step.path / rel), Pos(1, 1), f"{rel} is a symlink to a folder: the SDK's hash does not "
+                  "enter it, so it is left out of the upload archive and the platform will not have it; make it a "
+                  "real folder (see docs/archive.md)", severity="warning")
+
+
 def check(ctx: Context) -> Iterator[Hit]:
     severity = "error" if ctx.options.require_fresh_locks else None
+    reported: set[str] = set()
     for step in ctx.project.steps:
-        lock = step.lock
-        hashes = step_hashes(ctx.project, step) if lock is not None else None
-        if lock is None or hashes is None:
+        hashes = step_hashes(ctx.project, step)
+        if hashes is None:
             continue
+        folder = os.path.realpath(step.path)
+        if folder not in reported:  # a folder listed twice (X02) is reported once
+            reported.add(folder)
+            yield from blocker_hits(ctx, step, hashes)
+        lock = step.lock
+        if lock is None or hashes.working.blockers or hashes.ci.blockers:
+            continue  # nothing to compare, or the hash cannot be what the SDK computes
         name, data, digest = step.entry, lock.data, hashes.ci.digest
         upload = "it will be uploaded on the next deploy"
-        if hashes.ci.escaping_links:
-            links = listing(hashes.ci.escaping_links)
-            yield at(lock, VALUE, f"cannot check whether {name}'s lockfile is fresh: {links} point(s) outside the "
-                     "project and are not read (the SDK hashes their targets)", severity=severity)
-            continue
         if data is None:
             yield at(lock, (), f"{name}/{LOCK} is empty: {upload}", severity=severity)
             continue

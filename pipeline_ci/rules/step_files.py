@@ -43,6 +43,7 @@ class StepFile:
     text: str | None = None
     problem: str | None = None
     problem_pos: Pos | None = None
+    outside: bool = False  # a symlink leading out of the project (not read)
 
     @property
     def missing(self) -> bool:
@@ -96,7 +97,8 @@ def _read(step: StepDir, rel: str, python: bool) -> StepFile:
     except (OSError, RuntimeError):
         return StepFile(shown, problem=f"{rel} is a broken symlink")
     if not (real == boundary or real.is_relative_to(boundary)):
-        return StepFile(shown, problem=f"{rel} is a symlink to a file outside the project; it was not read")
+        return StepFile(shown, problem=f"{rel} is a symlink to a file outside the project; it was not read",
+                        outside=True)
     try:
         info = os.stat(real)
         if not stat.S_ISREG(info.st_mode):

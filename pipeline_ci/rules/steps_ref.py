@@ -86,11 +86,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..argo.dag import loops
-from ..argo.variables import Site, callee, did_you_mean, has_prefix, named_nodes, output_problem, template_sites
+from ..argo.variables import Site, callee, has_prefix, named_nodes, output_problem, template_sites
 from ..argo.walk import Node, template_map
 from ..findings import Severity
 from ..yamldoc import JsonPath
 from .base import Context, Hit, at
+from .common import Hints
 
 ID = "A30"
 NAME = "steps-ref"
@@ -113,7 +114,9 @@ def _order_problem(site: Site, target: Node, fail: str) -> str | None:
     return None
 
 
-def _problem(local: dict[str, dict], site: Site, steps: dict[JsonPath, dict[str, Node]]) -> tuple[str, Severity] | None:
+def _problem(
+    local: dict[str, dict], site: Site, steps: dict[JsonPath, dict[str, Node]], hint: Hints
+) -> tuple[str, Severity] | None:
     fail = f"failed to resolve {{{{{site.tag}}}}}"
     tmpl = site.template or {}
     tname = tmpl.get("name")
@@ -128,7 +131,7 @@ def _problem(local: dict[str, dict], site: Site, steps: dict[JsonPath, dict[str,
     names = steps[site.template_path]
     target = names.get(parts[1])
     if target is None:
-        return f"{fail}: template '{tname}' has no step '{parts[1]}'{did_you_mean(parts[1], names)}", "error"
+        return f"{fail}: template '{tname}' has no step '{parts[1]}'{hint(parts[1], names)}", "error"
     if message := _order_problem(site, target, fail):
         return message, "error"
     return output_problem(site.tag, f"step '{target.name}'", parts[2], callee(local, target.body), loops(target.body))
@@ -140,6 +143,7 @@ def check(ctx: Context) -> Iterator[Hit]:
         return
     local = template_map(spec.data)
     steps: dict[JsonPath, dict[str, Node]] = {}
+    hint = Hints()
     for site in template_sites(spec.data):
-        if has_prefix(site.tag, "steps") and site.tag != "steps.name" and (problem := _problem(local, site, steps)):
+        if has_prefix(site.tag, "steps") and site.tag != "steps.name" and (problem := _problem(local, site, steps, hint)):
             yield at(spec, site.path, problem[0], severity=problem[1])

@@ -83,12 +83,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..argo.dag import ancestors, graph, loops
-from ..argo.variables import Site, callee, did_you_mean, has_prefix, named_nodes, output_problem, template_sites
+from ..argo.dag import ancestor_pairs, index, loops
+from ..argo.variables import Site, callee, has_prefix, named_nodes, output_problem, template_sites
 from ..argo.walk import Node, template_map
 from ..findings import Severity
 from ..yamldoc import JsonPath
 from .base import Context, Hit, at
+from .common import Hints
 
 ID = "A31"
 NAME = "tasks-ref"
@@ -108,18 +109,20 @@ def _argument_name(site: Site) -> str | None:
 
 
 class _Dag:
-    """Tasks by name and ancestor sets of one DAG template, computed once."""
+    """Tasks by name of one DAG template and the answers to "is T an ancestor of X" its sites ask."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, spec: object) -> None:
         tmpl = site.template or {}
         self.names = named_nodes(site.template_path, tmpl, "task")
-        self.deps = graph(tmpl)
-        self._ancestors: dict[str, set[str]] = {}
+        dag = index(spec).get(site.template_path)
+        self.deps = dag.deps if dag else {}
+        self.pairs: list[tuple[str, str]] = []
+        self.known: set[tuple[str, str]] | None = None
 
-    def ancestors(self, name: str) -> set[str]:
-        if name not in self._ancestors:
-            self._ancestors[name] = ancestors(self.deps, name)
-        return self._ancestors[name]
+    def is_ancestor(self, target: str, of: str) -> bool:
+        if self.known is None:  # every pair was collected up front, so one batch answers them all
+            self.known = ancestor_pairs(self.deps, self.pairs)
+        return (of, target) in self.known
 
 
 def _order_problem(site: Site, target: Node, dag: _Dag, fail: str) -> str | None:
@@ -128,7 +131,7 @@ def _order_problem(site: Site, target: Node, dag: _Dag, fail: str) -> str | None
         return None  # template-level strings (outputs) may name any task
     if target.path == node.path:
         return None if site.within("hooks") else f"{fail}: task '{node.name}' refers to itself (only its hooks may)"
-    if target.name in dag.ancestors(node.name):
+    if dag.is_ancestor(target.name, node.name):
         return None
     param = _argument_name(site)
     gist = f" (Argo: missing dependency '{target.name}' for parameter '{param}')" if param else ""
@@ -138,22 +141,28 @@ def _order_problem(site: Site, target: Node, dag: _Dag, fail: str) -> str | None
     )
 
 
-def _problem(local: dict[str, dict], site: Site, dags: dict[JsonPath, _Dag]) -> tuple[str, Severity] | None:
+def _dag_of(site: Site, spec: object, dags: dict[JsonPath, _Dag]) -> _Dag | None:
+    """The DAG a ``tasks.*`` tag lives in (built on first use), None outside DAG templates."""
+    if not isinstance((site.template or {}).get("dag"), dict):
+        return None
+    if site.template_path not in dags:
+        dags[site.template_path] = _Dag(site, spec)
+    return dags[site.template_path]
+
+
+def _problem(local: dict[str, dict], site: Site, dag: _Dag | None, hint: Hints) -> tuple[str, Severity] | None:
     fail = f"failed to resolve {{{{{site.tag}}}}}"
     tmpl = site.template or {}
     tname = tmpl.get("name")
     parts = site.tag.split(".", 2)
-    if not isinstance(tmpl.get("dag"), dict):
+    if dag is None:
         hint = "; use {{steps.<name>.…}} in a steps template" if isinstance(tmpl.get("steps"), list) else ""
         return f"{fail}: tasks.* variables exist only inside a DAG template and '{tname}' is not one{hint}", "error"
     if len(parts) < 3:
         return f"{fail}: expected {{{{tasks.<task>.<field>}}}}", "error"
-    if site.template_path not in dags:
-        dags[site.template_path] = _Dag(site)
-    dag = dags[site.template_path]
     target = dag.names.get(parts[1])
     if target is None:
-        return f"{fail}: template '{tname}' has no task '{parts[1]}'{did_you_mean(parts[1], dag.names)}", "error"
+        return f"{fail}: template '{tname}' has no task '{parts[1]}'{hint(parts[1], dag.names)}", "error"
     if message := _order_problem(site, target, dag, fail):
         return message, "error"
     return output_problem(site.tag, f"task '{target.name}'", parts[2], callee(local, target.body), loops(target.body))
@@ -165,6 +174,15 @@ def check(ctx: Context) -> Iterator[Hit]:
         return
     local = template_map(spec.data)
     dags: dict[JsonPath, _Dag] = {}
-    for site in template_sites(spec.data):
-        if has_prefix(site.tag, "tasks") and site.tag != "tasks.name" and (problem := _problem(local, site, dags)):
+    hint = Hints()
+    sites = [s for s in template_sites(spec.data) if has_prefix(s.tag, "tasks") and s.tag != "tasks.name"]
+    for site in sites:  # first the ancestor questions, answered per DAG in one linear pass
+        dag = _dag_of(site, spec.data, dags)
+        parts = site.tag.split(".", 2)
+        target = dag.names.get(parts[1]) if dag and len(parts) == 3 else None
+        node = site.node
+        if target is not None and node is not None and isinstance(node.name, str) and target.path != node.path:
+            dag.pairs.append((node.name, target.name))
+    for site in sites:
+        if problem := _problem(local, site, _dag_of(site, spec.data, dags), hint):
             yield at(spec, site.path, problem[0], severity=problem[1])

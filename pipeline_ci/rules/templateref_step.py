@@ -61,6 +61,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..discovery import real
 from ..project import StepDir, TemplateRef
 from .base import Context, Hit, at
 
@@ -133,7 +134,7 @@ def check(ctx: Context) -> Iterator[Hit]:
     listed: dict[Path, StepDir] = {}  # each real folder once
     for step in project.steps:
         if step.listed and not step.escapes:
-            listed.setdefault(step.path.resolve(), step)
+            listed.setdefault(real(step.path), step)
     others = [s for s in project.steps if not s.listed or s.escapes]
     for ref in project.refs:
         if ref.user_id is None or ref.app_id is None or ref.step_id is None or ref.version is not None:

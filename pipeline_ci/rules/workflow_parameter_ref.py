@@ -60,9 +60,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..argo.variables import declared_names, did_you_mean, has_prefix, spec_sites
+from ..argo.variables import declared_names, has_prefix, spec_sites
 from ..argo.walk import spec_body
 from .base import Context, Hit, at
+from .common import Hints, listing
 
 ID = "A28"
 NAME = "workflow-parameter-ref"
@@ -78,7 +79,9 @@ def check(ctx: Context) -> Iterator[Hit]:
     declared = declared_names(spec_body(spec.data), "arguments")
     if declared is None:  # malformed spec.arguments: the type rule reports it
         return
-    listing = ", ".join(declared) or "none"
+    known = set(declared)
+    listed = listing(declared)
+    hint = Hints()
     for site in spec_sites(spec.data):
         if not has_prefix(site.tag, PREFIX):
             continue
@@ -87,10 +90,10 @@ def check(ctx: Context) -> Iterator[Hit]:
                 yield at(spec, site.path, f"failed to resolve {{{{{site.tag}}}}}: the workflow declares no parameters")
             continue
         name = site.tag[len(PREFIX) + 1 :]
-        if name not in declared:
+        if name not in known:
             yield at(
                 spec,
                 site.path,
                 f"failed to resolve {{{{{site.tag}}}}}: '{name}' is not declared in spec.arguments.parameters "
-                f"(declared: {listing}){did_you_mean(name, declared)}",
+                f"(declared: {listed}){hint(name, declared)}",
             )

@@ -40,7 +40,7 @@ def save_state(path: Path, data: dict[str, Any], env: Mapping[str, str]) -> None
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     github.save_state("run-id", str(data.get("run_id")), env)
-    github.save_state("run-state-file", str(path.resolve()), env)
+    github.save_state("run-state-file", os.path.realpath(path), env)
 
 
 def install_signals(cancel: threading.Event, out: Out) -> None:
@@ -90,11 +90,13 @@ STATUS_WORDS = {0: "succeeded", 1: "failed", 3: "error", 4: "timed-out", 5: "can
 
 
 def report(result: FollowResult, run: RemoteRun, backend: str, env: Mapping[str, str], out: Out) -> int:
+    from ..report.summary import cell, link
+
     status = STATUS_WORDS.get(result.exit_code, "error")
     out(f"pipeline-ci: run {run.run_id} {status} (status {result.status or 'unknown'}, exit {result.exit_code})")
     github.set_output("status", status, env)
     github.append_summary(f"### pipeline-ci run ({backend})\n\n| run | status | backend status |\n|---|---|---|\n"
-                          f"| [{run.run_id}]({run.url or ''}) | {status} | {result.status} |\n", env)
+                          f"| {link(run.run_id, run.url)} | {status} | {cell(result.status)} |\n", env)
     return result.exit_code
 
 
@@ -253,12 +255,15 @@ def cancel(args: argparse.Namespace, env: Mapping[str, str], out: Out) -> int:
     if not args.run_id:
         try:
             state = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
+            state = None
+        if not isinstance(state, dict):
             out(f"pipeline-ci: no run id given and no readable state file at {path}")
             return USAGE
         args.run_id = state.get("run_id")
         args.backend = state.get("backend", args.backend)
-        for key, value in (state.get("target") or {}).items():
+        target = state.get("target")
+        for key, value in (target if isinstance(target, dict) else {}).items():
             attr = {"version_id": "pipeline_version_id"}.get(key, key)
             if getattr(args, attr, None) is None:
                 setattr(args, attr, value)

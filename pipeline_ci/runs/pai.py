@@ -94,7 +94,7 @@ def make_pai_run(args: argparse.Namespace, root: Path | None, values: dict[str, 
             manifest = Path(args.manifest).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise usage_error(f"cannot read manifest {args.manifest}: {exc}") from None
-        _validate_manifest_parameters(manifest, values, usage_error)
+        _validate_manifest_parameters(manifest, str(args.manifest), values, usage_error)
     name = f"pipeline-ci-{uuid.uuid4().hex[:12]}"
 
     def start(_values: dict[str, str]) -> None:
@@ -106,16 +106,15 @@ def make_pai_run(args: argparse.Namespace, root: Path | None, values: dict[str, 
     return remote, start
 
 
-def _validate_manifest_parameters(manifest: str, values: dict[str, str], usage_error: type[Exception]) -> None:
+def _validate_manifest_parameters(manifest: str, file: str, values: dict[str, str],
+                                  usage_error: type[Exception]) -> None:
     """Override names must be declared in the manifest's ``spec.inputs.parameters`` when it has any."""
-    import yaml
-
-    from .. import overrides
+    from .. import overrides, yamldoc
 
     try:
-        data = yaml.safe_load(manifest)
-    except yaml.YAMLError as exc:
-        raise usage_error(f"manifest is not valid YAML: {exc}") from None
+        data = yamldoc.load_text(manifest, file).data  # bounded: depth and alias expansion, with positions
+    except yamldoc.LoadError as exc:
+        raise usage_error(f"{file}:{exc.pos.line}:{exc.pos.col}: manifest is not valid YAML: {exc.message}") from None
     params = (((data or {}).get("spec") or {}).get("inputs") or {}).get("parameters") if isinstance(data, dict) else None
     if not isinstance(params, list):
         return
