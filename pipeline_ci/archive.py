@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import hashing
-from .backends.base import DeployError
+from .platforms.base import DeployError
 
 CLARIFAI_PIN = re.compile(r"^\s*clarifai(\[[^\]]*\])?\s*([<>=!~]|$)", re.I)
 

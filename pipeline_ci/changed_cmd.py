@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from .changes import GitView, ProjectChanges, StepChange, detect
+from .changes.detect import GitView, ProjectChanges, StepChange, detect
 from .discovery import display, real
 from .project import load_project
 
@@ -106,8 +106,8 @@ def summary(data: dict) -> str:
 
 
 def run(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
+    from .changes.view import GitViewError, project_view, repo_diff
     from .discovery import discover
-    from .gitview import GitViewError, project_view, repo_diff
     from .lint import UsageError
 
     missing = [p for p in args.paths if not p.exists()]

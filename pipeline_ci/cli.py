@@ -114,8 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so briefly instead of a traceback
         if os.environ.get("PIPELINE_CI_DEBUG"):
             raise
-        print(f"pipeline-ci: internal error: {type(exc).__name__}: {exc} (set PIPELINE_CI_DEBUG=1 for details)",
-              file=sys.stderr)
+        _err(f"pipeline-ci: internal error: {type(exc).__name__}: {exc} (set PIPELINE_CI_DEBUG=1 for details)")
         return EXIT_USAGE
 
 
@@ -157,7 +156,7 @@ def _lint(args: argparse.Namespace) -> int:
                 select=args.select.split(",") if args.select else None,
             )
         except UsageError as exc:
-            print(f"pipeline-ci: {exc}", file=sys.stderr)
+            _err(f"pipeline-ci: {exc}")
             return EXIT_USAGE
         store(result)
     text = render(args.format, result)
@@ -172,7 +171,7 @@ def _lint(args: argparse.Namespace) -> int:
         try:
             args.output.write_text(text, encoding="utf-8")
         except OSError as exc:
-            print(f"pipeline-ci: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            _err(f"pipeline-ci: cannot write {args.output}: {exc.strerror or exc}")
             return EXIT_USAGE
         if args.format != "text":
             sys.stdout.write(render("text", result))
@@ -190,9 +189,9 @@ def _write_sarif(path: Path, result) -> bool:
             path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render("sarif", result), encoding="utf-8")
     except OSError as exc:
-        print(f"pipeline-ci: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        _err(f"pipeline-ci: cannot write {path}: {exc.strerror or exc}")
         return False
-    github.set_output("sarif-file", str(path.resolve()))
+    github.set_output("sarif-file", os.path.realpath(path))
     return True
 
 
@@ -202,9 +201,9 @@ def _hash(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for folder in args.dirs:
         try:
-            print(f"{hash_step(folder, tracked_only=args.tracked_only).digest}  {folder}")
+            _log(f"{hash_step(folder, tracked_only=args.tracked_only).digest}  {folder}")
         except HashError as exc:
-            print(f"pipeline-ci: {exc}", file=sys.stderr)
+            _err(f"pipeline-ci: {exc}")
             status = EXIT_USAGE
     return status
 
@@ -215,7 +214,7 @@ def _schema(args: argparse.Namespace) -> int:
     from . import schemas
 
     if args.name not in schemas.NAMES:
-        print(f"pipeline-ci: unknown schema {args.name!r}; choose from {', '.join(schemas.NAMES)}", file=sys.stderr)
+        _err(f"pipeline-ci: unknown schema {args.name!r}; choose from {', '.join(schemas.NAMES)}")
         return EXIT_USAGE
     print(json.dumps(schemas.load(args.name), indent=2))
     return EXIT_OK
@@ -235,7 +234,16 @@ def _rules(args: argparse.Namespace) -> int:
 
 
 def _log(line: str) -> None:
-    print(line, flush=True)
+    """The writer of every command's progress and results: one line, made safe (see :mod:`.textsafe`)."""
+    from .textsafe import print_line
+
+    print_line(line)
+
+
+def _err(line: str) -> None:
+    from .textsafe import print_line
+
+    print_line(line, sys.stderr)
 
 
 def _upload(args: argparse.Namespace) -> int:

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from . import lockfiles
-from .backends.base import Backend, Log, StepUpload
-from .changes import NEW_VERSION, ProjectChanges, StepChange, detect
+from .changes.detect import NEW_VERSION, ProjectChanges, StepChange, detect
 from .discovery import display
 from .lockfiles import StepKey
+from .platforms.base import Backend, Log, StepUpload
 from .project import LOCK, Project, StepDir
 
 
@@ -207,9 +207,9 @@ def deploy_paths(paths: list[Path], backend_name: str, *, dry_run: bool, env: di
 
     Lint errors stop everything before any upload (exit 2).
     """
-    from . import backends, github
-    from .backends.base import DeployError
+    from . import github, platforms
     from .lint import UsageError, lint_paths
+    from .platforms.base import DeployError
     from .project import load_project
     from .report import render
 
@@ -231,10 +231,10 @@ def deploy_paths(paths: list[Path], backend_name: str, *, dry_run: bool, env: di
         try:
             plan = make_plan(project, tracked_only=project.in_git)
             if dry_run:  # no side effects and no network: credentials are not even read
-                for line in describe(plan, backends.planner(backend_name, root)).rstrip("\n").split("\n"):
+                for line in describe(plan, platforms.planner(backend_name, root)).rstrip("\n").split("\n"):
                     log(line)
                 continue
-            backend = backends.get(backend_name, root, env)
+            backend = platforms.get(backend_name, root, env)
             result = apply(plan, backend, log)
         except DeployError as exc:
             log(f"pipeline-ci: {display(root)}: {exc.message}")

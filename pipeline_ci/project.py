@@ -2,7 +2,7 @@
 and both kinds of lockfiles, each loaded with positions (see :mod:`pipeline_ci.yamldoc`).
 
 A PAI pipeline manifest (a ``*.yaml``/``*.yml`` file with a top-level ``apiVersion: core/v1``, see
-:mod:`pipeline_ci.pai.manifest`) is a project of its own: :func:`load_manifest` returns a :class:`Project`
+:mod:`pipeline_ci.platforms.pai.manifest`) is a project of its own: :func:`load_manifest` returns a :class:`Project`
 with ``manifest`` set and no Clarifai config, spec or steps, so only the PAI rules find anything in it.
 
 Loading never raises for bad user input: every file that cannot be read or parsed is recorded in
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from . import hashing
 from .discovery import CONFIG, SKIP_DIRS, _inside, display, is_pipeline_config, real
-from .pai.manifest import load_documents
+from .platforms.pai.manifest import load_documents
 from .yamldoc import Document, JsonPath, LoadError, load_embedded, load_file
 
 LOCK = hashing.LOCKFILE_NAME

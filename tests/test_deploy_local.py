@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline_ci.backends.base import DeployError
-from pipeline_ci.backends.local import LocalBackend
 from pipeline_ci.deploy import apply, make_plan
 from pipeline_ci.hashing import hash_step
+from pipeline_ci.platforms.base import DeployError
+from pipeline_ci.platforms.local.store import LocalBackend
 from pipeline_ci.project import load_project
 from pipeline_ci.rules.examples import base_files
 

@@ -1,4 +1,4 @@
-"""``pipeline_ci.gitrange`` against real git repositories: event-based base resolution, shallow clones, diffs."""
+"""``pipeline_ci.changes.gitrange`` against real git repositories: event-based base resolution, shallow clones, diffs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_ci.gitrange import FileChange, Range, RangeError, changed_files, resolve_range
+from pipeline_ci.changes.gitrange import FileChange, Range, RangeError, changed_files, resolve_range
 
 GIT_ENV = {
     **os.environ,

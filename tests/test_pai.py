@@ -10,11 +10,11 @@ import pytest
 import requests
 import yaml
 
-from pipeline_ci.pai import client as client_module
-from pipeline_ci.pai import signing
-from pipeline_ci.pai.arguments import build_arguments
-from pipeline_ci.pai.client import PaiClient, PaiError, endpoint_for
-from pipeline_ci.pai.status import STATUS_OUTCOMES, is_terminal, outcome
+from pipeline_ci.platforms.pai import client as client_module
+from pipeline_ci.platforms.pai import signing
+from pipeline_ci.platforms.pai.arguments import build_arguments
+from pipeline_ci.platforms.pai.client import PaiClient, PaiError, endpoint_for
+from pipeline_ci.platforms.pai.status import STATUS_OUTCOMES, is_terminal, outcome
 from pipeline_ci.retry import Backoff
 from pipeline_ci.testing.pai_emulator import PaiEmulator
 

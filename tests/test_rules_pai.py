@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from pipeline_ci.discovery import discover, looks_like_manifest
 from pipeline_ci.lint import lint_paths, lint_project
-from pipeline_ci.pai.manifest import parse_range
+from pipeline_ci.platforms.pai.manifest import parse_range
 from pipeline_ci.project import load_manifest
 from pipeline_ci.rules.base import Options
 from pipeline_ci.rules.examples import base_files

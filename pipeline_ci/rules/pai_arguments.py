@@ -69,7 +69,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..argo.variables import did_you_mean
-from ..pai.manifest import KINDS, Node, arguments, component, declared, nodes
+from ..platforms.pai.manifest import KINDS, Node, arguments, component, declared, nodes
 from ..yamldoc import JsonPath
 from .base import Context, Hit, at
 

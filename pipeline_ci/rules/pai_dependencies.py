@@ -57,7 +57,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..argo.variables import did_you_mean
-from ..pai.manifest import explicit_dependencies, nodes, resolve, step_names
+from ..platforms.pai.manifest import explicit_dependencies, nodes, resolve, step_names
 from .base import Context, Hit, at
 
 ID = "P05"

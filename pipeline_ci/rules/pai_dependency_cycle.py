@@ -67,7 +67,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..argo.dag import cycles
-from ..pai.manifest import Node, explicit_dependencies, nodes, resolve, sibling_refs
+from ..platforms.pai.manifest import Node, explicit_dependencies, nodes, resolve, sibling_refs
 from ..yamldoc import JsonPath
 from .base import Context, Hit, at
 

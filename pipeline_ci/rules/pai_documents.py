@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..pai.manifest import documents, nodes
+from ..platforms.pai.manifest import documents, nodes
 from .base import Context, Hit, at
 
 ID = "P01"

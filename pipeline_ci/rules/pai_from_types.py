@@ -55,7 +55,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from ..pai.manifest import (
+from ..platforms.pai.manifest import (
     KINDS,
     SINGLE_TAG_RE,
     TAG_RE,

@@ -55,7 +55,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..argo.variables import did_you_mean
-from ..pai.manifest import components, nodes, roots
+from ..platforms.pai.manifest import components, nodes, roots
 from .base import Context, Hit, at
 
 ID = "P11"

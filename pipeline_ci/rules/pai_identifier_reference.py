@@ -60,7 +60,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ..pai.manifest import Node, explicit_dependencies, nodes, references, resolve
+from ..platforms.pai.manifest import Node, explicit_dependencies, nodes, references, resolve
 from .base import Context, Hit, at
 
 ID = "P12"

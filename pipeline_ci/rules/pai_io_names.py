@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..pai.manifest import SIDES, Entry, declarations, nodes
+from ..platforms.pai.manifest import SIDES, Entry, declarations, nodes
 from .base import Context, Hit, at
 
 ID = "P04"

@@ -58,7 +58,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..pai.manifest import LOOP_KEYS, nodes
+from ..platforms.pai.manifest import LOOP_KEYS, nodes
 from .base import Context, Hit, at
 
 ID = "P13"

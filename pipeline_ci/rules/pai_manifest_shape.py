@@ -56,7 +56,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..pai.manifest import API_VERSION, KINDS, Node, nodes
+from ..platforms.pai.manifest import API_VERSION, KINDS, Node, nodes
 from ..yamldoc import JsonPath
 from .base import Context, Hit, at
 

@@ -52,7 +52,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..argo.variables import did_you_mean
-from ..pai.manifest import (
+from ..platforms.pai.manifest import (
     PARAM_TYPES,
     SIDES,
     Entry,

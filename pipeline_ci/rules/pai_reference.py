@@ -75,7 +75,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..argo.variables import did_you_mean
-from ..pai.manifest import (
+from ..platforms.pai.manifest import (
     KINDS,
     SINGLE_TAG_RE,
     Reference,

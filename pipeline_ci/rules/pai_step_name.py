@@ -51,7 +51,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..pai.manifest import nodes
+from ..platforms.pai.manifest import nodes
 from .base import Context, Hit, at
 
 ID = "P03"

@@ -171,9 +171,9 @@ def _address(args: argparse.Namespace, remote: Any) -> dict[str, Any]:
 
 
 def _clarifai(args: argparse.Namespace, root: Path | None, env: Mapping[str, str], out: Out):
-    from ..clarifai_api import ApiError, ClarifaiClient
-    from .clarifai import ClarifaiRun
-    from .target import TargetError, resolve
+    from ..platforms.clarifai.api import ApiError, ClarifaiClient
+    from ..platforms.clarifai.run import ClarifaiRun
+    from ..platforms.clarifai.target import TargetError, resolve
 
     flags = {"user_id": args.user_id, "app_id": args.app_id, "pipeline_id": args.pipeline_id,
              "version_id": args.pipeline_version_id, "compute_cluster_id": args.compute_cluster_id,
@@ -199,7 +199,7 @@ def _clarifai(args: argparse.Namespace, root: Path | None, env: Mapping[str, str
 
 
 def _pai(args: argparse.Namespace, root: Path | None, values: dict[str, str], env: Mapping[str, str], out: Out):
-    from .pai import make_pai_run
+    from ..platforms.pai.run import make_pai_run
 
     return make_pai_run(args, root, values, env, out, UsageError, RemoteStartError)
 

@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl
 
 import yaml
 
-from ..pai import signing
+from ..platforms.pai import signing
 
 API_VERSION = "2021-02-02"
 FAULT_KINDS = ("throttle", "5xx", "drop", "lose_create_response", "slow")

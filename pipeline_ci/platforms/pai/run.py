@@ -2,7 +2,7 @@
 
 The run gets a unique client-generated ``Name``; :meth:`PaiClient.create_run_once` looks it up
 before re-sending a create whose answer was lost, so a retry never starts a second run.
-Statuses map through :func:`pipeline_ci.pai.status.outcome` (only ``Succeeded`` passes;
+Statuses map through :func:`pipeline_ci.platforms.pai.status.outcome` (only ``Succeeded`` passes;
 ``Terminated`` is cancelled; ``Suspended`` is paused and the follower applies the grace period).
 """
 
@@ -14,10 +14,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..pai.arguments import build_arguments
-from ..pai.client import PaiClient, PaiError
-from ..pai.status import outcome
-from .follow import FatalError, Poll, TransientError
+from ...runs.follow import FatalError, Poll, TransientError
+from .arguments import build_arguments
+from .client import PaiClient, PaiError
+from .status import outcome
 
 LOG_PAGE = 100
 
@@ -109,7 +109,7 @@ def make_pai_run(args: argparse.Namespace, root: Path | None, values: dict[str, 
 def _validate_manifest_parameters(manifest: str, file: str, values: dict[str, str],
                                   usage_error: type[Exception]) -> None:
     """Override names must be declared in the manifest's ``spec.inputs.parameters`` when it has any."""
-    from .. import overrides, yamldoc
+    from ... import overrides, yamldoc
 
     try:
         data = yamldoc.load_text(manifest, file).data  # bounded: depth and alias expansion, with positions

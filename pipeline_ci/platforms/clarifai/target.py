@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..discovery import CONFIG, display
-from ..project import LOCK
-from ..yamldoc import LoadError, load_file
-from .clarifai import RunTarget, compute_ids
+from ...discovery import CONFIG, display
+from ...project import LOCK
+from ...yamldoc import LoadError, load_file
+from .run import RunTarget, compute_ids
 
 FIELDS = ("user_id", "app_id", "pipeline_id", "version_id")
 

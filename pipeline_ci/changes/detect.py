@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from . import lockfiles
-from .project import Project, StepDir, template_refs
+from .. import lockfiles
+from ..project import Project, StepDir, template_refs
 
 REASONS = ("new", "content", "config", "renamed", "deleted", "unchanged")
 NEW_VERSION = "<new>"

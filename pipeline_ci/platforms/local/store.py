@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .. import archive, lockfiles
-from ..lockfiles import StepKey
-from .base import Log, StepUpload
+from ... import archive, lockfiles
+from ...lockfiles import StepKey
+from ..base import Log, StepUpload
 
 STORE = Path(".pipeline-ci") / "store"
 

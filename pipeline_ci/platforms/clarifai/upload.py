@@ -16,12 +16,12 @@ import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .. import archive
-from ..clarifai_api import SUCCESS, ApiError, ClarifaiClient
-from ..lockfiles import StepKey
-from ..retry import Backoff
-from ..textsafe import print_line
-from .base import DeployError, Log, StepUpload
+from ... import archive
+from ...lockfiles import StepKey
+from ...retry import Backoff
+from ...textsafe import print_line
+from ..base import DeployError, Log, StepUpload
+from .api import SUCCESS, ApiError, ClarifaiClient
 
 CHUNK = 14 * 1024 * 1024
 BUILDING, BUILD_FAILED, BUILD_ERROR, READY = 26205, 26206, 26207, 26208
@@ -174,7 +174,7 @@ class ClarifaiBackend:
         return version_id
 
     def _retry_upload(self, attempt: Any, sid: str) -> list[Any]:
-        from ..retry import RetryableError, call_with_retries
+        from ...retry import RetryableError, call_with_retries
 
         try:
             return call_with_retries(attempt, attempts=self.client.attempts, backoff=self.client.backoff,

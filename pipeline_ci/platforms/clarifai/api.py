@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
-from .retry import Backoff, RetryableError, call_with_retries
-from .textsafe import credential_problem
+from ...retry import Backoff, RetryableError, call_with_retries
+from ...textsafe import credential_problem
 
 DEFAULT_API_BASE = "https://api.clarifai.com"
 SUCCESS = 10000

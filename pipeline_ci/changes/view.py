@@ -1,5 +1,5 @@
 """Prepare the git baseline of the change detector for one project (the impure side of
-:mod:`pipeline_ci.changes`): resolve the commit range, list changed files relative to the
+:mod:`pipeline_ci.changes.detect`): resolve the commit range, list changed files relative to the
 project, and read the step ids that moved or deleted folders had at the base commit."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from .changes import FileChange, GitView
-from .discovery import real
+from ..discovery import real
+from .detect import FileChange, GitView
 from .gitrange import Range
 
 

@@ -27,8 +27,8 @@ from urllib.parse import quote, urlparse
 
 import requests
 
-from ..retry import Backoff, RetryableError, call_with_retries
-from ..textsafe import credential_problem
+from ...retry import Backoff, RetryableError, call_with_retries
+from ...textsafe import credential_problem
 from . import signing
 from .arguments import build_arguments
 

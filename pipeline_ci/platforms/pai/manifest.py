@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from ..argo.walk import strings
-from ..yamldoc import MAX_BYTES, Document, JsonPath, Loader, LoadError, Pos, decode, load_text
+from ...argo.walk import strings
+from ...yamldoc import MAX_BYTES, Document, JsonPath, Loader, LoadError, Pos, decode, load_text
 
 if TYPE_CHECKING:
-    from ..project import Project
+    from ...project import Project
 
 API_VERSION = "core/v1"
 KINDS = ("parameters", "artifacts")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..changes import StepChange
+from ..changes.detect import StepChange
 from ..lockfiles import StepKey
 from ..project import StepDir
 

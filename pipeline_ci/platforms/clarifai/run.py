@@ -17,8 +17,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from ..clarifai_api import SUCCESS, ApiError, ClarifaiClient
-from .follow import FatalError, Poll, TransientError
+from ...runs.follow import FatalError, Poll, TransientError
+from .api import SUCCESS, ApiError, ClarifaiClient
 
 CONN_DOES_NOT_EXIST = 11101
 JOB_CANCELLED, JOB_PAUSED, JOB_RUNNING = 64004, 64008, 64001
