@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import hashing
+from .exitcodes import ExitCode
 from .platforms.base import DeployError
 
 CLARIFAI_PIN = re.compile(r"^\s*clarifai(\[[^\]]*\])?\s*([<>=!~]|$)", re.I)
@@ -51,7 +52,7 @@ class ArchiveError(DeployError):
     """The step folder cannot be packed as it is (a configuration problem: exit code 2)."""
 
     def __init__(self, message: str):
-        super().__init__(message, exit_code=2)
+        super().__init__(message, exit_code=ExitCode.USAGE)
 
 
 @dataclass

@@ -1,7 +1,8 @@
-"""The ``pipeline-ci`` command line. Thin: parse arguments, call the library, print, exit.
+"""The ``pipeline-ci`` command line: parse the arguments, build the command's options, run the command
+(:mod:`pipeline_ci.commands`) inside the error handler (:mod:`pipeline_ci.error_handler`), exit.
 
-Exit codes (all commands): 0 success / no errors, 1 errors found, 2 usage or I/O error.
-Heavy modules are imported inside the command that needs them, so ``lint`` stays fast.
+Exit codes: :class:`~pipeline_ci.exitcodes.ExitCode` (the README's table). Heavy modules are imported inside the
+command that needs them, so ``lint`` stays fast.
 """
 
 from __future__ import annotations
@@ -9,14 +10,41 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from . import __version__
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+class _Backends:
+    """The ``--backend`` choices of a command: the platforms with ``capability`` in the registry
+    (:func:`pipeline_ci.platforms.names`), read when argparse first needs them (checking a value, ``--help``), so
+    ``lint`` never imports the registry. The arguments using it have a ``metavar``: argparse would read the choices
+    to build one when the argument is added."""
+
+    def __init__(self, capability: str):
+        self.capability = capability
+
+    def _names(self) -> tuple[str, ...]:
+        from .platforms import names
+
+        return names(self.capability)
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __getitem__(self, index: int) -> str:
+        return self._names()[index]
 
 
 def _parser() -> argparse.ArgumentParser:
+    """The whole command line; every ``--backend`` choice comes from the platform registry."""
     parser = argparse.ArgumentParser(prog="pipeline-ci", description="CI/CD for Clarifai and PAI pipeline projects.")
     parser.add_argument("--version", action="version", version=f"pipeline-ci {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -53,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
 
     upload = sub.add_parser("upload", help="upload the changed steps as new versions and pin them in the lockfiles")
     upload.add_argument("paths", nargs="*", type=Path, default=[Path(".")])
-    upload.add_argument("--backend", choices=("local", "clarifai"), default="local")
+    upload.add_argument("--backend", choices=_Backends("upload"), default="local", metavar="BACKEND",
+                        help="%(choices)s (default: %(default)s)")
     upload.add_argument("--dry-run", action="store_true", help="print the plan and the lockfile diff; change nothing")
 
     run_flags = argparse.ArgumentParser(add_help=False)
@@ -77,21 +106,25 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", parents=[run_flags], help="start a pipeline run, follow it and gate on its status")
     run.add_argument("path", nargs="?", type=Path, help="the pipeline project (default: found from the cwd)")
-    run.add_argument("--backend", choices=("local", "clarifai", "pai"), default="local")
+    run.add_argument("--backend", choices=_Backends("run"), default="local", metavar="BACKEND",
+                     help="%(choices)s (default: %(default)s)")
 
     deploy = sub.add_parser("deploy", parents=[run_flags], help="lint, upload changed steps, pin them; --run to run")
     deploy.add_argument("path", type=Path)
-    deploy.add_argument("--backend", choices=("local", "clarifai"), default="local")
+    deploy.add_argument("--backend", choices=_Backends("upload"), default="local", metavar="BACKEND",
+                        help="%(choices)s: where to upload (with --run, also where to run; default: %(default)s)")
     deploy.add_argument("--run", action="store_true", help="run the pipeline after deploying and gate on it")
 
     watch = sub.add_parser("watch", parents=[run_flags], help="follow an existing run with the same gating")
     watch.add_argument("run_id_arg", metavar="RUN_ID")
-    watch.add_argument("--backend", choices=("clarifai", "pai"), default="clarifai")
+    watch.add_argument("--backend", choices=_Backends("attach"), default="clarifai", metavar="BACKEND",
+                       help="%(choices)s (default: %(default)s)")
     watch.add_argument("--path", type=Path, help="the pipeline project whose lockfile holds the ids")
 
     cancel = sub.add_parser("cancel", parents=[run_flags], help="cancel a run (default: the one in the state file)")
     cancel.add_argument("run_id_arg", metavar="RUN_ID", nargs="?")
-    cancel.add_argument("--backend", choices=("clarifai", "pai"), default="clarifai")
+    cancel.add_argument("--backend", choices=_Backends("attach"), default="clarifai", metavar="BACKEND",
+                        help="%(choices)s (default: %(default)s)")
     cancel.add_argument("--path", type=Path, help="the pipeline project whose lockfile holds the ids")
 
     rules = sub.add_parser("rules", help="list the lint rules")
@@ -101,136 +134,19 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command in ("upload", "deploy", "run", "watch", "cancel"):
+    from . import commands
+    from .error_handler import run_command
+
+    if args.command in commands.REMOTE:
         from .github import mask_credentials
 
         mask_credentials(os.environ)
-    try:
-        return COMMANDS[args.command](args)
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return EXIT_OK
-    except Exception as exc:  # a bug: say so briefly instead of a traceback
-        if os.environ.get("PIPELINE_CI_DEBUG"):
-            raise
-        _err(f"pipeline-ci: internal error: {type(exc).__name__}: {exc} (set PIPELINE_CI_DEBUG=1 for details)")
-        return EXIT_USAGE
 
+    def command() -> int:
+        module = commands.load(args.command)
+        return int(module.run(module.Options.from_args(args), os.environ, _log))
 
-def _cached_lint(args: argparse.Namespace):
-    """``(result or None, store)``: a cached result for these arguments, and how to save a fresh one."""
-    from . import lint_cache
-    from .discovery import discover, find_settings
-    from .findings import LintResult
-
-    directory = None if args.no_cache else lint_cache.cache_dir(os.environ)
-    if directory is None or not all(p.exists() for p in args.paths):
-        return None, lambda _result: None
-    roots, _ = discover(args.paths, manifests=True)
-    settings_files = [args.config or find_settings(r if r.is_dir() else r.parent) for r in roots]
-    options = {"paths": [str(p) for p in args.paths], "config": args.config, "select": args.select,
-               "fresh": args.require_fresh_locks, "strict": args.strict}
-    key = lint_cache.key(roots, settings_files, options) if roots else None
-    if key is None:
-        return None, lambda _result: None
-    data = lint_cache.load(directory, key)
-    return (LintResult.from_json(data) if data else None), lambda result: lint_cache.store(directory, key,
-                                                                                           result.to_json())
-
-
-def _lint(args: argparse.Namespace) -> int:
-    from .findings import UsageError
-    from .report import render
-
-    result, store = _cached_lint(args)
-    if result is None:
-        from .lint import lint_paths
-
-        try:
-            result = lint_paths(
-                args.paths,
-                config=args.config,
-                require_fresh_locks=args.require_fresh_locks,
-                strict=args.strict,
-                select=args.select.split(",") if args.select else None,
-            )
-        except UsageError as exc:
-            _err(f"pipeline-ci: {exc}")
-            return EXIT_USAGE
-        store(result)
-    text = render(args.format, result)
-    if args.sarif_file and not _write_sarif(args.sarif_file, result):
-        return EXIT_USAGE
-    if os.environ.get("GITHUB_STEP_SUMMARY"):
-        from . import github
-        from .report.summary import lint_summary
-
-        github.append_summary(lint_summary(result))
-    if args.output:
-        try:
-            args.output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            _err(f"pipeline-ci: cannot write {args.output}: {exc.strerror or exc}")
-            return EXIT_USAGE
-        if args.format != "text":
-            sys.stdout.write(render("text", result))
-    else:
-        sys.stdout.write(text)
-    return EXIT_FINDINGS if result.errors else EXIT_OK
-
-
-def _write_sarif(path: Path, result) -> bool:
-    from . import github
-    from .report import render
-
-    try:
-        if path.parent != Path(""):
-            path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render("sarif", result), encoding="utf-8")
-    except OSError as exc:
-        _err(f"pipeline-ci: cannot write {path}: {exc.strerror or exc}")
-        return False
-    github.set_output("sarif-file", os.path.realpath(path))
-    return True
-
-
-def _hash(args: argparse.Namespace) -> int:
-    from .hashing import HashError, hash_step
-
-    status = EXIT_OK
-    for folder in args.dirs:
-        try:
-            _log(f"{hash_step(folder, tracked_only=args.tracked_only).digest}  {folder}")
-        except HashError as exc:
-            _err(f"pipeline-ci: {exc}")
-            status = EXIT_USAGE
-    return status
-
-
-def _schema(args: argparse.Namespace) -> int:
-    import json
-
-    from . import schemas
-
-    if args.name not in schemas.NAMES:
-        _err(f"pipeline-ci: unknown schema {args.name!r}; choose from {', '.join(schemas.NAMES)}")
-        return EXIT_USAGE
-    print(json.dumps(schemas.load(args.name), indent=2))
-    return EXIT_OK
-
-
-def _rules(args: argparse.Namespace) -> int:
-    from .rules import all_rules
-    from .rules.examples import render_markdown
-
-    if args.format == "markdown":
-        sys.stdout.write(render_markdown())
-    else:
-        for rule in all_rules():
-            summary = (rule.__doc__ or "").strip().splitlines()[0]
-            print(f"{rule.ID}  {rule.NAME:<28} {rule.SEVERITY:<8} {summary}")
-    return EXIT_OK
+    return run_command(command, argv=sys.argv[1:] if argv is None else argv, env=os.environ, say=_err)
 
 
 def _log(line: str) -> None:
@@ -241,52 +157,7 @@ def _log(line: str) -> None:
 
 
 def _err(line: str) -> None:
+    """The writer of error messages (stderr), made safe like :func:`_log`."""
     from .textsafe import print_line
 
     print_line(line, sys.stderr)
-
-
-def _upload(args: argparse.Namespace) -> int:
-    from .deploy import deploy_paths
-
-    return deploy_paths(args.paths, args.backend, dry_run=args.dry_run, env=dict(os.environ), log=_log)
-
-
-def _changed(args: argparse.Namespace) -> int:
-    from .changed_cmd import run
-
-    return run(args, os.environ, _log)
-
-
-def _run(args: argparse.Namespace) -> int:
-    from .runs import command
-
-    return command.run(args, os.environ, _log)
-
-
-def _deploy(args: argparse.Namespace) -> int:
-    from .deploy import deploy_paths
-    from .runs import command
-
-    status = deploy_paths([args.path], args.backend, dry_run=False, env=dict(os.environ), log=_log)
-    if status != EXIT_OK or not args.run:
-        return status
-    return command.run(args, os.environ, _log)
-
-
-def _watch(args: argparse.Namespace) -> int:
-    from .runs import command
-
-    args.run_id = args.run_id_arg
-    return command.watch(args, os.environ, _log)
-
-
-def _cancel(args: argparse.Namespace) -> int:
-    from .runs import command
-
-    args.run_id = args.run_id_arg
-    return command.cancel(args, os.environ, _log)
-
-
-COMMANDS = {"lint": _lint, "hash": _hash, "schema": _schema, "rules": _rules, "changed": _changed,
-            "upload": _upload, "run": _run, "deploy": _deploy, "watch": _watch, "cancel": _cancel}

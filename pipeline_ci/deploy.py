@@ -6,6 +6,8 @@ verify that reused pins still exist, upload each changed step and write its lock
 only when the resolved spec, secrets, compute or visibility differ from the root lockfile, and
 write the root lockfile last. Every lockfile is written atomically; a failure leaves each one
 either untouched or consistent with what the backend holds.
+
+The ``upload`` and ``deploy`` commands (:mod:`pipeline_ci.commands.upload`) lint first and run this per project.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from . import lockfiles
-from .changes.detect import NEW_VERSION, ProjectChanges, StepChange, detect
+from .changes import NEW_VERSION, ProjectChanges, StepChange, detect
 from .discovery import display
 from .lockfiles import StepKey
 from .platforms.base import Backend, Log, StepUpload
@@ -108,7 +110,16 @@ def lock_texts(plan: Plan, new: dict[str, str], pipeline_version: str | None) ->
     return out
 
 
-def describe(plan: Plan, backend: Backend) -> str:
+class Planner(Protocol):
+    """What :func:`describe` needs of a backend: a :class:`~pipeline_ci.platforms.base.Backend`, or the stand-in
+    :func:`pipeline_ci.platforms.planner` returns for dry runs."""
+
+    name: str
+
+    def planned_version(self, upload: StepUpload) -> str | None: ...
+
+
+def describe(plan: Plan, backend: Planner) -> str:
     """The dry-run text: uploads with reasons, reused pins, the pipeline decision, lockfile diffs.
 
     Every line is made safe on its own (:func:`~pipeline_ci.textsafe.safe_line`): a step id or path
@@ -200,51 +211,3 @@ def plan_summary(plan: Plan, result: Result, backend: str) -> str:
                 if result.pipeline_version_created else f"pipeline unchanged ({code(str(result.pipeline_version))})")
     return (f"### pipeline-ci deploy: {cell(display(plan.project.root))} ({backend})\n\n{pipeline}\n\n"
             "| step | action | reason | version |\n|---|---|---|---|\n" + "\n".join(rows) + "\n")
-
-
-def deploy_paths(paths: list[Path], backend_name: str, *, dry_run: bool, env: dict[str, str], log: Log) -> int:
-    """Lint, plan and (unless ``dry_run``) apply for every project under ``paths``; returns an exit code.
-
-    Lint errors stop everything before any upload (exit 2).
-    """
-    from . import github, platforms
-    from .lint import UsageError, lint_paths
-    from .platforms.base import DeployError
-    from .project import load_project
-    from .report import render
-
-    try:
-        checked = lint_paths(paths)
-    except UsageError as exc:
-        log(f"pipeline-ci: {exc}")
-        return 2
-    if checked.errors:
-        for line in render("text", checked).rstrip("\n").split("\n"):  # lines already made safe by the report
-            log(line)
-        log("pipeline-ci: lint errors: nothing was uploaded")
-        return 2
-    status = 0
-    for root in checked.projects:
-        if root.is_file():
-            continue  # a PAI manifest: runs are started from it, there is nothing to upload
-        project = load_project(root)
-        try:
-            plan = make_plan(project, tracked_only=project.in_git)
-            if dry_run:  # no side effects and no network: credentials are not even read
-                for line in describe(plan, platforms.planner(backend_name, root)).rstrip("\n").split("\n"):
-                    log(line)
-                continue
-            backend = platforms.get(backend_name, root, env)
-            result = apply(plan, backend, log)
-        except DeployError as exc:
-            log(f"pipeline-ci: {display(root)}: {exc.message}")
-            for line in exc.log:
-                log(f"  | {line}")
-            return exc.exit_code
-        github.set_output("pipeline-version-id", result.pipeline_version or "", env)
-        github.append_summary(plan_summary(plan, result, backend.name), env)
-        uploaded = ", ".join(f"{k}={v}" for k, v in result.uploaded.items()) or "none"
-        log(f"{display(root)}: uploaded {len(result.uploaded)} step(s) ({uploaded}), reused {len(result.reused)}; "
-            + (f"new pipeline version {result.pipeline_version}" if result.pipeline_version_created
-               else f"pipeline unchanged (version {result.pipeline_version})"))
-    return status

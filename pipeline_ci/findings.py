@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import namedtuple
 from pathlib import Path
 
+from .errors import UsageError as UsageError  # re-exported: lint raises it (exit 2); there is one UsageError
+
 Severity = str  # "error" or "warning" (no typing.Literal: typing is not imported on the fast path)
 SEVERITIES = ("error", "warning")
 
@@ -44,10 +46,6 @@ def json_path(parts: tuple) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out
-
-
-class UsageError(Exception):
-    """Bad arguments or configuration (exit code 2)."""
 
 
 class LintResult:

@@ -37,6 +37,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .errors import UsageError
+
 LOCKFILE_NAME = "config-lock.yaml"
 #: File names left out of the step hash *and* of the upload archive, at any depth. This is the SDK's
 #: ``hash_directory`` default (``exclude_files=['config-lock.yaml']``), which the hash must follow to stay
@@ -49,7 +51,7 @@ _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLL
 _AT = {os.open, os.stat, os.readlink} <= os.supports_dir_fd and hasattr(os, "O_NOFOLLOW")
 
 
-class HashError(Exception):
+class HashError(UsageError):
     """The folder cannot be hashed (it is missing or not a folder)."""
 
 
@@ -140,15 +142,12 @@ def _git_top(folder: Path) -> Path | None:
 @lru_cache(maxsize=64)
 def _tracked_in(top: Path, index_stamp: float) -> tuple[str, ...] | None:
     """Every path git tracks or has staged in ``top``, sorted (one ``git ls-files`` per work tree and index state)."""
-    import subprocess  # only the tracked-only mode runs git
+    from .changes.git import Git, GitError  # only the tracked-only mode runs git (imported late: no cycle)
 
     try:
-        proc = subprocess.run(["git", "ls-files", "-z", "--cached"], cwd=top, capture_output=True, check=False)
-    except OSError:
+        return tuple(sorted(Git(top).ls_files()))
+    except GitError:  # git missing, or a repository git refuses ("dubious ownership"): not a work tree to us
         return None
-    if proc.returncode != 0:
-        return None
-    return tuple(sorted(n for n in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if n))
 
 
 def git_tracked_files(step_dir: Path) -> set[str] | None:

@@ -1,7 +1,9 @@
 """Running the rules over projects and turning hits into findings.
 
 Configuration (enabled rules, severities, ignored paths) and inline suppressions are applied
-here, so rules stay pure: a rule yields hits, this module decides what is reported.
+here, so rules stay pure: a rule yields hits, this module decides what is reported. Which rule runs on
+what is the rules' business: each declares a ``TARGET`` kind, :func:`pipeline_ci.rules.base.contexts` says
+which targets of each kind a loaded project has, and this module knows no rule by name.
 """
 
 from __future__ import annotations
@@ -17,40 +19,43 @@ from . import settings as settings_mod
 from . import suppress
 from .discovery import discover, display, find_settings
 from .findings import Finding, LintResult, UsageError, json_path
-from .project import Project, load_manifest, load_project
-from .rules.base import Context, Options
+from .platforms.pai.manifest import Manifest, load_manifest
+from .project import Project, load_project
+from .rules.base import Options, contexts
 
 
-def _file_lines(project: Project) -> dict[str, list[str]]:
-    docs = [project.config, project.lock, *(d for s in project.steps for d in (s.config, s.lock)),
-            *project.manifest_docs, *project.overrides]
-    return {d.file: d.lines for d in docs if d is not None}
+def load(root: Path) -> Project | Manifest:
+    """What discovery found at ``root``: a PAI manifest (a file) or a Clarifai project (a folder)."""
+    return load_manifest(root) if root.is_file() else load_project(root)
 
 
 def lint_project(
-    project: Project, options: Options, conf: settings_mod.Settings, select: list[str] | None = None
+    project: Project | Manifest, options: Options, conf: settings_mod.Settings, select: list[str] | None = None
 ) -> list[Finding]:
-    """All findings for one loaded project, after configuration and suppressions."""
-    ctx = Context(project, options)
-    lines = _file_lines(project)
+    """All findings for one loaded project, after configuration and suppressions.
+
+    Each rule runs on the targets of its kind (its ``TARGET``) only, see :func:`pipeline_ci.rules.base.contexts`.
+    """
+    lines = {d.file: d.lines for d in project.file_documents()}
     suppressions: dict[str, suppress.Suppressions] = {}
     out: set[Finding] = set()
-    for rule in registry.all_rules():
-        if rule.ID in conf.disable or rule.NAME in conf.disable:
-            continue
-        if select is not None and rule.ID not in select and rule.NAME not in select:
-            continue
-        default = conf.severity.get(rule.ID) or conf.severity.get(rule.NAME) or rule.SEVERITY
-        for hit in rule.check(ctx):
-            if hit.file not in suppressions:
-                suppressions[hit.file] = suppress.parse(lines.get(hit.file) or _read_lines(hit.file))
-            if suppressions[hit.file].covers(hit.pos.line, rule.ID, rule.NAME):
+    for target, ctx in contexts(project, options):
+        for rule in registry.for_target(target):
+            if rule.ID in conf.disable or rule.NAME in conf.disable:
                 continue
-            severity = hit.severity or default
-            if rule.ID in conf.severity or rule.NAME in conf.severity:
-                severity = default
-            out.add(Finding(hit.file, hit.pos.line, hit.pos.col, rule.ID, rule.NAME, severity, hit.message,
-                            json_path(hit.path)))
+            if select is not None and rule.ID not in select and rule.NAME not in select:
+                continue
+            default = conf.severity.get(rule.ID) or conf.severity.get(rule.NAME) or rule.SEVERITY
+            for hit in rule.check(ctx):
+                if hit.file not in suppressions:
+                    suppressions[hit.file] = suppress.parse(lines.get(hit.file) or _read_lines(hit.file))
+                if suppressions[hit.file].covers(hit.pos.line, rule.ID, rule.NAME):
+                    continue
+                severity = hit.severity or default
+                if rule.ID in conf.severity or rule.NAME in conf.severity:
+                    severity = default
+                out.add(Finding(hit.file, hit.pos.line, hit.pos.col, rule.ID, rule.NAME, severity, hit.message,
+                                json_path(hit.path)))
     return sorted(out)
 
 
@@ -78,8 +83,7 @@ PARALLEL_FROM = 16  # projects; below this, starting worker processes costs more
 
 def _lint_one(job: tuple[Path, Options, settings_mod.Settings], select: list[str] | None) -> list[Finding]:
     root, options, conf = job
-    project = load_manifest(root) if root.is_file() else load_project(root)
-    return [f for f in lint_project(project, options, conf, select) if not conf.ignored(Path(f.file))]
+    return [f for f in lint_project(load(root), options, conf, select) if not conf.ignored(Path(f.file))]
 
 
 def _run_jobs(jobs: list[tuple[Path, Options, settings_mod.Settings]], select: list[str] | None) -> list[list[Finding]]:

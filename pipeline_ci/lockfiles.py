@@ -68,7 +68,7 @@ def pin_refs(spec: Any, versions: dict[StepKey, str]) -> Any:
             ref = node.get("templateRef") if isinstance(node, dict) else None
             name = ref.get("name") if isinstance(ref, dict) else None
             key = ref_key(name) if isinstance(name, str) else None
-            if key in versions:
+            if key is not None and key in versions and isinstance(ref, dict):
                 pinned = "users/{}/apps/{}/pipeline_steps/{}".format(*key) + f"/versions/{versions[key]}"
                 ref["name"] = ref["template"] = pinned
     return spec

@@ -1,6 +1,7 @@
 """Run-time parameter overrides (``--overrides-file`` and ``--set``), shared by local and remote runs.
 
-The Clarifai SDK's behaviour is described in clarifai-pipelines.md §7.3; we keep its wire format
+The Clarifai SDK's behaviour is the one of ``clarifai pipeline run --set/--overrides-file``
+(``clarifai/cli/pipeline.py`` in Clarifai/clarifai-python); we keep its wire format
 (a flat mapping ``parameter name -> string value``) but differ on purpose where it is lossy or silent:
 
 * **Format by content, not by file name.** Text that starts with ``{`` or ``[`` (after a BOM and
@@ -40,11 +41,12 @@ import yaml
 from . import yamldoc
 from .argo.variables import did_you_mean
 from .argo.walk import argo_string
+from .errors import UsageError
 
 __all__ = ["OverridesError", "load_overrides_file", "parse_set", "merge", "stringify", "validate"]
 
 
-class OverridesError(ValueError):
+class OverridesError(UsageError, ValueError):
     """A malformed overrides file or ``--set`` argument."""
 
 
@@ -250,10 +252,10 @@ def validate(values: Mapping[str, str], declared: Mapping[str, Any], accepted: M
             if value not in allowed:
                 errors.append(f"value '{value}' of parameter '{name}' is not in its enum: {', '.join(allowed)}")
                 continue
-        allowed = accepted.get(name)
-        if allowed is not None and value not in allowed:
+        accepted_here = accepted.get(name)
+        if accepted_here is not None and value not in accepted_here:
             errors.append(
                 f"value '{value}' of parameter '{name}' is not accepted by the steps it is passed to; "
-                f"accepted values: {', '.join(allowed) or 'none (the steps disagree)'}"
+                f"accepted values: {', '.join(accepted_here) or 'none (the steps disagree)'}"
             )
     return errors

@@ -1,47 +1,33 @@
-"""The pipeline project model: a root ``config.yaml`` with a ``pipeline:`` mapping, its step folders
-and both kinds of lockfiles, each loaded with positions (see :mod:`pipeline_ci.yamldoc`).
-
-A PAI pipeline manifest (a ``*.yaml``/``*.yml`` file with a top-level ``apiVersion: core/v1``, see
-:mod:`pipeline_ci.platforms.pai.manifest`) is a project of its own: :func:`load_manifest` returns a :class:`Project`
-with ``manifest`` set and no Clarifai config, spec or steps, so only the PAI rules find anything in it.
+"""The Clarifai pipeline project model: a root ``config.yaml`` with a ``pipeline:`` mapping, the Argo spec embedded
+in it, both kinds of lockfiles, its step folders and the run overrides files found in it, each loaded with
+positions (see :mod:`pipeline_ci.yamldoc`).
 
 Loading never raises for bad user input: every file that cannot be read or parsed is recorded in
-``Project.load_errors`` and the rules report it. Nothing outside the project folder is read: step
-folders that are absolute, contain ``..`` or resolve (through symlinks) outside the root are kept
-as :class:`StepDir` entries with ``escapes=True`` and are never opened.
+``Project.load_errors`` (``StepDir.load_errors``, ``Project.overrides_errors``) and the rules report it. Nothing
+outside the project folder is read: step folders that are absolute, contain ``..`` or resolve (through symlinks)
+outside the root are kept as :class:`StepDir` entries with ``escapes=True`` and are never opened.
 
-Run overrides files (the flat ``{parameter: value}`` mapping of ``pipeline-ci run --overrides-file``) are
-found by name anywhere under the root, see :data:`OVERRIDES_NAME` and :func:`overrides_files`, and loaded
-into ``Project.overrides`` with the YAML loader (JSON is YAML's flow syntax, so ``.json`` files load too).
+Run overrides files (:mod:`pipeline_ci.model.overrides`) are found by name anywhere under the root and loaded
+into ``Project.overrides``. A PAI pipeline manifest is a model of its own,
+:class:`pipeline_ci.platforms.pai.manifest.Manifest`.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from . import hashing
-from .discovery import CONFIG, SKIP_DIRS, _inside, display, is_pipeline_config, real
-from .platforms.pai.manifest import load_documents
-from .yamldoc import Document, JsonPath, LoadError, load_embedded, load_file
+from .discovery import CONFIG, _inside, display, real
+from .model.overrides import OverridesFile, load_overrides
+from .yamldoc import Document, FileError, JsonPath, LoadError, load_embedded, load_inside
 
 LOCK = hashing.LOCKFILE_NAME
 SPEC_PATH: JsonPath = ("pipeline", "orchestration_spec", "argo_orchestration_spec")
 REF_WITH_VERSION = re.compile(r"^users/([^/]+)/apps/([^/]+)/pipeline_steps/([^/]+)/versions/([^/]+)$")
 REF_WITHOUT_VERSION = re.compile(r"^users/([^/]+)/apps/([^/]+)/pipeline_steps/([^/]+)$")
-#: Names of run overrides files: ``overrides*.yaml|yml|json`` or ``*.overrides.yaml|yml|json``, any case.
-OVERRIDES_NAME = re.compile(r"^(?:overrides.*|.+\.overrides)\.(?:ya?ml|json)$", re.IGNORECASE)
-
-
-@dataclass
-class FileError:
-    """A file that could not be loaded (parse error, unreadable, binary, ...)."""
-
-    file: str
-    error: LoadError
 
 
 @dataclass
@@ -140,11 +126,11 @@ class StepDir:
 
 @dataclass
 class Project:
-    """A Clarifai pipeline project rooted at the folder of its ``config.yaml``, or a PAI manifest.
+    """A Clarifai pipeline project rooted at the folder of its ``config.yaml``.
 
-    For a manifest (``manifest_path`` set) ``root`` is the file's folder, ``manifest`` the entry pipeline (the
-    last document), ``manifest_docs`` every document in file order and ``manifest_errors`` what kept the file
-    from loading (reported by the PAI rules, not by the generic ``yaml-syntax`` rule).
+    ``spec`` is the Argo Workflow embedded in ``config.yaml`` (``lock_spec`` the one in the root lockfile),
+    ``steps`` the step folders, ``overrides`` the run overrides files found under the root that load;
+    ``load_errors`` and ``overrides_errors`` say what did not load.
     """
 
     root: Path
@@ -154,16 +140,8 @@ class Project:
     lock_spec: Document | None = None
     steps: list[StepDir] = field(default_factory=list)
     load_errors: list[FileError] = field(default_factory=list)
-    manifest: Document | None = None
-    manifest_path: Path | None = None
-    manifest_docs: list[Document] = field(default_factory=list)
-    manifest_errors: list[FileError] = field(default_factory=list)
-    overrides: list[Document] = field(default_factory=list)
+    overrides: list[OverridesFile] = field(default_factory=list)
     overrides_errors: list[FileError] = field(default_factory=list)
-
-    @property
-    def is_manifest(self) -> bool:
-        return self.manifest_path is not None
 
     @property
     def config_file(self) -> str:
@@ -180,25 +158,10 @@ class Project:
     def step_for_entry(self, entry: str) -> StepDir | None:
         return next((s for s in self.steps if s.entry == entry), None)
 
-
-def _load(path: Path, errors: list[FileError], boundary: Path) -> Document | None:
-    """Load a file of the project; its folder is known to be inside ``boundary`` (the file may be a link)."""
-    if os.path.islink(path) and not _inside(real(path), boundary):
-        errors.append(FileError(display(path), LoadError("symlink leading out of the project; not read")))
-        return None
-    try:
-        regular = path.is_file()
-    except OSError as exc:  # a symlink loop (ELOOP), a permission error on the folder
-        errors.append(FileError(display(path), LoadError(f"{exc.strerror or exc}; not read")))
-        return None
-    if not regular:
-        errors.append(FileError(display(path), LoadError("not a regular file; not read")))
-        return None
-    try:
-        return load_file(path, display(path))
-    except LoadError as exc:
-        errors.append(FileError(display(path), exc))
-        return None
+    def file_documents(self) -> list[Document]:
+        """Every document loaded from a file of its own (not the embedded specs), for inline suppressions."""
+        docs = [self.config, self.lock, *(d for s in self.steps for d in (s.config, s.lock))]
+        return [d for d in docs if d is not None] + [o.doc for o in self.overrides]
 
 
 def _spec_of(doc: Document | None, errors: list[FileError]) -> Document | None:
@@ -215,9 +178,9 @@ def load_project(root: Path) -> Project:
     """Load the project whose root ``config.yaml`` is in ``root``."""
     root = real(root)
     project = Project(root=root)
-    project.config = _load(root / CONFIG, project.load_errors, root)
+    project.config = load_inside(root / CONFIG, project.load_errors, root)
     if (root / LOCK).exists():
-        project.lock = _load(root / LOCK, project.load_errors, root)
+        project.lock = load_inside(root / LOCK, project.load_errors, root)
     spec_errors: list[FileError] = []
     project.spec = _spec_of(project.config, spec_errors)
     project.lock_spec = _spec_of(project.lock, spec_errors)
@@ -235,47 +198,9 @@ def load_project(root: Path) -> Project:
             candidate = _step(root, ref.step_id, listed=False)
             if candidate.exists:
                 project.steps.append(candidate)
-    for path in overrides_files(root, project.steps):  # their load errors are lint's business, not a run's
-        doc = _load(path, project.overrides_errors, root)
-        if doc is not None:
-            project.overrides.append(doc)
-    return project
-
-
-def overrides_files(root: Path, steps: list[StepDir]) -> list[Path]:
-    """Run overrides files under ``root`` (resolved), in path order.
-
-    Step folders, :data:`~pipeline_ci.discovery.SKIP_DIRS` and nested projects (a folder with its own
-    pipeline ``config.yaml``) are not searched; symlinked folders are not followed.
-    """
-    skip = {real(s.path) for s in steps if not s.escapes}
-    out: list[Path] = []
-    for top, dirs, files in os.walk(root):  # ``root`` is resolved and links are not followed: ``top`` is real
-        folder = Path(top)
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and folder / d not in skip
-                         and not os.path.islink(folder / d) and not _nested_project(folder / d, root))
-        out += [folder / name for name in sorted(files) if OVERRIDES_NAME.match(name)]
-    return out
-
-
-def _nested_project(folder: Path, root: Path) -> bool:
-    """Does ``folder`` (a real folder inside ``root``) hold a pipeline ``config.yaml`` of its own?"""
-    config = folder / CONFIG
-    if os.path.islink(config) and not _inside(real(config), root):
-        return False
-    return config.is_file() and is_pipeline_config(config)
-
-
-def load_manifest(path: Path) -> Project:
-    """Load the PAI pipeline manifest at ``path`` as a project of its own (see :class:`Project`)."""
-    path = real(path)
-    project = Project(root=path.parent, manifest_path=path)
-    shown = display(path)
-    try:
-        project.manifest_docs = load_documents(path, shown)
-    except LoadError as exc:
-        project.manifest_errors.append(FileError(shown, exc))
-    project.manifest = project.manifest_docs[-1] if project.manifest_docs else None
+    step_folders = [real(s.path) for s in project.steps if not s.escapes]
+    # their load errors are lint's business, not a run's
+    project.overrides = load_overrides(root, step_folders, project.overrides_errors)
     return project
 
 
@@ -287,7 +212,7 @@ def _step(root: Path, entry: str, *, listed: bool, index: int | None = None) -> 
         step.escapes = True
         return step
     if (path / CONFIG).exists():
-        step.config = _load(path / CONFIG, step.load_errors, root)
+        step.config = load_inside(path / CONFIG, step.load_errors, root)
     if (path / LOCK).exists():
-        step.lock = _load(path / LOCK, step.load_errors, root)
+        step.lock = load_inside(path / LOCK, step.load_errors, root)
     return step

@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from .errors import PlatformError
+
 
 @dataclass(frozen=True)
 class Backoff:
@@ -24,7 +26,7 @@ class Backoff:
             delay = min(self.cap, delay * self.factor)
 
 
-class RetryableError(Exception):
+class RetryableError(PlatformError):
     """Raised by an attempt that may succeed if tried again; ``retry_after`` overrides the next delay."""
 
     def __init__(self, message: str, retry_after: float | None = None):

@@ -8,21 +8,112 @@ Looked up from each project's folder upwards (the first file found wins), or giv
     ignore: ["examples/broken/**"]       # glob patterns (relative to the config file) of paths not to lint
     require-fresh-locks: true            # stale step lockfiles are errors
     strict: true                         # unknown keys in the Argo spec are errors
+    local:                               # limits of ``run --backend local`` (see LocalLimits)
+      timeout: 3600                      # seconds for the whole run (``--timeout`` wins)
+      max-output-size: 1MiB              # one output parameter file (``result``, ``valueFrom.path``)
+      max-log-size: 100MiB               # one step's log on disk; the rest is discarded
+      console-lines-per-second: 100      # per step on the console; the rest only in the log
+      max-nodes: 10000                   # nodes of one run (recursion, fan-out)
 """
 
 from __future__ import annotations
 
 import fnmatch
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-KNOWN = {"disable", "severity", "ignore", "require-fresh-locks", "strict"}
+from .discovery import real
+from .errors import UsageError
+
+KNOWN = {"disable", "severity", "ignore", "require-fresh-locks", "strict", "local"}
+MIB = 1024 * 1024
+_SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(B|K|KB|KIB|M|MB|MIB|G|GB|GIB)?\s*", re.I)
+_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "KIB": 1024, "M": MIB, "MB": MIB, "MIB": MIB,
+          "G": 1024 * MIB, "GB": 1024 * MIB, "GIB": 1024 * MIB}
 
 
-class SettingsError(Exception):
+class SettingsError(UsageError):
     """The configuration file is invalid (a usage error, exit code 2)."""
+
+
+@dataclass(frozen=True)
+class LocalLimits:
+    """Resource limits of a local run (``local:`` in the settings); ``source`` names where they came from."""
+
+    timeout: float = 3600.0
+    max_output_size: int = MIB
+    max_log_size: int = 100 * MIB
+    console_lines_per_second: int = 100
+    max_nodes: int = 10_000
+    source: str | None = None  # the settings file
+    explicit: frozenset[str] = frozenset()  # the keys it sets
+
+    def setting(self, key: str) -> str:
+        """How a message names a limit: ``setting local.<key>`` and the file that sets it, if any."""
+        return f"setting local.{key} in {self.source}" if key in self.explicit else f"setting local.{key}"
+
+
+LIMIT_KEYS = {"timeout", "max-output-size", "max-log-size", "console-lines-per-second", "max-nodes"}
+
+
+def human_size(n: int) -> str:
+    """``1048576`` -> ``1 MiB``; ``1536`` -> ``1.5 KiB``."""
+    for unit, size in (("GiB", 1024 * MIB), ("MiB", MIB), ("KiB", 1024)):
+        if n >= size:
+            return f"{n / size:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{n} B"
+
+
+def _size(value: Any, where: str) -> int:
+    match = _SIZE.fullmatch(value) if isinstance(value, str) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif match:
+        number = int(float(match.group(1)) * _UNITS[(match.group(2) or "").upper()])
+    else:
+        raise SettingsError(f"{where} must be a size in bytes or like '1MiB', '512KiB', not {value!r}")
+    if number < 1:
+        raise SettingsError(f"{where} must be at least 1 byte, not {value!r}")
+    return number
+
+
+def parse_local(raw: Any, source: Path) -> LocalLimits:
+    """Validate the ``local:`` mapping of a settings file."""
+    if raw is None:
+        return LocalLimits()
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{source}: 'local' must be a mapping of limits ({', '.join(sorted(LIMIT_KEYS))})")
+    raw = {str(k).replace("_", "-"): v for k, v in raw.items()}
+    unknown = set(raw) - LIMIT_KEYS
+    if unknown:
+        raise SettingsError(f"{source}: unknown local setting(s) {sorted(unknown)}; known: {sorted(LIMIT_KEYS)}")
+    values: dict[str, Any] = {}
+    timeout = raw.get("timeout", LocalLimits.timeout)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < 10**9:
+        raise SettingsError(f"{source}: local.timeout must be a positive number of seconds, not {timeout!r}")
+    values["timeout"] = float(timeout)
+    for key in ("max-output-size", "max-log-size"):
+        if key in raw:
+            values[key.replace("-", "_")] = _size(raw[key], f"{source}: local.{key}")
+    for key in ("console-lines-per-second", "max-nodes"):
+        value = raw.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SettingsError(f"{source}: local.{key} must be a positive integer, not {value!r}")
+        values[key.replace("-", "_")] = value
+    return LocalLimits(source=str(source), explicit=frozenset(raw), **values)
+
+
+def local_limits(path: Path | None) -> LocalLimits:
+    """The local-run limits of the settings file ``path`` (None: the defaults); only ``local:`` is read."""
+    if path is None:
+        return LocalLimits()
+    raw = {str(k).replace("_", "-"): v for k, v in (_read(path) or {}).items()}
+    return parse_local(raw.get("local"), path)
 
 
 @dataclass
@@ -37,7 +128,7 @@ class Settings:
     def ignored(self, path: Path) -> bool:
         base = self.source.parent if self.source else Path.cwd()
         try:
-            rel = path.resolve().relative_to(base.resolve()).as_posix()
+            rel = real(path).relative_to(real(base)).as_posix()
         except ValueError:
             return False
         return any(fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(rel + "/", pat) for pat in self.ignore)
@@ -88,6 +179,7 @@ def parse(raw: dict[str, Any], source: Path, known_rules: set[str]) -> Settings:
     for flag in ("require-fresh-locks", "strict"):
         if not isinstance(raw.get(flag, False), bool):
             raise SettingsError(f"{source}: '{flag}' must be true or false")
+    parse_local(raw.get("local"), source)  # validated here too, so lint reports a bad value
     return Settings(
         source=source,
         disable=frozenset(map(str, disable)),

@@ -11,11 +11,16 @@ document it is reported at the anchor of the first node that expands past the li
 A YAML document embedded in a string (``argo_orchestration_spec: |``) is loaded with
 :func:`load_embedded`, which maps inner positions back to the outer file: exactly for literal
 block scalars, and to the scalar's own position for every other style.
+
+:func:`load_inside` loads one file of a project folder without ever raising for bad input: what keeps it
+from loading (including a symlink leading out of the folder) is appended to a list of :class:`FileError`.
+It is shared by the project models (:mod:`pipeline_ci.project`, :mod:`pipeline_ci.model.overrides`).
 """
 
 from __future__ import annotations
 
 import gc
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .discovery import _inside, display, real
+from .errors import UsageError
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 200
@@ -38,7 +46,7 @@ class Pos:
     col: int
 
 
-class LoadError(Exception):
+class LoadError(UsageError):
     """The file cannot be loaded as YAML; ``pos`` says where."""
 
     def __init__(self, message: str, pos: Pos = Pos(1, 1)):
@@ -165,6 +173,35 @@ def load_file(path: Path, file: str | None = None) -> Document:
     except OSError as exc:
         raise LoadError(f"cannot read: {exc.strerror or exc}") from None
     return load_text(decode(raw, shown), shown)
+
+
+@dataclass
+class FileError:
+    """A file that could not be loaded (parse error, unreadable, binary, ...)."""
+
+    file: str
+    error: LoadError
+
+
+def load_inside(path: Path, errors: list[FileError], boundary: Path) -> Document | None:
+    """Load a file whose folder is known to be inside ``boundary`` (the file itself may be a link); None and an
+    entry in ``errors`` when it leads out of ``boundary``, is not a regular file or does not load."""
+    if os.path.islink(path) and not _inside(real(path), boundary):
+        errors.append(FileError(display(path), LoadError("symlink leading out of the project; not read")))
+        return None
+    try:
+        regular = path.is_file()
+    except OSError as exc:  # a symlink loop (ELOOP), a permission error on the folder
+        errors.append(FileError(display(path), LoadError(f"{exc.strerror or exc}; not read")))
+        return None
+    if not regular:
+        errors.append(FileError(display(path), LoadError("not a regular file; not read")))
+        return None
+    try:
+        return load_file(path, display(path))
+    except LoadError as exc:
+        errors.append(FileError(display(path), exc))
+        return None
 
 
 def load_text(text: str, file: str, line_map: Callable[[int, int], Pos] | None = None) -> Document:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline_ci.lint import LintResult, lint_paths
-from pipeline_ci.rules.examples import base_files, root_config
+from pipeline_ci.testing.projects import base_files, root_config
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,5 @@
-"""Argo expression languages: ``depends`` (§4.2) and ``when`` (§4.1), acceptance test 9 (§8)."""
+"""Argo expression languages: ``depends`` (Argo docs ``enhanced-depends-logic/``) and ``when`` (govaluate, Argo docs
+``walk-through/conditionals/``)."""
 
 from __future__ import annotations
 

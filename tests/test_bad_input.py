@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from pipeline_ci.lint import lint_project
 from pipeline_ci.project import load_project
 from pipeline_ci.rules.base import Options
-from pipeline_ci.rules.examples import BASE_SPEC, base_files, root_config
 from pipeline_ci.settings import Settings
+from pipeline_ci.testing.projects import BASE_SPEC, base_files, root_config
 
 from .conftest import write_files
 

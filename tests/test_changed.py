@@ -3,6 +3,7 @@ baseline, JSON and GitHub outputs."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_ci.rules.examples import STEP_TEMPLATE, base_files, root_config
+from pipeline_ci.testing.projects import STEP_TEMPLATE, base_files, root_config
 
 from .conftest import write_files
 
@@ -167,3 +168,105 @@ def test_lockfile_baseline_needs_no_git(tmp_path: Path):
                   [(s["step_id"], s["reason"]) for s in result["selected"]]) == ["stepA", "stepB"]
     assert all(s["reason"] == "new" for s in result["selected"])
     assert changed(root, "--baseline", "git").returncode == 2
+
+
+# -- one git layer ---------------------------------------------------------------------------------------------------
+
+PACKAGE = Path(__file__).resolve().parents[1] / "pipeline_ci"
+GIT_LAYER = "changes/git.py"
+SPAWN = {"subprocess": {"run", "Popen", "call", "check_call", "check_output", "getoutput", "getstatusoutput"},
+         "os": {"system", "popen", "execv", "execve", "execvp", "execvpe", "execl", "execle", "execlp", "execlpe",
+                "spawnv", "spawnve", "spawnvp", "spawnvpe", "spawnl", "spawnle", "spawnlp", "spawnlpe",
+                "posix_spawn", "posix_spawnp"},
+         "asyncio": {"create_subprocess_exec", "create_subprocess_shell"}, "pty": {"spawn"}}
+
+
+def imports_gitpython(tree: ast.AST) -> list[int]:
+    """Lines importing GitPython (the top-level package ``git``; ``from . import git`` is not it)."""
+    return [node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "git" for a in node.names)
+            or isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] == "git"]
+
+
+def git_calls(source: str) -> list[int]:
+    """Lines of ``source`` that run git: an argv (list/tuple) or a spawn call whose program is ``git`` (a literal
+    or a module constant holding it), or an import of GitPython."""
+    tree = ast.parse(source)
+    consts = {target.id: node.value.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
+              and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+              for target in node.targets if isinstance(target, ast.Name)}
+    spawners = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                and node.module in SPAWN for alias in node.names if alias.name in SPAWN[node.module]}
+
+    def is_git(node: ast.AST) -> bool:
+        node = node.value if isinstance(node, ast.Starred) else node
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return bool(node.elts) and is_git(node.elts[0])
+        value = consts.get(node.id) if isinstance(node, ast.Name) else getattr(node, "value", None)
+        return isinstance(value, str) and (value.split(" ")[0] == "git" or value.endswith("/git"))
+
+    def spawns(func: ast.AST) -> bool:
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            return func.attr in SPAWN.get(func.value.id, set())
+        return isinstance(func, ast.Name) and func.id in spawners
+
+    lines = set(imports_gitpython(tree))
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.List, ast.Tuple)) and node.elts and is_git(node.elts[0]) or \
+                isinstance(node, ast.Call) and spawns(node.func) and node.args and is_git(node.args[0]):
+            lines.add(node.lineno)
+    return sorted(lines)
+
+
+def test_the_scanner_sees_every_way_of_running_git():
+    assert git_calls("import subprocess\nsubprocess.run(['git', 'status'])\n") == [2]
+    assert git_calls("from subprocess import check_output as co\nco('git log', shell=True)\n") == [2]
+    assert git_calls("import os\nGIT = '/usr/bin/git'\nargv = (GIT, 'fetch')\nos.execvp(GIT, argv)\n") == [3, 4]
+    assert git_calls("import git\nfrom git import Repo\n") == [1, 2]
+    assert git_calls("from . import git\nimport github\nx = {'git': 1, 'lock': 2}\nchoices = ('lock', 'git')\n") == []
+
+
+def test_only_the_git_layer_runs_git():
+    """Every git call of pipeline_ci goes through pipeline_ci/changes/git.py, and nothing imports GitPython."""
+    found = {path.relative_to(PACKAGE).as_posix(): lines for path in sorted(PACKAGE.rglob("*.py"))
+             if (lines := git_calls(path.read_text(encoding="utf-8")))}
+    assert set(found) == {GIT_LAYER}, found  # the layer itself is found: the scan works
+    tests = {path.name for path in Path(__file__).parent.rglob("*.py")
+             if imports_gitpython(ast.parse(path.read_text(encoding="utf-8")))}
+    assert tests == set(), f"tests must drive the real git binary, not GitPython: {tests}"
+
+
+def test_git_failures_are_clean_messages_with_exit_2(repo: Path, tmp_path: Path):
+    result = changed(repo, "--base", "nope")
+    assert result.returncode == 2 and "unknown base revision 'nope'" in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    event = tmp_path / "push.json"  # an option disguised as a commit never reaches git (shallow: it would fetch it)
+    event.write_text(json.dumps({"before": "--upload-pack=touch pwned", "ref": "refs/heads/feature"}))
+    git(repo, "checkout", "-qb", "feature")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", "--branch", "feature", f"file://{repo}", str(clone))
+    result = changed(clone, env={"GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": str(event)})
+    assert result.returncode == 2 and "refusing to pass '--upload-pack=touch pwned'" in result.stderr
+    assert not (clone / "pwned").exists() and "Traceback" not in result.stderr
+    empty = tmp_path / "no-git-on-path"
+    empty.mkdir()
+    result = changed(repo, "--base", "main", env={"PATH": str(empty)})
+    assert result.returncode == 2 and "git is not installed or not on PATH" in result.stderr, result.stdout
+
+
+def test_git_variables_of_a_hook_in_another_repository_do_not_redirect_git(repo: Path, tmp_path: Path):
+    """git exports GIT_DIR, GIT_WORK_TREE and GIT_INDEX_FILE to hooks; our git calls follow their cwd instead."""
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "-q", "-b", "main")
+    (other / "x.txt").write_text("x\n")
+    git(other, "add", "-A")
+    git(other, "commit", "-qm", "other")
+    git(repo, "checkout", "-qb", "feature")
+    (repo / "pipelines" / "p" / "stepB" / "README.md").write_text("notes\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "docs for B")
+    hostile = {"GIT_DIR": str(other / ".git"), "GIT_WORK_TREE": str(other), "GIT_INDEX_FILE": str(other / ".git/index")}
+    plain, hooked = (data(changed(repo, "--format", "json", "--base", "main", env=e)) for e in ({}, hostile))
+    assert [(s["step_id"], s["reason"]) for s in hooked["selected"]] == [("stepB", "content")]
+    assert hooked == plain and hooked["base"] == git(repo, "rev-parse", "main")

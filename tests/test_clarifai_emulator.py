@@ -66,7 +66,7 @@ def upload_messages(data: bytes, version_id: str, chunk: int, gap: int = 0):
 
 
 def ensure_app_and_step(stub) -> None:
-    """The SDK's order (§6.1, §6.2): GetApp → PostApps if missing; GetPipelineStep → PostPipelineSteps if missing."""
+    """The SDK's order (``clarifai pipeline upload``): GetApp → PostApps if missing; GetPipelineStep → PostPipelineSteps if missing."""
     if stub.GetApp(service_pb2.GetAppRequest(user_app_id=UAI), metadata=AUTH).status.code != sc.SUCCESS:
         post_apps = service_pb2.PostAppsRequest(user_app_id=UAI, apps=[resources_pb2.App(id=APP)])
         assert stub.PostApps(post_apps, metadata=AUTH).status.code == sc.SUCCESS
@@ -397,6 +397,31 @@ def test_throttled_and_internal_faults_answer_with_clarifai_status(emu, stub):
     step_request = service_pb2.GetPipelineStepRequest(user_app_id=UAI, pipeline_step_id=STEP)
     codes = [stub.GetPipelineStep(step_request, metadata=AUTH).status.code for _ in range(3)]
     assert codes == [sc.INTERNAL_UNCATEGORIZED, sc.INTERNAL_UNCATEGORIZED, sc.PIPELINE_STEP_DOES_NOT_EXIST]
+
+
+def test_permission_faults_abort_or_answer_an_auth_status(emu, stub):
+    emu.add_app(USER, APP)
+    emu.inject("GetApp", "permission_denied")
+    request = service_pb2.GetAppRequest(user_app_id=UAI)
+    with pytest.raises(grpc.RpcError) as denied:
+        stub.GetApp(request, metadata=AUTH)
+    assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    emu.inject("GetApp", "insufficient_scopes")
+    assert stub.GetApp(request, metadata=AUTH).status.code == sc.CONN_INSUFFICIENT_SCOPES
+    assert stub.GetApp(request, metadata=AUTH).status.code == sc.SUCCESS
+
+
+def test_late_logs_appear_once_the_final_status_was_answered(emu, stub):
+    version_id = pipeline_version(stub)
+    emu.script_run([(sc.JOB_RUNNING, 1), (sc.JOB_COMPLETED, 1)], logs={sc.JOB_RUNNING: ["early"]},
+                   late_logs=["late 1", "late 2"])
+    run_id = uuid.uuid4().hex
+    start_run(stub, version_id, run_id)
+    assert run_code(stub, version_id, run_id) == sc.JOB_RUNNING
+    assert [e.message for e in run_logs(stub, version_id, run_id, 1).log_entries] == ["early"]
+    assert run_code(stub, version_id, run_id) == sc.JOB_COMPLETED
+    assert run_code(stub, version_id, run_id) == sc.JOB_COMPLETED  # answered again: logged once only
+    assert [e.message for e in run_logs(stub, version_id, run_id, 1).log_entries] == ["early", "late 1", "late 2"]
 
 
 def test_broken_upload_stream_leaves_no_version(emu, stub):

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline_ci.rules.examples import base_files  # noqa: E402
 from pipeline_ci.testing.clarifai_emulator import ClarifaiEmulator  # noqa: E402
+from pipeline_ci.testing.projects import base_files  # noqa: E402
 
 from .conftest import write_files  # noqa: E402
 
@@ -84,9 +84,9 @@ def test_upload_follows_the_sdk_sequence_and_skips_unchanged_steps(project: Path
 
 def test_missing_and_rejected_pat(project: Path, emulator: ClarifaiEmulator):
     missing = upload(project, emulator, pat=None)
-    assert missing.returncode == 2 and "CLARIFAI_PAT is not set" in missing.stdout
+    assert missing.returncode == 2 and "CLARIFAI_PAT is not set" in missing.stderr
     rejected = upload(project, emulator, pat="wrong-pat-value")
-    assert rejected.returncode == 3 and "rejected CLARIFAI_PAT" in rejected.stdout
+    assert rejected.returncode == 3 and "rejected CLARIFAI_PAT" in rejected.stderr
     assert "wrong-pat-value" not in rejected.stdout + rejected.stderr
     assert not (project / "stepA" / "config-lock.yaml").exists()
 
@@ -103,7 +103,7 @@ def test_failed_build_stops_with_its_log_and_consistent_locks(project: Path, emu
     emulator.build_outcome("stepB", log_lines=["ERROR: could not find a version that satisfies numpy==99"])
     result = upload(project, emulator)
     assert result.returncode == 1
-    assert "build of version" in result.stdout and "numpy==99" in result.stdout
+    assert "build of version" in result.stderr and "  | ERROR: could not find a version that satisfies numpy==99" in result.stderr
     assert lock(project / "stepA" / "config-lock.yaml")["id"]  # stepA is uploaded and pinned
     assert not (project / "stepB" / "config-lock.yaml").exists()
     assert not (project / "config-lock.yaml").exists() and not emulator.pipeline_versions

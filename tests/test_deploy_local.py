@@ -16,7 +16,7 @@ from pipeline_ci.hashing import hash_step
 from pipeline_ci.platforms.base import DeployError
 from pipeline_ci.platforms.local.store import LocalBackend
 from pipeline_ci.project import load_project
-from pipeline_ci.rules.examples import base_files
+from pipeline_ci.testing.projects import base_files
 
 from .conftest import write_files
 
@@ -92,7 +92,7 @@ def test_lint_errors_stop_the_deploy_before_any_upload(project: Path):
     config = project / "config.yaml"
     config.write_text(config.read_text().replace("entrypoint: main", "entrypoint: nope"))
     result = cli("upload", str(project))
-    assert result.returncode == 2 and "[A07]" in result.stdout and "nothing was uploaded" in result.stdout
+    assert result.returncode == 2 and "[A07]" in result.stdout and "nothing was uploaded" in result.stderr
     assert not (project / ".pipeline-ci").exists() and not (project / "stepA" / "config-lock.yaml").exists()
 
 

@@ -1,5 +1,5 @@
-"""The local executor with real subprocesses (argo-workflows.md §5 and the executor smoke tests of §8),
-and run-time overrides (clarifai-pipelines.md §7.3)."""
+"""The local executor with real subprocesses (Argo's steps, DAG, loop, retry and exit-handler semantics, plus
+smoke tests), and run-time overrides (``--set`` / ``--overrides-file``)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import pytest
 from pipeline_ci import overrides as ov
 from pipeline_ci.executor import LocalRunResult, run_local
 from pipeline_ci.executor.isolation import READY, normalised_requirements, satisfied
-from pipeline_ci.rules.examples import BASE_SPEC, base_files, root_config
+from pipeline_ci.testing.projects import BASE_SPEC, base_files, root_config
 
 from .conftest import REPO, write_files
 
@@ -78,15 +78,15 @@ def script_spec(templates: str) -> str:
     return SCRIPT_SPEC.format(templates=textwrap.indent(textwrap.dedent(templates), "  "))
 
 
-# ------------------------------------------------------------------------------ §8 smoke tests
+# --------------------------------------------------------------------------------- smoke tests
 
 
 def test_sequential_steps_run_in_order_with_arguments(tmp_path):
     spec = BASE_SPEC.replace("    - - name: step-b\n", WHEN_A_SUCCEEDED)
     result, lines = run(make(tmp_path, spec))
     assert (result.phase, result.exit_code) == ("Succeeded", 0), lines
-    assert '[step-a] A argv=["--input_text", "hi"]' in lines
-    assert '[step-b] B argv=["--input_text", "hi"]' in lines
+    assert '[step-a] A argv=["--input_text=hi"]' in lines
+    assert '[step-b] B argv=["--input_text=hi"]' in lines
     a, b = result.node("step-a"), result.node("step-b")
     assert ts(a, "finished_at") <= ts(b, "started_at")
     record = json.loads(Path(result.record_path).read_text())
@@ -518,7 +518,7 @@ def test_true_stays_true_all_the_way_to_the_step(tmp_path):
     path.write_text("input_text: true\n")
     result, lines = run(make(tmp_path, BASE_SPEC), parameters=ov.merge(ov.load_overrides_file(path), {}))
     assert result.phase == "Succeeded"
-    assert '[step-a] A argv=["--input_text", "true"]' in lines
+    assert '[step-a] A argv=["--input_text=true"]' in lines
 
 
 def test_malformed_overrides_files(tmp_path):

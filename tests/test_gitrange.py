@@ -1,4 +1,5 @@
-"""``pipeline_ci.changes.gitrange`` against real git repositories: event-based base resolution, shallow clones, diffs."""
+"""``pipeline_ci.changes.gitrange`` and the git layer (``pipeline_ci.changes.git``) against real git repositories:
+event-based base resolution, shallow clones, diffs, errors and environment hygiene."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_ci.changes.gitrange import FileChange, Range, RangeError, changed_files, resolve_range
+from pipeline_ci.changes import FileChange, Git, GitError, Range, RangeError, changed_files, resolve_range
+from pipeline_ci.errors import PipelineCIError
 
 GIT_ENV = {
     **os.environ,
@@ -325,3 +327,58 @@ def test_five_thousand_files_come_back_whole(repo, tmp_path):
     assert len(changed_files(repo, Range(None, head, "test"))) == 5001
     env = event_env(tmp_path, "push", push_event(base, "refs/heads/main"))
     assert len(changed_files(repo, resolve_range(repo, env=env))) == 5000
+
+
+# -- the git layer ---------------------------------------------------------------------------------------------------
+
+def test_git_error_names_the_command_and_what_git_said(repo):
+    with pytest.raises(GitError) as info:
+        Git(repo).run("rev-parse", "--verify", "nope^{commit}")
+    err = info.value
+    assert isinstance(err, PipelineCIError) and err.exit_code == 2 and err.returncode == 128
+    assert err.command == ("git", "rev-parse", "--verify", "nope^{commit}")
+    assert err.stderr.startswith("fatal:") and err.stderr in str(err) and "'git rev-parse --verify" in str(err)
+    with pytest.raises(GitError, match="no such directory"):
+        Git(repo / "missing").toplevel()
+    with pytest.raises(GitError, match="refusing to pass '--output=x' to 'git diff'"):
+        Git(repo).diff("--output=x", "HEAD")
+    with pytest.raises(GitError) as info:  # a credential in a URL never reaches a message
+        Git(repo).fetch("https://user:s3cr3t-token@127.0.0.1:9/x.git", ["main"])
+    assert "s3cr3t" not in str(info.value) + info.value.stderr + " ".join(info.value.command)
+    assert "https://***@127.0.0.1:9/x.git" in str(info.value)
+
+
+def test_git_layer_environment_follows_the_cwd_not_inherited_variables(repo, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "-q", "-b", "main")
+    commit(other, {"elsewhere.txt": "x\n"})
+    inherited = {**os.environ, "GIT_DIR": str(other / ".git"), "GIT_WORK_TREE": str(other),
+                 "GIT_INDEX_FILE": str(other / ".git" / "index"), "GIT_EXTERNAL_DIFF": "false", "LC_ALL": "de_DE.UTF-8"}
+    layer = Git(repo, env=inherited)
+    assert layer.env["LC_ALL"] == "C" and layer.env["GIT_TERMINAL_PROMPT"] == "0" and "GIT_DIR" not in layer.env
+    assert layer.toplevel() == repo.resolve() and layer.ls_files() == ["README.md"]
+    # A commit hook of this repository sees the index being committed (``git commit <paths>`` uses a temporary one).
+    (repo / "staged.txt").write_text("s\n", encoding="utf-8")
+    hook_index = repo / ".git" / "next-index.lock"
+    env = {**GIT_ENV, "GIT_INDEX_FILE": str(hook_index)}
+    subprocess.run(["git", "read-tree", "HEAD"], cwd=repo, env=env, check=True)
+    subprocess.run(["git", "add", "staged.txt"], cwd=repo, env=env, check=True)
+    assert Git(repo, env=env).ls_files() == ["README.md", "staged.txt"]
+    assert Git(repo).ls_files() == ["README.md"]  # the real index does not have it
+    assert Git(other, env=env).ls_files() == ["elsewhere.txt"]  # another repository's hook index is ignored
+
+
+def test_option_like_revisions_from_an_event_never_reach_git(repo, deep_upstream, tmp_path):
+    work = clone(repo, tmp_path / "shallow", "--depth", "1", "--branch", "feature")
+    for before in ("--upload-pack=touch pwned", "-c"):
+        env = event_env(tmp_path, "push", push_event(before, "refs/heads/feature"))
+        with pytest.raises(GitError, match=f"refusing to pass '{before}' to 'git fetch'"):
+            resolve_range(work, env=env)
+    env = event_env(tmp_path, "pull_request", pr_event("--exec=x", "--upload-pack=touch pwned"))
+    with pytest.raises(GitError, match="refusing to pass"):
+        resolve_range(work, env=env)
+    assert not (work / "pwned").exists()
+    malformed = event_env(tmp_path, "pull_request", {"pull_request": "not an object", "repository": ["x"]})
+    with pytest.raises(RangeError, match="pull_request event without pull_request.base; pass --base"):
+        resolve_range(work, env=malformed)

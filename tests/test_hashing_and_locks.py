@@ -1,4 +1,5 @@
-"""The step content hash (clarifai-pipelines.md §5), ``pipeline-ci hash``, and the lockfile rules L02-L05."""
+"""The step content hash (``hash_directory`` in ``clarifai/utils/hashing.py`` of Clarifai/clarifai-python),
+``pipeline-ci hash``, and the lockfile rules L02-L05."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline_ci.hashing import hash_step, walk_files
-from pipeline_ci.rules.examples import BASE_SPEC
+from pipeline_ci.testing.projects import BASE_SPEC
 
 from .conftest import REPO, lint, rules_of
 
@@ -103,7 +104,7 @@ def pinned(spec: str = BASE_SPEC, **versions: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# §5.2 test vectors, walk order
+# Test vectors (digests the SDK's hash_directory gives), walk order
 # --------------------------------------------------------------------------------------------
 
 VECTOR_A = {

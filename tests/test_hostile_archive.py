@@ -26,8 +26,8 @@ import yaml
 from pipeline_ci import cli
 from pipeline_ci.archive import ArchiveError, build
 from pipeline_ci.hashing import hash_order, hash_step
-from pipeline_ci.rules.examples import base_files
 from pipeline_ci.testing.clarifai_emulator import ClarifaiEmulator
+from pipeline_ci.testing.projects import base_files
 
 from .conftest import write_files
 
@@ -109,8 +109,9 @@ def test_link_out_of_the_step_is_a_lint_error_and_deploy_refuses(project: Path, 
 
     result = run("deploy", "--backend", "local", str(project))
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "stepA/env.txt" in result.stdout and "nothing was uploaded" in result.stdout
-    assert str(secret) not in result.stdout and "/proc/self" not in result.stdout  # the target is never named
+    assert "stepA/env.txt" in result.stdout and "nothing was uploaded" in result.stderr
+    output = result.stdout + result.stderr
+    assert str(secret) not in output and "/proc/self" not in output  # the target is never named
     no_secret(result.stdout, result.stderr)
     assert not stored_archives(project) and not (project / "stepA" / "config-lock.yaml").exists()
 
@@ -143,7 +144,8 @@ def test_clarifai_upload_sends_nothing(project: Path, secret: Path, emulator: Cl
                  env={"CLARIFAI_API_BASE": f"http://{emulator.address}", "CLARIFAI_PAT": PAT})
     assert result.returncode == 2, result.stdout + result.stderr
     named = "stepB: refusing to upload the step: requirements-extra.txt" if disable else "stepB/requirements-extra.txt"
-    assert named in result.stdout and "symlink leading out of the step folder" in result.stdout
+    output = result.stdout + result.stderr  # the lint report (stdout) or the refusal (stderr)
+    assert named in output and "symlink leading out of the step folder" in output
     assert emulator.calls == [] and emulator.uploads == []
     no_secret(result.stdout, result.stderr)
     assert PAT not in result.stdout + result.stderr

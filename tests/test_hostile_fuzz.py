@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline_ci import cli
-from pipeline_ci.rules.examples import base_files
+from pipeline_ci.testing.projects import base_files
 
 from .conftest import write_files
 

@@ -21,9 +21,9 @@ import pytest
 from pipeline_ci import github
 from pipeline_ci.report.sarif_format import uri
 from pipeline_ci.report.summary import cell, code, link
-from pipeline_ci.rules.examples import base_files
 from pipeline_ci.testing.clarifai_emulator import ClarifaiEmulator
 from pipeline_ci.testing.pai_emulator import PaiEmulator
+from pipeline_ci.testing.projects import base_files
 from pipeline_ci.textsafe import Verbatim, credential_problem, escape_controls, safe_line
 
 from .conftest import write_files
@@ -140,7 +140,7 @@ def test_config_value_cannot_forge_a_workflow_command(tmp_path: Path):
     assert "Pipeline step directory not found: prep\\n::error::INJ,1:2" in lint.stdout
     assert not RAW_CONTROL.search(summary.read_text()) and "prep<br>" in summary.read_text()
     upload = cli(["upload", "--dry-run", "--backend", "local", str(root)])
-    assert upload.returncode == 2 and "nothing was uploaded" in upload.stdout
+    assert upload.returncode == 2 and "nothing was uploaded" in upload.stderr
     assert_inert(upload)
     assert "prep\\n::error::INJ,1:2" in upload.stdout
     annotations = cli(["lint", "--format", "github", str(root)])
@@ -300,5 +300,5 @@ def test_deeply_nested_overrides_get_lints_f01_message(tmp_path: Path):
     run = cli(["run", "--overrides-file", "overrides.json"], cwd=root)
     assert run.returncode == 2 and time.monotonic() - start < 10
     assert_inert(run)
-    assert run.stdout.strip() == "pipeline-ci: " + f01.replace(" error [F01]", "")
-    assert run.stdout.startswith("pipeline-ci: overrides.json:1:1001: ") and "nesting depth" in run.stdout
+    assert run.stderr.strip() == "pipeline-ci: error: " + f01.replace(" error [F01]", "")
+    assert run.stderr.startswith("pipeline-ci: error: overrides.json:1:1001: ") and "nesting depth" in run.stderr

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline_ci import lint as lint_module
 from pipeline_ci.lint import lint_paths
-from pipeline_ci.rules.examples import base_files
+from pipeline_ci.testing.projects import base_files
 
 from .conftest import write_files
 

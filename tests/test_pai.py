@@ -1,4 +1,5 @@
-"""PAIFlow: ACS3 signing vectors (pai-pipelines.md §4.4), the client against the emulator, statuses, arguments."""
+"""PAIFlow: ACS3 signing vectors (Alibaba Cloud's "V3 request structure and signature"), the client against the
+emulator, statuses, arguments."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from pipeline_ci.testing.pai_emulator import PaiEmulator
 KEY_ID, SECRET, TOKEN = "test-key-id", "s3cr3t-K3Y-value-xyz", "sts-T0KEN-value-abc"
 WORKSPACE = "12345"
 
-# ----------------------------------------------------------------------------- §4.4 vectors
+# ---------------------------------------------------------------------- V3 signature vectors
 
 EX_KEY_ID, EX_SECRET = "EXAMPLEACCESSKEYID", "EXAMPLEACCESSKEYSECRET"
 EX_HOST = "paiflow.cn-hangzhou.aliyuncs.com"

@@ -22,14 +22,31 @@ def test_ruff_is_clean():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("command", [["lint", "examples/hello-pipeline"], ["hash", "examples/hello-pipeline/prepare"]])
+HEAVY = ("git", "grpc", "clarifai_grpc", "requests")  # "git" is GitPython, which nothing may import
+
+
+@pytest.mark.parametrize("command", [["lint", "examples/hello-pipeline"], ["hash", "examples/hello-pipeline/prepare"],
+                                     ["hash", "--tracked-only", "examples/hello-pipeline/prepare"]])
 def test_lint_and_hash_do_not_import_gitpython_or_grpc(command):
     code = ("import sys, runpy; sys.argv = ['pipeline-ci', *sys.argv[1:]]\n"
             "try:\n    runpy.run_module('pipeline_ci', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-            "heavy = [m for m in ('git', 'grpc', 'clarifai_grpc', 'requests') if m in sys.modules]\n"
-            "print('HEAVY', heavy)")
+            f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
+            "print('HEAVY', heavy, 'LAYER', 'pipeline_ci.changes.git' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code, *command], cwd=REPO, capture_output=True, text=True)
     assert "HEAVY []" in result.stdout, result.stdout + result.stderr
+    if "--tracked-only" in command:  # it ran git (ls-files), through the git layer, still without GitPython
+        assert "LAYER True" in result.stdout, result.stdout + result.stderr
+
+
+def test_importing_lint_or_change_detection_does_not_import_gitpython():
+    """``import pipeline_ci.lint`` (the pre-commit hook) and the change detection package load no GitPython: git
+    runs as a plain subprocess from ``pipeline_ci.changes.git`` only."""
+    code = ("import sys\nimport pipeline_ci.lint\nlint = sorted(m for m in HEAVY if m in sys.modules)\n"
+            "import pipeline_ci.changes, pipeline_ci.commands.changed, pipeline_ci.hashing\n"
+            "print('LINT', lint, 'CHANGES', sorted(m for m in HEAVY if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", f"HEAVY = {HEAVY!r}\n{code}"], cwd=REPO, capture_output=True,
+                            text=True)
+    assert result.returncode == 0 and "LINT [] CHANGES []" in result.stdout, result.stdout + result.stderr
 
 
 def test_poll_schedule_stays_within_150_calls_an_hour():
@@ -43,3 +60,30 @@ def test_poll_schedule_stays_within_150_calls_an_hour():
             elapsed += next(delays)
             calls += 1
         assert calls <= 150
+
+
+def test_no_file_cites_the_private_reference_notes():
+    """Code, tests and docs cite public sources (upstream docs, API references, upstream files) or our own ``docs/``,
+    never the private notes folder beside the working tree: a clone of the repository does not have it. Scans every
+    tracked (or new, not ignored) text file under pipeline_ci/, tests/, docs/, bench/, examples/ and the README."""
+    import re
+
+    # Written so that this source file does not match itself.
+    notes = re.compile(r"\.\./shared(?![\w-])|shared/+reference|/work/+shared\b"
+                       r"|\b(?:argo-workflows|clarifai-pipelines|pai-pipelines|ci-conventions|code-models)\.md\b")
+    assert notes.search("see ../" + "shared/" + "reference/pai" + "-pipelines.md")
+    assert not notes.search("step_directories: [../shared-steps/stepA]")  # a path in an example, not the notes
+    roots = ["pipeline_ci", "tests", "docs", "bench", "examples", "README.md"]
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *roots],
+                            cwd=REPO, capture_output=True, check=True).stdout.decode("utf-8", "replace").split("\0")
+    files = [REPO / name for name in listed if name and (REPO / name).is_file()]
+    assert any(path.name == "README.md" for path in files) and len(files) > 100, listed[:5]
+    hits = []
+    for path in files:
+        data = path.read_bytes()
+        if b"\0" in data:  # binary
+            continue
+        for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+            if notes.search(line):
+                hits.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
+    assert not hits, "cite a public source or docs/ instead of the private notes:\n" + "\n".join(hits)

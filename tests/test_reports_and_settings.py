@@ -13,7 +13,7 @@ import pytest
 from pipeline_ci.findings import Finding
 from pipeline_ci.lint import LintResult
 from pipeline_ci.report import github_format
-from pipeline_ci.rules.examples import base_files, root_config
+from pipeline_ci.testing.projects import base_files, root_config
 
 from .conftest import REPO, write_files
 

@@ -22,7 +22,7 @@ from pipeline_ci.rules import (
     step_callee,
     step_name,
 )
-from pipeline_ci.rules.base import Context, Options
+from pipeline_ci.rules.base import ClarifaiContext, Options
 
 from .conftest import lint
 
@@ -118,7 +118,7 @@ def test_helpers_build_clean_specs(make_project):
     assert findings == []
 
 
-# ---------------------------------------------------------------- acceptance tests (reference §8)
+# ---------------------------------------------------------------------------- acceptance tests
 
 
 def test_acceptance_4_step_names(make_project):
@@ -431,13 +431,13 @@ MALFORMED = [
 @pytest.mark.parametrize("spec", MALFORMED)
 def test_rules_never_crash(spec: str, make_project, tmp_path: Path):
     root = make_project(spec="apiVersion: argoproj.io/v1alpha1\nkind: Workflow\n" + spec + "\n")
-    ctx = Context(load_project(root), Options())
+    ctx = ClarifaiContext(load_project(root), Options())
     for rule in MINE:
         list(rule.check(ctx))
 
 
 def test_rules_accept_missing_spec(make_project):
     root = make_project(files={"config.yaml": "pipeline:\n  id: demo\n"})
-    ctx = Context(load_project(root), Options())
+    ctx = ClarifaiContext(load_project(root), Options())
     for rule in MINE:
         assert list(rule.check(ctx)) == []

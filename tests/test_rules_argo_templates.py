@@ -8,8 +8,8 @@ import pytest
 
 from pipeline_ci.argo.durations import argo_duration, go_duration
 from pipeline_ci.argo.fields import KNOWN, all_templates, objects
-from pipeline_ci.rules.examples import root_config
 from pipeline_ci.rules.unknown_field import hint
+from pipeline_ci.testing.projects import root_config
 
 from .conftest import REPO, lint
 
@@ -89,7 +89,7 @@ def run(make_project, spec: str, **kwargs):
     return lint(make_project(spec=spec), **kwargs)
 
 
-# --- acceptance tests (reference §8) ---------------------------------------------------------
+# --- acceptance tests ---------------------------------------------------------------------
 
 
 def test_acceptance_2b_missing_entrypoint_reports_only_the_entrypoint(make_project):

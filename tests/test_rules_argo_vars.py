@@ -20,7 +20,7 @@ from pipeline_ci.rules import (
     when_expression,
     workflow_parameter_ref,
 )
-from pipeline_ci.rules.examples import BASE_SPEC
+from pipeline_ci.testing.projects import BASE_SPEC
 
 from .conftest import lint
 
@@ -108,7 +108,7 @@ def messages(project: Path, rule: str) -> list[str]:
     return [f.message for f in lint(project).findings if f.rule == rule]
 
 
-# ------------------------------------------------------------------------------------ acceptance §8
+# ------------------------------------------------------------------------------- acceptance tests
 
 
 def test_acceptance_1_valid_sequential_pipeline(make_project):

@@ -1,6 +1,8 @@
 """Clarifai step-folder and cross-file rules (C01, C10-C14, X01, X02, X04, X05).
 
-Covers the SDK scenarios 1-9 and 14-16 of ../shared/reference/clarifai-pipelines.md §10 as lint
+Covers what the SDK's upload-time validators reject (``PipelineConfigValidator`` in
+``clarifai/runners/utils/pipeline_validation.py`` and ``PipelineStepBuilder`` in
+``clarifai/runners/pipeline_steps/pipeline_step_builder.py``, Clarifai/clarifai-python) as lint
 findings (with whichever rule catches each: schema S01, yaml-syntax F01, spec-document A01, ...),
 plus escapes out of the project, requirements, step scripts and argparse options.
 """
@@ -17,9 +19,9 @@ import pytest
 from pipeline_ci.rules import by_key
 from pipeline_ci.rules.argparse_params import resolve, scan
 from pipeline_ci.rules.compute_quantity import QUANTITY_RE
-from pipeline_ci.rules.examples import BASE_SPEC, SCRIPT, STEP_TEMPLATE, root_config
 from pipeline_ci.rules.placeholder_id import is_placeholder
 from pipeline_ci.rules.requirements import line_problems
+from pipeline_ci.testing.projects import BASE_SPEC, SCRIPT, STEP_TEMPLATE, root_config
 
 from .conftest import lint
 
@@ -152,7 +154,7 @@ def test_not_placeholder_values(value):
 
 
 # --------------------------------------------------------------------------------------------
-# §10.1 root config validation (scenarios 1-9)
+# Root config validation (what the SDK's PipelineConfigValidator rejects)
 # --------------------------------------------------------------------------------------------
 
 
@@ -261,7 +263,7 @@ def test_sdk_9_versioned_refs_need_no_folders(make_project):
 
 
 # --------------------------------------------------------------------------------------------
-# §10.3 step config (scenarios 14-16)
+# Step config (what the SDK's PipelineStepBuilder rejects)
 # --------------------------------------------------------------------------------------------
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_ci.project import OVERRIDES_NAME, load_project
-from pipeline_ci.rules.examples import BASE_SPEC, STEP_TEMPLATE
+from pipeline_ci.model.overrides import OVERRIDES_NAME
+from pipeline_ci.project import load_project
+from pipeline_ci.testing.projects import BASE_SPEC, STEP_TEMPLATE
 
 from .conftest import REPO, lint
 

@@ -1,5 +1,5 @@
-"""PAI pipeline manifests (``pai-pipelines.md`` §5): discovery, loading, and the P rules, one test group per
-row of the §5.3 lint table, with exact positions."""
+"""PAI pipeline manifests (Alibaba Cloud's "PAI-Flow manifest parameters"): discovery, loading, and the P rules
+(docs/rules.md), one test group per rule (numbered "row 1" = P01 ... "row 13" = P13), with exact positions."""
 
 from __future__ import annotations
 
@@ -16,11 +16,10 @@ from hypothesis import strategies as st
 
 from pipeline_ci.discovery import discover, looks_like_manifest
 from pipeline_ci.lint import lint_paths, lint_project
-from pipeline_ci.platforms.pai.manifest import parse_range
-from pipeline_ci.project import load_manifest
+from pipeline_ci.platforms.pai.manifest import Manifest, load_manifest, parse_range
 from pipeline_ci.rules.base import Options
-from pipeline_ci.rules.examples import base_files
 from pipeline_ci.settings import Settings
+from pipeline_ci.testing.projects import base_files
 
 from .conftest import REPO, write_files
 
@@ -73,12 +72,13 @@ def test_examples_pai_lint_clean_from_the_cli():
 
 
 def test_examples_pai_load_as_manifests():
-    project = load_manifest(REPO / "examples" / "pai" / "inline-component.yaml")
-    assert project.is_manifest and project.config is None and project.steps == []
-    assert len(project.manifest_docs) == 2 and project.manifest is project.manifest_docs[-1]
-    assert project.manifest.data["metadata"]["identifier"] == "lr_sweep"
-    assert project.manifest.pos(("spec", "pipelines", 0, "metadata", "guid")).line == 42
-    assert project.root == (REPO / "examples" / "pai").resolve()
+    manifest = load_manifest(REPO / "examples" / "pai" / "inline-component.yaml")
+    assert isinstance(manifest, Manifest) and manifest.errors == []
+    assert not hasattr(manifest, "config") and not hasattr(manifest, "steps")  # a model of its own
+    assert len(manifest.documents) == 2 and manifest.entry is manifest.documents[-1]
+    assert manifest.entry.data["metadata"]["identifier"] == "lr_sweep"
+    assert manifest.entry.pos(("spec", "pipelines", 0, "metadata", "guid")).line == 42
+    assert manifest.root == (REPO / "examples" / "pai").resolve()
 
 
 # -- project model and discovery -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_ci.rules.examples import base_files
+from pipeline_ci.testing.projects import base_files
 
 from .conftest import REPO, write_files
 

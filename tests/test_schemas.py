@@ -1,4 +1,5 @@
-"""Tests of the JSON Schemas in pipeline_ci/schemas (see ../shared/reference/clarifai-pipelines.md)."""
+"""Tests of the JSON Schemas in pipeline_ci/schemas (the files the Clarifai SDK, Clarifai/clarifai-python, reads and
+writes; https://docs.clarifai.com/compute/pipelines/create-api)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from pipeline_ci import schemas
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # --------------------------------------------------------------------------------------------
-# Realistic documents (reference §2.7 scaffold, §4.1 and §4.2 examples)
+# Realistic documents (what ``clarifai pipeline init`` scaffolds and ``clarifai pipeline upload`` locks)
 # --------------------------------------------------------------------------------------------
 
 SCAFFOLD_ROOT_CONFIG = """\
@@ -399,7 +400,7 @@ def test_missing_id_fields(field):
 
 
 # --------------------------------------------------------------------------------------------
-# Visibility (§2.6)
+# Visibility
 # --------------------------------------------------------------------------------------------
 
 
@@ -457,7 +458,7 @@ def test_visibility_unknown_key_is_only_a_warning():
 
 
 # --------------------------------------------------------------------------------------------
-# Root config (§2)
+# Root config
 # --------------------------------------------------------------------------------------------
 
 
@@ -586,7 +587,7 @@ def test_unknown_keys_in_root_config_are_only_warnings():
 
 
 # --------------------------------------------------------------------------------------------
-# Step config (§3)
+# Step config
 # --------------------------------------------------------------------------------------------
 
 
@@ -770,7 +771,7 @@ def test_unknown_top_level_key_is_only_a_warning():
 
 
 # --------------------------------------------------------------------------------------------
-# Step lock (§4.1)
+# Step lock (<step>/config-lock.yaml)
 # --------------------------------------------------------------------------------------------
 
 
@@ -818,7 +819,7 @@ def test_step_lock_unknown_keys_are_only_warnings():
 
 
 # --------------------------------------------------------------------------------------------
-# Root lock (§4.2)
+# Root lock (config-lock.yaml)
 # --------------------------------------------------------------------------------------------
 
 
@@ -873,7 +874,7 @@ def test_root_lock_requires_pipeline():
 
 
 # --------------------------------------------------------------------------------------------
-# Overrides (§7.3)
+# Overrides (--overrides-file)
 # --------------------------------------------------------------------------------------------
 
 

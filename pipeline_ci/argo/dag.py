@@ -2,8 +2,9 @@
 
 A task's dependencies come from ``depends`` (parsed with :mod:`pipeline_ci.argo.depends`) and/or
 ``dependencies`` (a list of task names). An unparsable ``depends`` is read the way Argo's validator
-reads it (a regex scan for task names, reference §1.4), so a syntax error reported by one rule does
-not make every other rule see a task without dependencies. Malformed shapes are skipped.
+reads it (a regex scan for task names, ``workflow/common/ancestry.go`` in argoproj/argo-workflows), so a
+syntax error reported by one rule does not make every other rule see a task without dependencies.
+Malformed shapes are skipped.
 
 Everything here is linear in the size of the DAG (tasks plus dependency references), so a spec with
 thousands of tasks and hundreds of dependencies each lints in about a second: :func:`index` parses

@@ -1,4 +1,4 @@
-"""The DAG ``depends`` language (reference §4.2): parse, list references, evaluate.
+"""The DAG ``depends`` language (Argo docs ``enhanced-depends-logic/``): parse, list references, evaluate.
 
 Grammar (``&&`` binds tighter than ``||``, as in expr-lang)::
 
@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from ..errors import UsageError
+
 RESULTS = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed")
 TASK_RE = re.compile(r"[a-zA-Z0-9][-a-zA-Z0-9]*\Z")
 MAX_DEPTH = 100  # combined nesting of '(' and '!', so hostile input cannot exhaust the stack
@@ -38,7 +40,7 @@ _FLAT_TASK = re.compile(rf"([a-zA-Z0-9][-a-zA-Z0-9]*)(?:\.(?:{'|'.join(RESULTS)}
 _KEYWORD_OPERAND = re.compile(r"(?<![\w.-])(?:and|or|not)(?![\w-])")
 
 
-class ExprError(ValueError):
+class ExprError(UsageError, ValueError):
     """A syntax or evaluation error; ``offset`` is the 0-based character offset into the source text."""
 
     def __init__(self, message: str, offset: int = 0) -> None:

@@ -1,4 +1,5 @@
-"""Argo ``when`` expressions: the govaluate subset Argo uses (reference §4.1).
+"""Argo ``when`` expressions: the govaluate subset Argo uses (Argo docs ``walk-through/conditionals/``;
+``Knetic/govaluate`` README and ``parsing.go``).
 
 Argo substitutes ``{{...}}`` tags textually, lexes the result with govaluate, retypes every VARIABLE
 token (a bare word) as a string literal and evaluates with no parameters; the result must be a bool.
@@ -20,10 +21,15 @@ Choices and known deviations from govaluate (documented, all fail "clearly" rath
   nil, else ``y`` -- govaluate's left-associative ternary. ``,`` builds lists (for ``in``).
 * Numbers are floats with Go semantics: division by zero gives Inf/NaN, bit operators work on int64.
 * Parenthesis nesting is limited to :data:`MAX_DEPTH`.
+* ``=~`` / ``!~`` use RE2 (``google-re2``, imported only when a pattern is compiled), the engine of
+  Go's ``regexp`` that govaluate uses: matching takes linear time whatever the pattern and text, and
+  Perl-only syntax (backreferences, lookaround) is rejected with ``Unable to compile regexp pattern``.
+* Quoted expressions in error messages are shortened to :data:`QUOTE_LIMIT` characters.
 
 Lint support (:func:`check_template`): each ``{{...}}`` tag is replaced by a placeholder of the same
 length (a quoted string, or plain characters inside a quoted string / ``[...]``) so error offsets
-point into the original text. Warnings are token-based and deliberately simple:
+point into the original text. A literal pattern right of ``=~`` / ``!~`` without tags must compile
+(govaluate compiles constant patterns when it parses). Warnings are token-based and deliberately simple:
 
 * a bare word joined to others by ``-`` without spaces (``my-value`` is ``my - value``);
 * a bare word containing ``.`` (an accessor);
@@ -43,6 +49,7 @@ from decimal import Decimal
 from pipeline_ci.argo.depends import ExprError
 
 MAX_DEPTH = 32
+QUOTE_LIMIT = 200
 
 VALUE_KINDS = frozenset({"NUMERIC", "BOOLEAN", "STRING", "VARIABLE", "ACCESSOR"})
 OPERATOR_KINDS = frozenset({"MODIFIER", "COMPARATOR", "LOGICALOP", "TERNARY", "SEPARATOR"})
@@ -393,18 +400,47 @@ def _arithmetic(op: str, a: float, b: float) -> float:
     return float(x >> y if 0 <= y < 64 else x >> 63)  # ">>"
 
 
+def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` for a message: at most ``limit`` characters, then how many more there were."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def compile_regexp(pattern: str, offset: int = 0) -> object:
+    """Compile a pattern with RE2 (Go ``regexp`` syntax, linear-time matching); raise :class:`ExprError`."""
+    try:
+        import re2
+    except ImportError:  # pragma: no cover - google-re2 is a dependency
+        raise ExprError("regular expressions need the google-re2 package (pip install google-re2)", offset) from None
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        return re2.compile(_utf8(pattern), options)
+    except re2.error as err:
+        reason = err.args[0] if err.args else err
+        reason = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
+        raise ExprError(
+            f"Unable to compile regexp pattern '{clip(pattern)}': {reason} "
+            "(RE2/Go syntax: no backreferences or lookaround)",
+            offset,
+        ) from None
+
+
 def _binary(op: str, a: object, b: object, offset: int) -> object:
     if op == ",":
-        return [*a, b] if isinstance(a, list) else [a, b]
+        if isinstance(a, list):  # a list built by the ',' to our left: nothing else refers to it
+            a.append(b)
+            return a
+        return [a, b]
     if op in ("==", "!="):
         return _deep_equal(a, b) == (op == "==")
     if op in ("=~", "!~"):
         _need(a, str, "comparator", op, offset)
         _need(b, str, "comparator", op, offset)
-        try:
-            found = re.search(str(b), str(a)) is not None
-        except re.error as err:
-            raise ExprError(f"Unable to compile regexp pattern '{b}': {err}", offset) from None
+        found = compile_regexp(str(b), offset).search(_utf8(str(a))) is not None  # type: ignore[attr-defined]
         return found == (op == "=~")
     if op == "in":
         _need(b, list, "comparator", op, offset)
@@ -468,13 +504,13 @@ def evaluate_when(text: str) -> bool:
     except ExprError as err:
         hint = ' (hint: try wrapping the affected expression in quotes ("))'
         hint = hint if "Invalid token" in err.message else ""
-        raise ExprError(f"Invalid 'when' expression '{text}': {err.message}{hint}", err.offset) from None
+        raise ExprError(f"Invalid 'when' expression '{clip(text)}': {err.message}{hint}", err.offset) from None
     try:
         value = evaluate(node)
     except ExprError as err:
-        raise ExprError(f"Failed to evaluate 'when' expression '{text}': {err.message}", err.offset) from None
+        raise ExprError(f"Failed to evaluate 'when' expression '{clip(text)}': {err.message}", err.offset) from None
     if not isinstance(value, bool):
-        raise ExprError(f"Expected boolean evaluation for '{text}'. Got {_go_str(value)}", 0)
+        raise ExprError(f"Expected boolean evaluation for '{clip(text)}'. Got {clip(_go_str(value))}", 0)
     return value
 
 
@@ -576,4 +612,19 @@ def check_template(text: str) -> tuple[list[ExprError], list[str]]:
         _parse_tokens(tokens, len(masked))
     except ExprError as err:
         return [err], warnings
-    return [], warnings
+    return _pattern_errors(text, tokens), warnings
+
+
+def _pattern_errors(text: str, tokens: list[Token]) -> list[ExprError]:
+    """Literal patterns (no tags) right of ``=~`` / ``!~`` that RE2 rejects."""
+    errors = []
+    for op, right in zip(tokens, tokens[1:], strict=False):
+        if op.kind != "COMPARATOR" or op.value not in ("=~", "!~") or right.kind != "STRING":
+            continue
+        if "{{" in text[right.offset : right.end]:
+            continue
+        try:
+            compile_regexp(str(right.value), right.offset)
+        except ExprError as err:
+            errors.append(err)
+    return errors

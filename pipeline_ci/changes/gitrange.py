@@ -9,7 +9,7 @@ branch; ``merge_group``: ``base_sha``; anything else: merge base with the defaul
 GitHub env: merge base with ``origin/HEAD``, ``main`` or ``master``, None if HEAD is one of them. ``base=None``
 means "no git baseline": every file tracked at head is added, and the lockfile hashes decide.
 
-Pitfalls avoided (ci-conventions.md §3, §7):
+Pitfalls avoided (each one a known bug of other change detectors or of a naive ``git diff``):
 
 - first push (all-zero ``before``): tj-actions diffs ``HEAD^``, showing only the last commit (#387, #952);
 - force push: ``before`` is a stale tip (dorny/paths-filter#240), so its ancestry is checked, never assumed;
@@ -21,8 +21,8 @@ Pitfalls avoided (ci-conventions.md §3, §7):
 - file caps: a local ``git diff``, never the REST API (300/3000-file caps, dorny/paths-filter#227);
 - renames: ``--find-renames=50%`` keeps old paths (paths-filter passes ``--no-renames``);
 - mangled output: ``-z``, ``core.quotepath=off``, ``diff.relative=false``, ``--no-ext-diff``, ``--no-color``,
-  ``--ignore-submodules=none`` (a configured ignore would hide submodule bumps);
-- import cost: gitpython is imported inside the functions, so the lint hook does not pay for it.
+  ``--ignore-submodules=none`` (a configured ignore would hide submodule bumps), all set by :class:`.git.Git`;
+- import cost: git runs through :mod:`pipeline_ci.changes.git` (plain ``subprocess``, no GitPython).
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .git import FileChange, Git, GitError
+
 REMOTE = "origin"
 FETCH_DEPTH = 50  # depth of a first fetch of a missing branch or commit into a shallow clone
 DEEPEN_STEPS = (50, 100, 200, 400, 800, 1600, 3200)  # then --unshallow
@@ -43,24 +45,18 @@ _ZERO = re.compile(r"0+")
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
-class RangeError(Exception):
+class RangeError(GitError):
     """The range cannot be resolved: an unknown revision, or history that is missing and cannot be fetched."""
 
 
 @dataclass
 class Range:
+    """The commits a CI job diffs: ``base..head`` (two-dot), and how ``base`` was chosen."""
+
     base: str | None  # None: no git baseline, everything at head is new
     head: str
     reason: str  # how the base was chosen, for --explain and logs
     fetched: list[str] = field(default_factory=list)  # the fetch commands that were run
-
-
-@dataclass
-class FileChange:
-    status: str  # "A", "M", "D" or "R"
-    path: str
-    old_path: str | None = None
-    similarity: int | None = None
 
 
 @dataclass
@@ -85,40 +81,38 @@ def _hint(opts: str, what: str) -> str:
     return f"run 'git fetch {opts}{REMOTE} {what}' or use actions/checkout with fetch-depth: 0"
 
 
-class _Git:
-    def __init__(self, repo_path: Path, deepen: bool):
-        import git
+class _Resolver:
+    """The questions range resolution asks of one repository, fetching (and recording it) when allowed."""
 
-        self.error = git.GitCommandError
+    def __init__(self, repo_path: Path, deepen: bool):
+        self.git = Git(repo_path)
         try:
-            self.repo = git.Repo(repo_path, search_parent_directories=True)
-            self.repo.git.execute(["git", "rev-parse", "--git-dir"])  # e.g. "dubious ownership" in containers
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitCommandError) as exc:
-            raise RangeError(f"{repo_path}: {str(getattr(exc, 'stderr', '')).strip() or 'not a git repository'}")
+            self.git.check_repository()  # e.g. "dubious ownership" in containers
+        except GitError as exc:
+            if exc.returncode is None:
+                raise
+            raise RangeError(f"{repo_path}: {exc.stderr or 'not a git repository'}", exc.command, exc.stderr,
+                             exc.returncode) from None
         self.fetched: list[str] = []
-        remote = REMOTE in [r.name for r in self.repo.remotes]
+        remote = REMOTE in self.git.remotes()
         why = "fetching is disabled" if remote else f"there is no '{REMOTE}' remote"
         self.cannot_fetch = "" if deepen and remote else why
 
-    def run(self, *args: str, **kwargs: Any) -> str | None:
-        try:
-            return self.repo.git.execute(["git", *args], **kwargs)
-        except self.error:
-            return None
-
-    def sha(self, rev: str) -> str | None:  # (no --end-of-options: rev-parse needs git 2.30 for it)
-        return None if rev.startswith("-") else self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    def sha(self, rev: str) -> str | None:
+        return self.git.commit(rev)
 
     def shallow(self) -> bool:
-        return self.run("rev-parse", "--is-shallow-repository") == "true"
+        return self.git.is_shallow()
 
     def fetch(self, opts: list[str], specs: list[str]) -> bool:
         """Fetch ``specs`` from origin; if the remote refuses one (a local-only head), try them one by one."""
         for attempt in [specs] + ([[s] for s in specs] if len(specs) > 1 else []):
-            cmd = ["fetch", "--no-tags", "--quiet", *opts, REMOTE, *attempt]
-            if self.run(*cmd, env={"GIT_TERMINAL_PROMPT": "0"}) is not None:
-                self.fetched.append(" ".join(["git", *cmd]))
+            try:
+                self.fetched.append(self.git.fetch(REMOTE, attempt, opts))
                 return True
+            except GitError as exc:
+                if exc.returncode is None:
+                    raise
         return False
 
     def find(self, *wants: _Want, optional: bool = False) -> tuple[_Want, str] | None:
@@ -151,28 +145,28 @@ class _Git:
         return result
 
     def merge_base(self, head: str, want: _Want, rev: str) -> str | None:
-        return self.deepening(lambda: self.run("merge-base", head, rev), [want.spec, head],
+        return self.deepening(lambda: self.git.merge_base(head, rev), [want.spec, head],
                               f"no merge base of {head[:12]} and {rev}", want.name)
 
 
 def resolve_range(repo_path: Path, base: str | None = None, head: str | None = None,
                   env: Mapping[str, str] = os.environ, deepen: bool = True) -> Range:
     """The range a CI job should diff: explicit ``base``/``head``, else from the GitHub event, else local."""
-    git = _Git(Path(repo_path), deepen)
-    head_sha = git.sha(head or "HEAD")
+    repo = _Resolver(Path(repo_path), deepen)
+    head_sha = repo.sha(head or "HEAD")
     if head_sha is None:
         raise RangeError(f"unknown head revision {head or 'HEAD'!r}")
     if base is not None:
-        base_sha = git.sha(base)
+        base_sha = repo.sha(base)
         if base_sha is None:
             name = base.removeprefix(f"{REMOTE}/")
-            found = git.find(_commit(base) if _SHA.fullmatch(base) else _branch(name), optional=True)
-            base_sha = git.sha(found[1]) if found else None
+            found = repo.find(_commit(base) if _SHA.fullmatch(base) else _branch(name), optional=True)
+            base_sha = repo.sha(found[1]) if found else None
         if base_sha is None:
             raise RangeError(f"unknown base revision {base!r}")
-        return Range(base_sha, head_sha, f"explicit --base {base}", git.fetched)
-    base_sha, reason = _from_event(git, head_sha, env) if env.get("GITHUB_EVENT_NAME") else _local(git, head_sha)
-    return Range(base_sha, head_sha, reason, git.fetched)
+        return Range(base_sha, head_sha, f"explicit --base {base}", repo.fetched)
+    base_sha, reason = _from_event(repo, head_sha, env) if env.get("GITHUB_EVENT_NAME") else _local(repo, head_sha)
+    return Range(base_sha, head_sha, reason, repo.fetched)
 
 
 def _load_event(path: str | None) -> dict[str, Any]:
@@ -183,117 +177,103 @@ def _load_event(path: str | None) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _default_branch(git: _Git) -> str:
+def _obj(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else empty (a malformed event degrades, it does not crash)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _default_branch(repo: _Resolver) -> str:
     """``origin/HEAD``'s branch, else ``main`` or ``master`` if present (``actions/checkout`` sets no origin/HEAD)."""
-    if ref := git.run("symbolic-ref", "--quiet", "--short", f"refs/remotes/{REMOTE}/HEAD"):
+    if ref := repo.git.symbolic_ref(f"refs/remotes/{REMOTE}/HEAD"):
         return ref.removeprefix(f"{REMOTE}/")
-    return next((b for b in ("main", "master") if any(git.sha(r) for r in _branch(b).revs)), "main")
+    return next((b for b in ("main", "master") if any(repo.sha(r) for r in _branch(b).revs)), "main")
 
 
-def _merge_base_with(git: _Git, head: str, label: str, *wants: _Want) -> tuple[str | None, str]:
-    found = git.find(*wants)
+def _merge_base_with(repo: _Resolver, head: str, label: str, *wants: _Want) -> tuple[str | None, str]:
+    found = repo.find(*wants)
     if found is None:
         raise RangeError(f"{label}: cannot fetch {' or '.join(w.name for w in wants)} from {REMOTE}")
     want, rev = found
-    base = git.merge_base(head, want, rev)
+    base = repo.merge_base(head, want, rev)
     if base is None:
         return None, f"{label}: no common history with {rev}: everything is new"
     return base, f"{label}: merge base of HEAD and {rev}"
 
 
-def _from_event(git: _Git, head: str, env: Mapping[str, str]) -> tuple[str | None, str]:
+def _from_event(repo: _Resolver, head: str, env: Mapping[str, str]) -> tuple[str | None, str]:
     name = env["GITHUB_EVENT_NAME"]
     event = _load_event(env.get("GITHUB_EVENT_PATH"))
-    default = (event.get("repository") or {}).get("default_branch") or _default_branch(git)
-    ref = str(event.get("ref") or env.get("GITHUB_REF") or "")
+    default = _text(_obj(event.get("repository")).get("default_branch")) or _default_branch(repo)
+    ref = _text(event.get("ref")) or env.get("GITHUB_REF") or ""
     branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
 
     if name in ("pull_request", "pull_request_target"):
-        pr_base = (event.get("pull_request") or {}).get("base") or {}
-        target = pr_base.get("ref") or env.get("GITHUB_BASE_REF")
+        pr_base = _obj(_obj(event.get("pull_request")).get("base"))
+        target, base_sha = _text(pr_base.get("ref")) or env.get("GITHUB_BASE_REF"), _text(pr_base.get("sha"))
         wants = [_branch(target)] if target else []
-        wants += [_commit(pr_base["sha"])] if pr_base.get("sha") else []
+        wants += [_commit(base_sha)] if base_sha else []
         if not wants:
             raise RangeError(f"{name} event without pull_request.base; pass --base")
-        return _merge_base_with(git, head, name, *wants)
+        return _merge_base_with(repo, head, name, *wants)
 
     if name == "merge_group":
-        sha = (event.get("merge_group") or {}).get("base_sha")
-        found = git.find(_commit(sha)) if sha else None
+        sha = _text(_obj(event.get("merge_group")).get("base_sha"))
+        found = repo.find(_commit(sha)) if sha else None
         if found is None:
             raise RangeError(f"merge_group: base_sha {sha!r} is not available; pass --base")
-        return git.sha(found[1]), "merge_group: merge_group.base_sha"
+        return repo.sha(found[1]), "merge_group: merge_group.base_sha"
 
     if name == "push" and ref.startswith("refs/tags/"):
         def previous_tag() -> str | None:  # ``head^``: a tag on head itself is not "previous"
-            return git.run("describe", "--tags", "--abbrev=0", f"{head}^") if git.sha(f"{head}^") else None
+            return repo.git.describe_tag(f"{head}^") if repo.sha(f"{head}^") else None
         tags = "+refs/tags/*:refs/tags/*"
-        tag = git.deepening(previous_tag, [tags, head], "no previous tag", f"'{tags}'")
+        tag = repo.deepening(previous_tag, [tags, head], "no previous tag", f"'{tags}'")
         label = f"push of tag {ref.removeprefix('refs/tags/')}"
         if tag is None:
             return None, f"{label}: no previous tag: everything is new"
-        return git.sha(f"refs/tags/{tag}"), f"{label}: previous tag {tag}"
+        return repo.sha(f"refs/tags/{tag}"), f"{label}: previous tag {tag}"
 
     on_default = branch == default
     if name == "push":
-        before = str(event.get("before") or "")
+        before = _text(event.get("before")) or ""
         if not before or _ZERO.fullmatch(before):
             if on_default:
                 return None, "push: first push of the default branch: everything is new"
             why = "push: new branch (before is all zeros)"
         else:
             # In a complete history a missing ``before`` cannot be an ancestor: no need to fetch it.
-            found = git.find(_commit(before), optional=True) if git.shallow() else git.sha(before)
-            fork = git.merge_base(head, _commit(before), before) if found else None
+            present = repo.find(_commit(before), optional=True) is not None if repo.shallow() else bool(repo.sha(before))
+            fork = repo.merge_base(head, _commit(before), before) if present else None
             if fork == before:
                 return before, "push: event.before (the previous tip of the branch)"
-            why = "push: force push (before is " + ("not an ancestor of head)" if found else "missing)")
+            why = "push: force push (before is " + ("not an ancestor of head)" if present else "missing)")
             if on_default:
                 return fork, f"{why}: merge base of before and HEAD" if fork else f"{why}: everything is new"
-        return _merge_base_with(git, head, why, _branch(default))
+        return _merge_base_with(repo, head, why, _branch(default))
 
-    if on_default or git.sha(f"{REMOTE}/{default}") == head:
+    if on_default or repo.sha(f"{REMOTE}/{default}") == head:
         return None, f"{name}: on the default branch {default}: no git baseline (lockfile hashes only)"
-    return _merge_base_with(git, head, name, _branch(default))
+    return _merge_base_with(repo, head, name, _branch(default))
 
 
-def _local(git: _Git, head: str) -> tuple[str | None, str]:
+def _local(repo: _Resolver, head: str) -> tuple[str | None, str]:
     for rev in (f"{REMOTE}/HEAD", "main", "master", f"{REMOTE}/main", f"{REMOTE}/master"):
-        sha = git.sha(rev)
+        sha = repo.sha(rev)
         if sha == head:
             return None, f"no GitHub event and HEAD is {rev}: no git baseline"
         if sha:
-            name = _default_branch(git) if rev == f"{REMOTE}/HEAD" else rev.removeprefix(f"{REMOTE}/")
-            return _merge_base_with(git, head, "no GitHub event", _branch(name, (rev,)))
+            name = _default_branch(repo) if rev == f"{REMOTE}/HEAD" else rev.removeprefix(f"{REMOTE}/")
+            return _merge_base_with(repo, head, "no GitHub event", _branch(name, (rev,)))
     return None, f"no GitHub event and no {REMOTE}/HEAD, main or master: no git baseline"
 
 
 def changed_files(repo_path: Path, rng: Range) -> list[FileChange]:
     """Every file that differs between ``rng.base`` and ``rng.head`` (all files at head if base is None); no cap."""
-    import git
-
-    repo = git.Repo(repo_path, search_parent_directories=True)
-    config = ["-c", "core.quotepath=off", "-c", "diff.relative=false"]
+    git = Git(repo_path)
     if rng.base is None:
-        cmd = ["ls-tree", "-r", "-z", "--full-tree", "--name-only", rng.head]
-    else:
-        cmd = ["diff", "--name-status", "-z", "--find-renames=50%", "--no-color", "--no-ext-diff",
-               "--ignore-submodules=none", rng.base, rng.head, "--"]
-    try:
-        raw = repo.git.execute(["git", *config, *cmd], stdout_as_string=False)
-    except git.GitCommandError as exc:
-        raise RangeError(f"git {cmd[0]} failed: {str(exc.stderr).strip()}") from exc
-    fields = raw.decode("utf-8", "surrogateescape").split("\0")
-    if rng.base is None:
-        return [FileChange("A", path) for path in fields if path]
-    changes, tokens = [], iter(fields)
-    for status in tokens:
-        if not status:
-            break
-        if status[0] in "RC":  # renamed or copied: "R086", old path, new path (a copy counts as added)
-            old, new = next(tokens), next(tokens)
-            score = int(status[1:]) if status[1:].isdigit() else None
-            changes.append(FileChange("R" if status[0] == "R" else "A", new, old, score))
-        else:  # T (type change, e.g. file <-> symlink) and anything unusual count as modified
-            changes.append(FileChange(status if status in ("A", "M", "D") else "M", next(tokens)))
-    return changes
+        return [FileChange("A", path) for path in git.tree_files(rng.head)]
+    return git.diff(rng.base, rng.head)

@@ -1,32 +1,49 @@
 """The embedded local executor: run a whole Clarifai pipeline (its embedded Argo Workflow) on this machine.
 
-No Kubernetes, no Docker: each Clarifai step runs as ``python 1/pipeline_step.py --<param> <value> ...``
-in its folder (see :mod:`.leaf`), scheduled as argo-workflows.md §5 describes (see :mod:`.engine`).
+No Kubernetes, no Docker: each Clarifai step runs as ``python 1/pipeline_step.py --<param>=<value> ...``
+in its folder (see :mod:`.leaf`), scheduled the way Argo's workflow controller schedules nodes (see :mod:`.engine`).
 
-Exit codes of :func:`run_local`: 0 Succeeded; 1 Failed or Error; 2 usage/configuration problem found
-before anything started (bad option, unknown parameter, unmapped templateRef, missing step folder,
-unreadable secrets file, unsupported expression); 4 the ``timeout`` passed (everything killed, no exit
-handler); 5 cancelled through the ``cancel`` event or Ctrl-C (terminate: everything killed, no exit
-handler). ``spec.activeDeadlineSeconds`` ends the run Failed after running the exit handler.
+Exit codes of :func:`run_local`: 0 Succeeded; 1 Failed or Error (a failed step, ``activeDeadlineSeconds``,
+the node budget); 2 usage/configuration problem found before anything started (bad option, invalid
+settings, unknown parameter, unmapped templateRef, missing step folder, unreadable secrets file,
+unsupported expression); 4 the timeout passed (``timeout``, else ``local.timeout`` of the settings,
+default 1 h: everything killed, no exit handler); 5 cancelled through the ``cancel`` event or
+SIGINT/SIGTERM (terminate: everything killed, no exit handler). ``spec.activeDeadlineSeconds`` ends
+the run Failed after running the exit handler.
+
+Stopping is owned by the calling thread, not by the engine: it polls the signals, the ``cancel``
+event and the clock, and once the run is terminated it waits at most :data:`STOP_GRACE` seconds for
+the engine to unwind (an expression being evaluated, a venv being built) before it kills whatever is
+left and ends the run anyway. Called from the main thread, :func:`run_local` handles SIGINT and
+SIGTERM itself for the duration of the run (then puts the previous handlers back): the first ends
+the run Cancelled (exit 5), also when it arrives while the run is finishing, so a run that got a
+signal never reports Succeeded; a second one kills every process of the run and exits 5 at once.
+On Linux the process is a child subreaper during the run, so step descendants that ``setsid()``
+come back to us and die with the run (:mod:`.procs`). Limits (:class:`pipeline_ci.settings.LocalLimits`)
+come from the ``local:`` settings of the project (``.pipeline-ci.yaml`` or ``pyproject.toml``).
 """
 
 from __future__ import annotations
 
 import os
 import secrets as _random
+import signal
 import string
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..argo.walk import spec_body
+from ..exitcodes import ExitCode
+from ..settings import LocalLimits, SettingsError, local_limits
+from . import procs
 from .engine import Engine
 from .isolation import MODES, Isolation
-from .leaf import LeafRunner
+from .leaf import KILL_GRACE, LeafRunner
 from .model import ERROR, RUNNING, locked_printer
 from .preflight import PlanError, make_plan
 from .record import RunRecord, ensure_state_dir, new_run_id, print_summary, run_dir
@@ -34,8 +51,12 @@ from .secrets import Secrets, SecretsError, load_secrets_file
 
 __all__ = ["LocalRunResult", "run_local", "EXIT_CODES", "DEFAULT_SECRETS_FILE"]
 
-EXIT_CODES = {"Succeeded": 0, "Failed": 1, "Error": 1, "Usage": 2, "TimedOut": 4, "Cancelled": 5}
+EXIT_CODES = {"Succeeded": ExitCode.OK, "Failed": ExitCode.FAILED, "Error": ExitCode.FAILED, "Usage": ExitCode.USAGE,
+              "TimedOut": ExitCode.TIMED_OUT, "Cancelled": ExitCode.CANCELLED}
+"""The exit code of each final phase of a local run (:class:`~pipeline_ci.exitcodes.ExitCode`)."""
 DEFAULT_SECRETS_FILE = "secrets.env"
+STOP_GRACE = KILL_GRACE + 1.5  # after a terminate, how long the engine may take to unwind
+POLL = 0.05
 
 
 @dataclass
@@ -77,17 +98,52 @@ def _workflow_name(spec: dict) -> str:
     return prefix + "".join(_random.choice(string.ascii_lowercase + string.digits) for _ in range(5))
 
 
-def _watch(engine: Engine, cancel: threading.Event | None, timeout: float | None, deadline: float | None,
-           done: threading.Event) -> None:
-    start = time.monotonic()
-    while not done.wait(0.05):
-        elapsed = time.monotonic() - start
-        if cancel is not None and cancel.is_set():
-            engine.terminate("Cancelled", "run cancelled")
-        elif timeout is not None and elapsed > timeout:
-            engine.terminate("TimedOut", f"run exceeded its timeout of {timeout:g}s")
-        elif deadline is not None and elapsed > deadline:
-            engine.main_stop.fire("deadline", f"workflow exceeded its activeDeadlineSeconds ({deadline:g}s)")
+class _Signals:
+    """SIGINT/SIGTERM handlers for the duration of a run (main thread only).
+
+    The handler only records the signal (the polling loop acts on it: no lock is ever taken inside
+    a handler); the second signal kills every process of the run and exits at once."""
+
+    NAMES = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, runner: LeafRunner, already: bool):
+        self.runner = runner
+        self.received: str | None = "signal" if already else None
+        self.count = 1 if already else 0
+        self.previous: dict[int, Any] = {}
+
+    def handler(self, signum: int, _frame: object) -> None:
+        self.count += 1
+        if self.count > 1:
+            try:
+                os.write(2, b"pipeline-ci: second signal: killing every step and exiting now\n")
+            except OSError:
+                pass
+            self.runner.emergency_stop()
+            os._exit(EXIT_CODES["Cancelled"])
+        self.received = signal.Signals(signum).name
+
+    def __enter__(self) -> _Signals:
+        if threading.current_thread() is threading.main_thread():
+            try:
+                for sig in self.NAMES:
+                    self.previous[sig] = signal.signal(sig, self.handler)
+            except (ValueError, OSError):  # not allowed here (embedded interpreter)
+                self.__exit__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, previous in self.previous.items():
+            signal.signal(sig, previous if previous is not None else signal.SIG_DFL)
+        self.previous.clear()
+
+
+def _timeout_source(timeout: float | None, limits: LocalLimits) -> str:
+    if timeout is not None:
+        return "--timeout"
+    if "timeout" in limits.explicit:
+        return f"{limits.setting('timeout')}; --timeout overrides it"
+    return "the default; change it with --timeout or setting local.timeout"
 
 
 def run_local(
@@ -100,15 +156,18 @@ def run_local(
     secrets_file: Path | None = None,
     out: Callable[[str], None] = print,
     cancel: threading.Event | None = None,
+    limits: LocalLimits | None = None,
 ) -> LocalRunResult:
     """Run the pipeline of the project at ``project_root`` locally.
 
     ``parameters``: merged, stringified overrides (see :mod:`pipeline_ci.overrides`). ``parallelism``:
     at most this many steps at once (default ``os.cpu_count()``). ``isolation``: ``auto``, ``none`` or
-    ``venv`` (:mod:`.isolation`). ``timeout``: wall-clock seconds for the whole run. ``secrets_file``:
-    a ``.env`` file with step secrets (default ``<project>/secrets.env`` when it exists). ``out``
-    receives every console line (called from several threads, one line at a time, serialised).
-    ``cancel``: set it (e.g. from a SIGTERM handler) to kill every step and end the run Cancelled.
+    ``venv`` (:mod:`.isolation`). ``timeout``: wall-clock seconds for the whole run (default: the
+    ``local.timeout`` setting, 1 h). ``secrets_file``: a ``.env`` file with step secrets (default
+    ``<project>/secrets.env`` when it exists). ``out`` receives every console line (called from
+    several threads, one line at a time, serialised). ``cancel``: set it (e.g. from a SIGTERM
+    handler) to kill every step and end the run Cancelled. ``limits``: resource limits (default: the
+    ``local:`` settings of the project's settings file).
     """
     say = locked_printer(out)
     root = Path(project_root).resolve()
@@ -117,9 +176,16 @@ def run_local(
         problems.append(f"unknown isolation {isolation!r}; choose from {', '.join(MODES)}")
     if parallelism is not None and parallelism < 1:
         problems.append(f"parallelism must be at least 1, got {parallelism}")
-    if timeout is not None and timeout <= 0:
+    if timeout is not None and not timeout > 0:
         problems.append(f"timeout must be positive, got {timeout:g}")
-    if problems:
+    if limits is None:
+        from ..discovery import find_settings
+
+        try:
+            limits = local_limits(find_settings(root))
+        except SettingsError as exc:
+            problems.append(str(exc))
+    if problems or limits is None:
         return _usage(say, problems)
     try:
         plan = make_plan(root, dict(parameters or {}))
@@ -133,32 +199,55 @@ def run_local(
         return _usage(say, [str(exc)])
     config = plan.project.config.data if plan.project.config else None
     secrets = Secrets.from_config(config, file_values, dict(os.environ))
+    run_timeout = timeout if timeout is not None else limits.timeout
 
     state = ensure_state_dir(root)
     run_id = new_run_id()
     folder = run_dir(root, run_id)
     (folder / "logs").mkdir(parents=True, exist_ok=True)
     name = _workflow_name(plan.spec)
-    engine = Engine(plan.spec, name=name, parameters=plan.parameters, targets=plan.targets,
-                    runner=LeafRunner(say, secrets.mask), isolation=Isolation(isolation, state / "venvs"),
-                    secrets=secrets, say=say, log_dir=folder / "logs", parallelism=parallelism or os.cpu_count() or 1)
-    options = {"parallelism": parallelism or os.cpu_count() or 1, "isolation": isolation, "timeout": timeout,
-               "secrets_file": str(secrets_file) if secrets_file else None}
+    runner = LeafRunner(say, secrets.mask, limits, tag=f"{run_id}-{_random.token_hex(4)}")
+    engine = Engine(plan.spec, name=name, parameters=plan.parameters, targets=plan.targets, runner=runner,
+                    isolation=Isolation(isolation, state / "venvs"), secrets=secrets, say=say,
+                    log_dir=folder / "logs", parallelism=parallelism or os.cpu_count() or 1)
+    options = {"parallelism": parallelism or os.cpu_count() or 1, "isolation": isolation, "timeout": run_timeout,
+               "secrets_file": str(secrets_file) if secrets_file else None,
+               "limits": {k: v for k, v in asdict(limits).items() if k not in ("source", "explicit")}}
     record = RunRecord(run_id, str(root), name, engine.started, dict(plan.parameters), options,
                        nodes=engine.nodes, outputs=engine.outputs)
     record_path = folder / "record.json"
-    record.write(record_path)
-    for warning in plan.warnings:
-        say(f"warning: {warning}")
-    say(f"run {run_id}: workflow {name}, logs in {folder / 'logs'}")
+    previous_reaper = procs.set_subreaper(True)
+    try:
+        with _Signals(runner, already=cancel is not None and cancel.is_set()) as signals:
+            record.write(record_path)
+            for warning in plan.warnings:
+                say(f"warning: {warning}")
+            say(f"run {run_id}: workflow {name}, logs in {folder / 'logs'}")
+            phase, message = _drive(engine, signals, cancel, run_timeout, _timeout_source(timeout, limits), say)
+            runner.close()  # whatever is left: groups, escaped and re-parented descendants
+            for node in list(engine.nodes):  # only after an internal error or a hard stop
+                if node.phase == RUNNING:
+                    node.phase, node.message, node.finished = ERROR, f"unfinished: {message}", time.time()
+            record.phase, record.message, record.finished = phase, message, time.time()
+            record.exit_code = EXIT_CODES.get(phase, ExitCode.FAILED)
+            record.write(record_path)
+            print_summary(record, say, record_path)
+            if signals.received and record.phase != "Cancelled":  # arrived while the run was finishing
+                record.phase, record.exit_code = "Cancelled", EXIT_CODES["Cancelled"]
+                record.message = f"{signals.received} received as the run ended ({phase})"
+                record.write(record_path)
+                say(f"pipeline-ci: {record.message}; exit {record.exit_code}")
+    finally:
+        if previous_reaper is False:
+            procs.set_subreaper(False)
+    return LocalRunResult(record.phase, record.exit_code, record.message, run_id, record_path, record.to_json())
 
-    body_deadline = spec_body(plan.spec).get("activeDeadlineSeconds")
+
+def _drive(engine: Engine, signals: _Signals, cancel: threading.Event | None, timeout: float, timeout_source: str,
+           say: Callable[[str], None]) -> tuple[str, str]:
+    """Run the engine on its own thread and watch signals, ``cancel`` and the clock from this one."""
+    body_deadline = spec_body(engine.spec).get("activeDeadlineSeconds")
     deadline = float(body_deadline) if isinstance(body_deadline, int) and body_deadline > 0 else None
-    if cancel is not None and cancel.is_set():
-        engine.terminate("Cancelled", "run cancelled")
-    done = threading.Event()
-    watcher = threading.Thread(target=_watch, args=(engine, cancel, timeout, deadline, done), daemon=True)
-    watcher.start()
     outcome: dict[str, tuple[str, str]] = {}
     finished = threading.Event()
 
@@ -171,25 +260,38 @@ def run_local(
         finally:
             finished.set()
 
-    threading.Thread(target=drive, daemon=True).start()
-    # Wait on an Event, not Thread.join: a join interrupted by Ctrl-C may later return too early.
+    start = time.monotonic()
+    announced = False
+    stopping_since: float | None = None
+    threading.Thread(target=drive, daemon=True, name="pipeline-ci-engine").start()
     while True:
         try:
-            if finished.wait(0.1):
-                break
-        except KeyboardInterrupt:
-            engine.terminate("Cancelled", "interrupted")
-    done.set()
-    watcher.join()
+            done = finished.wait(POLL)
+        except KeyboardInterrupt:  # SIGINT without our handler (not the main thread's signal setup)
+            signals.received = signals.received or "SIGINT"
+            done = False
+        if signals.received and not announced:
+            announced = True
+            say(f"pipeline-ci: received {signals.received}; cancelling")
+            if cancel is not None:
+                cancel.set()
+        now = time.monotonic()
+        if signals.received or (cancel is not None and cancel.is_set()):
+            engine.terminate("Cancelled", f"run cancelled ({signals.received})" if signals.received else "run cancelled")
+        elif done:  # finished in time
+            break
+        elif now - start > timeout:
+            engine.terminate("TimedOut", f"run exceeded its timeout of {timeout:g}s ({timeout_source})")
+        elif deadline is not None and now - start > deadline:
+            engine.main_stop.fire("deadline", f"workflow exceeded its activeDeadlineSeconds ({deadline:g}s)")
+        if done:
+            break
+        if engine.terminated and stopping_since is None:
+            stopping_since = now
+        if stopping_since is not None and now - stopping_since > STOP_GRACE:
+            say(f"pipeline-ci: the executor did not stop within {STOP_GRACE:g}s; ending the run without it")
+            break
     phase, message = outcome.get("run", ("Error", "the executor stopped unexpectedly"))
     if engine.terminated:
         phase, message = engine.terminated, engine.terminated_message
-
-    for node in engine.nodes:  # only after an internal error or a hard stop
-        if node.phase == RUNNING:
-            node.phase, node.message, node.finished = ERROR, f"unfinished: {message}", time.time()
-    record.phase, record.message, record.finished = phase, message, time.time()
-    record.exit_code = EXIT_CODES.get(phase, 1)
-    record.write(record_path)
-    print_summary(record, say, record_path)
-    return LocalRunResult(phase, record.exit_code, message, run_id, record_path, record.to_json())
+    return phase, message

@@ -1,4 +1,5 @@
-"""DAG templates for the local executor (argo-workflows.md §5.3).
+"""DAG templates for the local executor (Argo docs ``walk-through/dag/`` and ``enhanced-depends-logic/``;
+``workflow/controller/dag.go`` in argoproj/argo-workflows).
 
 A task is ready once every dependency is fulfilled (completed, Skipped or Omitted). Its ``depends``
 expression (or ``dependencies`` list, read as ``A && B``) is then evaluated with

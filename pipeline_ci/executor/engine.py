@@ -1,18 +1,27 @@
-"""The local scheduler: runs an Argo Workflow's templates as argo-workflows.md §5 describes.
+"""The local scheduler: runs an Argo Workflow's templates the way Argo's controller does
+(``workflow/controller/{operator,steps,dag}.go`` in argoproj/argo-workflows; the pages named below are under
+https://argo-workflows.readthedocs.io/en/latest/).
 
-* Parameters (§5.1): workflow parameters are the entrypoint's arguments; a template's inputs come from
-  the call's arguments, else the input's ``value``, else its ``default``. A steps/DAG template is
-  substituted once with globals and inputs (unknown tags kept); each step/task is substituted right
-  before it starts against the outputs published so far, where ``steps.*``, ``tasks.*``, ``inputs.*``
-  and ``item`` tags must resolve.
-* Steps (§5.2): groups in order, the members of a group in parallel; ``when``; ``continueOn``; a failed
-  group stops the template. DAGs (§5.3) live in :mod:`.dagrun`. Loops (§5.4): ``name(i:value)`` children
-  in parallel, aggregated outputs. Leaves (§5.5) run through :mod:`.leaf` with the retries and time
-  limits of :mod:`.retries`. ``spec.onExit`` and the final phase (§5.6) are in :meth:`Engine.run`.
+* Parameters (``walk-through/parameters/``, ``variables/``): workflow parameters are the entrypoint's
+  arguments; a template's inputs come from the call's arguments, else the input's ``value``, else its
+  ``default``. A steps/DAG template is substituted once with globals and inputs (unknown tags kept); each
+  step/task is substituted right before it starts against the outputs published so far, where ``steps.*``,
+  ``tasks.*``, ``inputs.*`` and ``item`` tags must resolve.
+* Steps (``walk-through/steps/``, ``walk-through/conditionals/``): groups in order, the members of a group
+  in parallel; ``when``; ``continueOn``; a failed group stops the template. DAGs (``walk-through/dag/``)
+  live in :mod:`.dagrun`. Loops (``walk-through/loops/``): ``name(i:value)`` children in parallel,
+  aggregated outputs. Leaves run through :mod:`.leaf` with the retries (``retries/``) and time limits
+  (``walk-through/timeouts/``) of :mod:`.retries`. ``spec.onExit`` (``walk-through/exit-handlers/``) and
+  the final phase are in :meth:`Engine.run`.
 * Concurrency: every leaf takes, in order, the run-wide ``--parallelism`` slot, the ``spec.parallelism``
   slot and one slot of each enclosing template that sets ``parallelism`` (consistent order: no deadlock).
-* Stops: ``main_stop`` (run deadline, cancellation, ``--timeout``) stops starting nodes and kills running
-  ones; ``exit_stop`` does the same for the exit handler and fires only for cancellation and ``--timeout``.
+* Stops: ``main_stop`` (run deadline, node budget, cancellation, ``--timeout``) stops starting nodes and
+  kills running ones; ``exit_stop`` does the same for the exit handler and fires only for cancellation,
+  ``--timeout`` and the exit handler's own node budget.
+* Budget: besides the nesting limit (:data:`MAX_DEPTH`), a run creates at most ``local.max-nodes`` nodes
+  (the exit handler as many again): a template call or loop that would exceed it fails the run with a
+  message naming the template (recursion with two branches per level grows exponentially under any
+  depth limit).
 
 Not supported locally (an Error node): ``resource``/``data``/``http``/``plugin``/``containerSet``
 templates, ``suspend`` without a ``duration``, argument ``valueFrom`` without ``default``. Ignored:
@@ -34,7 +43,7 @@ from typing import Any
 
 from ..argo.depends import ExprError
 from ..argo.walk import argo_string, spec_body, template_map, template_type
-from ..argo.when import evaluate_when
+from ..argo.when import clip, evaluate_when
 from . import dagrun
 from .isolation import Isolation
 from .leaf import LeafError, LeafRunner
@@ -66,6 +75,7 @@ from .retries import deadline
 from .scope import (
     LOOP_KEYS,
     SubstitutionError,
+    TooManyItems,
     continues_on,
     expand_loop,
     item_label,
@@ -107,6 +117,7 @@ class Engine(Pods):
         self.terminated_message = ""
         self.started = time.time()
         self._lock = threading.Lock()
+        self._exit_base = 0  # nodes created before the exit handler started
         limits = [threading.Semaphore(max(1, parallelism))]
         if isinstance(self.body.get("parallelism"), int) and self.body["parallelism"] > 0:
             limits.append(threading.Semaphore(self.body["parallelism"]))
@@ -155,10 +166,11 @@ class Engine(Pods):
         root = self.invoke_named(self.body.get("entrypoint"), dict(self.parameters), self.name, self.name, frame)
         phase = SUCCEEDED if root.phase in (SKIPPED, OMITTED) else root.phase
         message = root.message
-        if self.main_stop.kind == "deadline":
+        if self.main_stop.kind in ("deadline", "budget"):
             phase, message = FAILED, self.main_stop.message
         on_exit = self.body.get("onExit")
         if on_exit and self.terminated is None:
+            self._exit_base = len(self.nodes)
             self.set_global("workflow.status", phase)
             self.set_global("workflow.failures", json.dumps(to_json(self.failures())))
             self.set_global("workflow.duration", f"{time.time() - self.started:.3f}")
@@ -203,6 +215,17 @@ class Engine(Pods):
             self.say(f"[{rec.name}] {message}" if message.lower().startswith(phase.lower()) else
                      f"[{rec.name}] {phase}: {message}")
 
+    def over_budget(self, frame: Frame, label: str, extra: int = 1) -> str | None:
+        """If ``extra`` more nodes would exceed the node budget: stop the run (or exit handler) and say why."""
+        limit = self.runner.limits.max_nodes
+        base = self._exit_base if frame.stop is self.exit_stop else 0
+        if len(self.nodes) - base + extra <= limit:
+            return None
+        message = (f"the run would exceed its budget of {limit} nodes ({self.runner.limits.setting('max-nodes')}) "
+                   f"at template '{label}': unbounded recursion or fan-out?")
+        frame.stop.fire("budget", message)
+        return message
+
     def error_node(self, display: str, path: str, frame: Frame, label: str, message: str) -> NodeResult:
         rec = self.node(display, path, OTHER, label, frame)
         self.finish(rec, ERROR, message)
@@ -246,7 +269,11 @@ class Engine(Pods):
         """Run one step or DAG task (expanding its loop, if any)."""
         name = str(call.get("name"))
         try:
-            items = expand_loop(substitute({k: call[k] for k in LOOP_KEYS if k in call}, scope, strict=True))
+            items = expand_loop(substitute({k: call[k] for k in LOOP_KEYS if k in call}, scope, strict=True),
+                                limit=self.runner.limits.max_nodes)
+        except TooManyItems as exc:
+            over = self.over_budget(frame, self._label(call), extra=exc.count + 1) or str(exc)
+            return self.error_node(name, path, frame, self._label(call), over)
         except SubstitutionError as exc:
             return self.error_node(name, path, frame, "", str(exc))
         if items is None:
@@ -257,6 +284,9 @@ class Engine(Pods):
             callee = self.callee(call)
         except LeafError:
             callee = None
+        over = self.over_budget(frame, self._label(call), extra=len(items) + 1)
+        if over:
+            return self.error_node(name, path, frame, self._label(call), over)
         if not items:
             return self.skipped(callee, name, path, frame, SKIPPED, "Skipped, empty params")
         rec = self.node(name, path, LOOP, callee.label if callee else "", frame)
@@ -277,6 +307,15 @@ class Engine(Pods):
         self.finish(rec, phase, message, quiet=not bad)
         return NodeResult(phase, message, children=children, record=rec)
 
+    @staticmethod
+    def _label(call: Mapping[str, Any]) -> str:
+        """The template a step/task calls, for messages (before substitution)."""
+        if isinstance(call.get("templateRef"), dict):
+            return str(call["templateRef"].get("name"))
+        if isinstance(call.get("inline"), dict):
+            return str(call["inline"].get("name") or "inline")
+        return str(call.get("template"))
+
     def run_single(self, call: dict, scope: dict[str, str], display: str, path: str, frame: Frame) -> NodeResult:
         if frame.stop.is_set():
             return NodeResult(FAILED, f"not started: {frame.stop.message}")
@@ -288,7 +327,7 @@ class Engine(Pods):
             if when is not None and when != "":
                 text = when if isinstance(when, str) else argo_string(when)
                 if not evaluate_when(text):
-                    return self.skipped(callee, display, path, frame, SKIPPED, f"when '{text}' evaluated false")
+                    return self.skipped(callee, display, path, frame, SKIPPED, f"when '{clip(text)}' evaluated false")
             args = self.arguments(body)
         except (SubstitutionError, LeafError) as exc:
             return self.error_node(display, path, frame, callee.label if callee else "", str(exc))
@@ -323,6 +362,9 @@ class Engine(Pods):
                step_name: str | None) -> NodeResult:
         if frame.depth > MAX_DEPTH:
             return self.error_node(display, path, frame, callee.label, "templates nested too deeply (recursion?)")
+        over = self.over_budget(frame, callee.label)
+        if over:
+            return self.error_node(display, path, frame, callee.label, over)
         if callee.target is not None:
             return self.run_leaf(callee, args, {}, display, path, frame, step_name)
         tmpl = callee.template or {}

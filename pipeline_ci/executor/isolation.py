@@ -36,6 +36,8 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from ..errors import RunFailure
+
 try:
     import fcntl
 except ImportError:  # Windows
@@ -46,7 +48,7 @@ READY = ".pipeline-ci-ready"
 RunCommand = Callable[[list[str], str], int]  # (argv, what) -> exit code
 
 
-class IsolationError(Exception):
+class IsolationError(RunFailure):
     """The step's environment could not be prepared."""
 
 

@@ -3,14 +3,24 @@
 Every leaf runs as its own process group (``start_new_session=True``) with:
 
 * ``TMPDIR``/``TEMP``/``TMP`` set to a fresh per-attempt temporary directory (removed afterwards);
-  a Clarifai step's output parameter ``result`` is the file ``result`` there (clarifai-pipelines.md §9);
-* ``PYTHONDONTWRITEBYTECODE=1`` and ``PYTHONUNBUFFERED=1``, plus the step's secrets;
-* stdout and stderr appended to the node's log file and echoed as ``[node] line`` (secrets masked);
+  a Clarifai step's output parameter ``result`` is the file ``result`` there (the SDK's local runner reads
+  ``/tmp/result``: ``clarifai/runners/pipelines/local/spec_adapter.py`` in Clarifai/clarifai-python);
+* ``PYTHONDONTWRITEBYTECODE=1`` and ``PYTHONUNBUFFERED=1``, plus the step's secrets, plus
+  ``PIPELINE_CI_PROCESS_TAG`` (see :mod:`.procs`);
+* stdout and stderr appended to the node's log file, up to ``local.max-log-size`` per log (then a
+  note and the rest is discarded), and echoed as ``[node] line`` (secrets masked), at most
+  ``local.console-lines-per-second`` lines per second per step (then a note with the number of
+  lines suppressed and the log file);
 * the last 256 KiB of stdout kept for ``outputs.result``.
 
 A deadline or a stop signal kills the whole group: SIGTERM, then SIGKILL after 2 s. When the main
-process exits on its own, anything it left behind in its group is killed too (a pod's containers
-die with it). A process that starts its own session escapes this. POSIX only.
+process exits on its own, anything it left behind is killed too (a pod's containers die with it):
+its process group, and descendants that left the group with ``setsid()`` (found by their tag or
+because they hold the step's output pipes; :mod:`.procs`). POSIX only.
+
+A Clarifai step gets its parameters as ``--<name>=<value>``: argparse reads that exactly like
+Clarifai's ``--<name> <value>`` (clarifai-python ``runners/pipelines/local/spec_adapter.py``) and,
+unlike it, also accepts a value that starts with ``-`` (``--help``, ``-x``).
 
 Local templates (for tests and small helpers; ``image`` is ignored):
 
@@ -27,9 +37,13 @@ newline removed.
 
 from __future__ import annotations
 
+import errno
+import itertools
 import os
 import re
+import secrets
 import signal
+import stat
 import subprocess
 import threading
 import time
@@ -38,16 +52,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..argo.walk import argo_string
+from ..errors import RunFailure
+from ..settings import LocalLimits, human_size
+from . import procs
 from .model import ERROR, FAILED, SUCCEEDED, Stop
 
 RESULT_LIMIT = 256 * 1024
 KILL_GRACE = 2.0
 POLL = 0.05
+CONSOLE_LINE = 2000  # characters of one line on the console (the log keeps it whole)
 PYTHON_RE = re.compile(r"python[0-9.]*")
 SHELLS = ("sh", "bash")
 
 
-class LeafError(Exception):
+class LeafError(RunFailure):
     """A leaf that cannot be run locally (its node ends in Error)."""
 
 
@@ -104,22 +122,43 @@ def base_env(tmpdir: Path, extra: dict[str, str]) -> dict[str, str]:
 
 
 def step_argv(python: str, args: dict[str, str]) -> list[str]:
-    """``python 1/pipeline_step.py --<name> <value> ...`` in argument order (run from the step folder)."""
-    argv = [python, os.path.join("1", "pipeline_step.py")]
-    for name, value in args.items():
-        argv += [f"--{name}", value]
-    return argv
+    """``python 1/pipeline_step.py --<name>=<value> ...`` in argument order (run from the step folder)."""
+    return [python, os.path.join("1", "pipeline_step.py"), *(f"--{name}={value}" for name, value in args.items())]
 
 
-def read_text_output(path: Path) -> str | None:
-    """A file's text with one trailing newline removed; None when it does not exist."""
+def read_text_output(path: Path, limit: int | None = None, *, what: str | None = None,
+                     setting: str = "setting local.max-output-size") -> str | None:
+    """A file's text with one trailing newline removed; None when it does not exist.
+
+    Only regular files are read, and at most ``limit`` bytes: a bigger file is a :class:`LeafError`
+    naming it (``what``, default the path), its size and the limit."""
+    what = what or str(path)
     try:
-        text = path.read_bytes().decode("utf-8", "replace")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block us
     except FileNotFoundError:
         return None
     except IsADirectoryError:
-        raise LeafError(f"output path {path} is a directory") from None
+        raise LeafError(f"output path {what} is a directory") from None
+    except OSError as exc:
+        raise LeafError(f"cannot read output path {what}: {exc.strerror or exc}") from None
+    with open(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise LeafError(f"output path {what} is a directory")
+        if not stat.S_ISREG(info.st_mode):
+            raise LeafError(f"output path {what} is not a regular file")
+        if limit is not None and info.st_size > limit:
+            raise LeafError(_too_big(what, info.st_size, limit, setting))
+        data = fh.read(limit + 1) if limit is not None else fh.read()
+    if limit is not None and len(data) > limit:  # grew after fstat
+        raise LeafError(_too_big(what, len(data), limit, setting))
+    text = data.decode("utf-8", "replace")
     return text[:-1] if text.endswith("\n") else text
+
+
+def _too_big(what: str, size: int, limit: int, setting: str) -> str:
+    return (f"output {what} is {human_size(size)} ({size} bytes), over the limit of {human_size(limit)} "
+            f"for an output parameter ({setting})")
 
 
 def local_command(tmpl: dict, tmpdir: Path, python: str, output_paths: dict[str, str]) -> LocalCommand:
@@ -172,13 +211,67 @@ def local_command(tmpl: dict, tmpdir: Path, python: str, output_paths: dict[str,
     return LocalCommand(argv, env, outputs)
 
 
-class LeafRunner:
-    """Runs :class:`Job` processes, streaming their output; thread-safe."""
+class _Relay:
+    """The console side of one process: at most ``rate`` lines per second, then a note of how many were not shown."""
 
-    def __init__(self, say: Callable[[str], None], mask: Callable[[str], str] = lambda s: s):
+    def __init__(self, say: Callable[[str], None], job: Job, rate: int, setting: str):
+        self.say, self.job, self.rate, self.setting = say, job, rate, setting
+        self.lock = threading.Lock()
+        self.window = time.monotonic()
+        self.shown = 0
+        self.suppressed = 0
+
+    def _note(self, count: int) -> str:
+        return (f"[{self.job.display}] ... {count} line(s) suppressed (more than {self.rate} lines/s; "
+                f"{self.setting}), see {self.job.log}")
+
+    def line(self, text: str) -> None:
+        note = None
+        with self.lock:
+            now = time.monotonic()
+            if now - self.window >= 1.0:
+                if self.suppressed:
+                    note, self.suppressed = self._note(self.suppressed), 0
+                self.window, self.shown = now, 0
+            show = self.shown < self.rate
+            if show:
+                self.shown += 1
+            else:
+                self.suppressed += 1
+        if note:
+            self.say(note)
+        if show:
+            if len(text) > CONSOLE_LINE:
+                text = f"{text[:CONSOLE_LINE]}... ({len(text) - CONSOLE_LINE} more characters in the log)"
+            self.say(f"[{self.job.display}] {text}")
+
+    def flush(self) -> None:
+        with self.lock:
+            count, self.suppressed = self.suppressed, 0
+        if count:
+            self.say(self._note(count))
+
+
+class LeafRunner:
+    """Runs :class:`Job` processes, streaming their output; thread-safe.
+
+    ``tag`` marks every process of the run (:mod:`.procs`); :meth:`close` kills them all and refuses
+    to start more."""
+
+    def __init__(self, say: Callable[[str], None], mask: Callable[[str], str] = lambda s: s,
+                 limits: LocalLimits | None = None, tag: str | None = None):
         self.say = say
         self.mask = mask
+        self.limits = limits or LocalLimits()
+        self.tag = tag or f"{os.getpid()}-{secrets.token_hex(6)}"
         self._log_lock = threading.Lock()
+        self._log_sizes: dict[str, int] = {}
+        self._truncated: set[str] = set()
+        self._spawn_lock = threading.RLock()  # held while starting a process and while sweeping
+        self._leaders: set[int] = set()
+        self._closed = False
+        self._jobs = itertools.count(1)
+        self._before = set(procs.children()) if procs.has_proc() else set()  # children not ours to kill
 
     def note(self, job_log: Path, text: str) -> None:
         """Append a line of our own to a node log."""
@@ -189,28 +282,41 @@ class LeafRunner:
         if stop.is_set():
             return Outcome(FAILED, None, f"not started: {stop.message}")
         self.note(job.log, f"$ {' '.join(job.argv)}   (cwd: {job.cwd})")
+        tag = f"{self.tag}/{next(self._jobs)}/"
+        with self._spawn_lock:
+            if self._closed:
+                return Outcome(FAILED, None, "not started: the run is ending")
+            try:
+                proc = subprocess.Popen(job.argv, cwd=job.cwd, env={**job.env, procs.TAG_VAR: tag},
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        start_new_session=True)
+            except OSError as exc:
+                message = _start_error(job, exc)
+                self.note(job.log, message)
+                return Outcome(ERROR, None, message)
+            self._leaders.add(proc.pid)
+        pipes = {os.fstat(p.fileno()).st_ino for p in (proc.stdout, proc.stderr) if p is not None}
+        relay = _Relay(self.say, job, self.limits.console_lines_per_second,
+                       self.limits.setting("console-lines-per-second"))
+        tail = bytearray()
+        readers = [
+            threading.Thread(target=self._pump, args=(proc.stdout, job, tail, relay), daemon=True),
+            threading.Thread(target=self._pump, args=(proc.stderr, job, None, relay), daemon=True),
+        ]
         try:
-            proc = subprocess.Popen(job.argv, cwd=job.cwd, env=job.env, stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-        except OSError as exc:
-            message = f"failed to start {job.argv[0]}: {exc.strerror or exc}"
-            self.note(job.log, message)
-            return Outcome(ERROR, None, message)
-        try:
-            on_pid(proc.pid)
-            tail = bytearray()
-            readers = [
-                threading.Thread(target=self._pump, args=(proc.stdout, job, tail), daemon=True),
-                threading.Thread(target=self._pump, args=(proc.stderr, job, None), daemon=True),
-            ]
             for reader in readers:
                 reader.start()
+            on_pid(proc.pid)
             killed = self._supervise(proc, job, stop)
         finally:
             _signal_group(proc.pid, signal.SIGKILL)  # leftovers; the group id stays reserved until we reap
+            self._end_tree(tag, pipes, readers)
             code = exit_status(proc.wait())
-        for reader in readers:
-            reader.join(timeout=5)
+            with self._spawn_lock:
+                self._leaders.discard(proc.pid)
+                # members of its group that died after their parent came back to us (the subreaper)
+                procs.reap_zombies(self._leaders | self._before, group=proc.pid, timeout=1.0)
+        relay.flush()
         stdout = bytes(tail[-RESULT_LIMIT:]).decode("utf-8", "replace")
         stdout = stdout[:-1] if stdout.endswith("\n") else stdout
         if killed:
@@ -219,6 +325,42 @@ class LeafRunner:
         if code == 0:
             return Outcome(SUCCEEDED, 0, "", stdout, proc.pid)
         return Outcome(FAILED, code, f"Error (exit code {code})", stdout, proc.pid)
+
+    def _end_tree(self, tag: str, pipes: set[int], readers: list[threading.Thread]) -> None:
+        """Kill what the process left outside its group, so that its output pipes close at once."""
+        with self._spawn_lock:  # no process is half-started (holding copies of our pipes) while we look
+            procs.sweep(tag, exclude=lambda: self._leaders)
+        if _join(readers, 0.3):
+            return
+        with self._spawn_lock:
+            procs.sweep(pipes=pipes, exclude=lambda: self._leaders)
+        _join(readers, 1.0)  # a process we cannot see still holds a pipe: do not wait for it
+
+    def close(self) -> None:
+        """Start nothing more; kill every process of the run: the steps' groups, anything carrying the
+        run's tag and (as the subreaper) any orphan re-parented to us."""
+        with self._spawn_lock:
+            self._closed = True
+            for pid in list(self._leaders):
+                _signal_group(pid, signal.SIGKILL)
+            procs.sweep(f"{self.tag}/", adopted=True, exclude=lambda: self._leaders | self._before)
+            procs.reap_zombies(self._leaders | self._before)
+
+    def emergency_stop(self) -> None:
+        """:meth:`close` for a signal handler that is about to exit: no locks, no reaping."""
+        self._closed = True
+        for _ in range(3):
+            try:
+                leaders = list(self._leaders)
+                break
+            except RuntimeError:  # changed size during iteration
+                continue
+        else:
+            leaders = []
+        for pid in leaders:
+            _signal_group(pid, signal.SIGKILL)
+        if procs.has_proc():
+            procs.kill(procs.find(f"{self.tag}/", adopted=True, exclude={*leaders, *self._before}))
 
     @staticmethod
     def _supervise(proc: subprocess.Popen, job: Job, stop: Stop) -> str | None:
@@ -236,19 +378,63 @@ class LeafRunner:
             time.sleep(POLL)
         return None
 
-    def _pump(self, pipe, job: Job, tail: bytearray | None) -> None:
+    def _write_log(self, log, job: Job, data: bytes) -> bool:
+        """Append to the node log within ``max-log-size``; False (after a note, once) when it is full."""
+        key, limit = str(job.log), self.limits.max_log_size
+        with self._log_lock:
+            if key in self._truncated:
+                return False
+            size = self._log_sizes.get(key)
+            if size is None:
+                size = os.fstat(log.fileno()).st_size
+            if size + len(data) <= limit:
+                log.write(data)
+                log.flush()
+                self._log_sizes[key] = size + len(data)
+                return True
+            self._truncated.add(key)
+            log.write(f"--- pipeline-ci: this log reached {human_size(limit)} "
+                      f"({self.limits.setting('max-log-size')}); the rest of the output is discarded ---\n".encode())
+            log.flush()
+        self.say(f"[{job.display}] log reached {human_size(limit)} ({self.limits.setting('max-log-size')}): "
+                 f"the rest of this step's output is discarded (the step keeps running); see {job.log}")
+        return False
+
+    def _pump(self, pipe, job: Job, tail: bytearray | None, relay: _Relay) -> None:
         with pipe, open(job.log, "ab") as log:
-            for raw in iter(lambda: pipe.readline(65536), b""):
+            discarding = False
+            while True:
+                raw = pipe.read1(65536) if discarding else pipe.readline(65536)
+                if not raw:
+                    break
                 if tail is not None:
                     tail += raw
                     if len(tail) > 2 * RESULT_LIMIT:
                         del tail[:-RESULT_LIMIT]
+                if discarding:
+                    continue
                 line = self.mask(raw.decode("utf-8", "replace").rstrip("\r\n"))
-                with self._log_lock:
-                    log.write((line + "\n").encode("utf-8"))
-                    log.flush()
+                if not self._write_log(log, job, (line + "\n").encode("utf-8")):
+                    discarding = True
+                    continue
                 if job.echo:
-                    self.say(f"[{job.display}] {line}")
+                    relay.line(line)
+
+
+def _join(threads: list[threading.Thread], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return not any(thread.is_alive() for thread in threads)
+
+
+def _start_error(job: Job, exc: OSError) -> str:
+    if exc.errno == errno.E2BIG:
+        longest = max(job.argv, key=len)
+        return (f"failed to start {job.argv[0]}: its command line is too long for the system (the longest argument, "
+                f"{longest[:40]!r}..., is {human_size(len(longest.encode('utf-8', 'surrogatepass')))}; Linux allows "
+                "128 KiB per argument and about 2 MiB in all): pass big values through files, not parameters")
+    return f"failed to start {job.argv[0]}: {exc.strerror or exc}"
 
 
 def _exited(proc: subprocess.Popen) -> bool:

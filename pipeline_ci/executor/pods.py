@@ -1,4 +1,5 @@
-"""Leaf nodes of the engine: secrets, retries, time limits, slots, outputs (argo-workflows.md §5.5, §5.6).
+"""Leaf nodes of the engine: secrets, retries, time limits, slots, outputs (Argo docs ``retries/``,
+``walk-through/timeouts/``, ``walk-through/output-parameters/``).
 
 :class:`Pods` is a mixin of :class:`pipeline_ci.executor.engine.Engine`. Each attempt of a leaf gets a
 fresh temporary directory and takes the node's slots only while its process runs (not during the
@@ -8,6 +9,9 @@ step's ``result`` parameter is the ``result`` file in its ``TMPDIR`` (an absent 
 not an error) and is exported as ``workflow.outputs.parameters.<step id>-result``, like Clarifai's
 adapter; a local template's ``valueFrom.path`` outputs are read from their mapped paths (missing
 without ``default`` -> Error); ``globalName`` exports to ``workflow.outputs.parameters.<name>``.
+An output file over ``local.max-output-size`` (default 1 MiB), or one that is not a regular file,
+makes a node that succeeded Error with a message naming the file, its size and the limit; it is
+never read whole.
 """
 
 from __future__ import annotations
@@ -117,6 +121,7 @@ class Pods:
     def _job(self, callee: Callee, inputs: dict[str, str], scope: dict[str, str], rec: NodeRecord, frame: Frame,
              env: dict[str, str], tmpdir: Path) -> tuple[Job, Callable[[Outcome], dict[str, str]]]:
         log = Path(str(rec.log))
+        limit, setting = self.runner.limits.max_output_size, self.runner.limits.setting("max-output-size")
         if callee.target is not None:
             quiet = Job(rec.name, [], callee.target.path, base_env(tmpdir, {}), log, echo=False)
 
@@ -127,7 +132,18 @@ class Pods:
 
             python = self.isolation.python_for(callee.target.path, run_quiet, lambda m: self.say(f"[{rec.name}] {m}"))
             job = Job(rec.name, step_argv(python, inputs), callee.target.path, base_env(tmpdir, env), log)
-            return job, lambda outcome: {"result": read_text_output(tmpdir / "result") or ""}
+
+            def read_result(outcome: Outcome) -> dict[str, str]:
+                try:
+                    text = read_text_output(tmpdir / "result", limit, what="'result' (the step's file $TMPDIR/result)",
+                                            setting=setting)
+                except LeafError:
+                    if outcome.phase == SUCCEEDED:
+                        raise
+                    text = None  # the step's own failure says more
+                return {"result": text or ""}
+
+            return job, read_result
         tmpl = callee.template or {}
         declared = [p for p in (tmpl.get("outputs") or {}).get("parameters") or [] if isinstance(p, dict)]
         paths = {str(p.get("name")): str(substitute(p["valueFrom"].get("path"), scope, strict=False))
@@ -142,7 +158,12 @@ class Pods:
             for spec in command.outputs:
                 text = spec.value if spec.value is not None else None
                 if text is None and spec.local_path is not None:
-                    text = read_text_output(spec.local_path)
+                    try:
+                        text = read_text_output(spec.local_path, limit, what=f"'{spec.name}' ({paths.get(spec.name)})",
+                                                setting=setting)
+                    except LeafError:
+                        if outcome.phase == SUCCEEDED:
+                            raise
                 if text is None:
                     text = spec.default
                 if text is None and outcome.phase == SUCCEEDED:

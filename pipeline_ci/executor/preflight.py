@@ -21,6 +21,7 @@ from typing import Any
 
 from .. import overrides as ov
 from ..argo.walk import argo_string, nodes, parameters, spec_body, strings, template_map
+from ..errors import UsageError
 from ..findings import json_path
 from ..project import Project, StepDir, load_project
 from .model import StepTarget
@@ -28,7 +29,7 @@ from .model import StepTarget
 WORKFLOW_REF = re.compile(r"^\s*\{\{\s*workflow\.parameters\.([-a-zA-Z0-9_]+)\s*\}\}\s*$")
 
 
-class PlanError(Exception):
+class PlanError(UsageError):
     def __init__(self, errors: list[str]):
         super().__init__("\n".join(errors))
         self.errors = errors

@@ -1,4 +1,5 @@
-"""``retryStrategy`` and leaf time limits of a local template (argo-workflows.md §5.5 item 16, §5.6 item 17).
+"""``retryStrategy`` and leaf time limits of a local template (Argo docs ``retries/`` and
+``walk-through/timeouts/``; ``workflow/controller/operator.go`` in argoproj/argo-workflows).
 
 * ``limit`` (int or integer string) = extra attempts; missing means unlimited, as in Argo (bounded
   only by ``backoff.maxDuration``, the run ``--timeout`` or cancellation).

@@ -1,4 +1,5 @@
-"""Variables, ``{{...}}`` substitution and loop expansion for the local executor (argo-workflows.md §5.1, §5.4).
+"""Variables, ``{{...}}`` substitution and loop expansion for the local executor (Argo docs
+``variables/`` and ``walk-through/loops/``).
 
 A scope is a flat ``dict`` from a tag (``workflow.parameters.x``, ``steps.a.outputs.result``, ``item``)
 to its string value. Substitution works on every string leaf of a parsed structure (never on a
@@ -15,14 +16,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..argo.walk import TAG_RE, argo_string
+from ..errors import RunFailure
 from .model import ERROR, FAILED, OMITTED, SKIPPED, NodeResult, rfc3339
 
 STRICT_ROOTS = frozenset({"steps", "tasks", "inputs", "item"})
 LOOP_KEYS = ("withItems", "withParam", "withSequence")
 
 
-class SubstitutionError(ValueError):
+class SubstitutionError(RunFailure, ValueError):
     """A tag that must resolve does not, or an unsupported expression tag."""
+
+
+class TooManyItems(SubstitutionError):
+    """A loop with more items than the run may have nodes."""
+
+    def __init__(self, count: int):
+        super().__init__(f"the loop has {count} items")
+        self.count = count
 
 
 def substitute_text(text: str, scope: Mapping[str, str], *, strict: bool) -> str:
@@ -90,8 +100,17 @@ def json_embedded(value: str) -> Any:
         return value
 
 
-def expand_loop(body: Mapping[str, Any]) -> list[Any] | None:
-    """The items of a step/task whose loop fields are already substituted; None when it does not loop."""
+def expand_loop(body: Mapping[str, Any], limit: int | None = None) -> list[Any] | None:
+    """The items of a step/task whose loop fields are already substituted; None when it does not loop.
+
+    More than ``limit`` items raise :class:`TooManyItems` (a ``withSequence`` before it is built)."""
+    items = _expand(body, limit)
+    if items is not None and limit is not None and len(items) > limit:
+        raise TooManyItems(len(items))
+    return items
+
+
+def _expand(body: Mapping[str, Any], limit: int | None) -> list[Any] | None:
     if "withItems" in body and body["withItems"] is not None:
         items = body["withItems"]
         if not isinstance(items, list):
@@ -107,7 +126,7 @@ def expand_loop(body: Mapping[str, Any]) -> list[Any] | None:
             raise SubstitutionError(f"withParam value could not be parsed as a JSON list: {text}")
         return items
     if body.get("withSequence") is not None:
-        return _sequence(body["withSequence"])
+        return _sequence(body["withSequence"], limit)
     return None
 
 
@@ -121,7 +140,7 @@ def _int(seq: Mapping[str, Any], key: str, default: int | None = None) -> int | 
         raise SubstitutionError(f"withSequence.{key} must be an integer, got {value!r}") from None
 
 
-def _sequence(seq: Any) -> list[str]:
+def _sequence(seq: Any, limit: int | None = None) -> list[str]:
     if not isinstance(seq, dict):
         raise SubstitutionError("withSequence must be a mapping with start, end or count, and format")
     start, end, count = _int(seq, "start", 0), _int(seq, "end"), _int(seq, "count")
@@ -130,12 +149,16 @@ def _sequence(seq: Any) -> list[str]:
     if count is not None:
         if count < 0:
             raise SubstitutionError(f"withSequence.count must not be negative, got {count}")
-        numbers = list(range(start, start + count))
+        numbers = range(start, start + count)
     elif end is not None:
-        numbers = list(range(start, end + 1)) if start <= end else list(range(start, end - 1, -1))
+        numbers = range(start, end + 1) if start <= end else range(start, end - 1, -1)
     else:
         raise SubstitutionError("withSequence needs end or count")
+    if limit is not None and len(numbers) > limit:
+        raise TooManyItems(len(numbers))
     fmt = seq.get("format") or "%d"
+    if re.search(r"%[-+ #0]*[0-9]{4,}|\.[0-9]{4,}", str(fmt)):
+        raise SubstitutionError(f"withSequence.format {str(fmt)[:50]!r} asks for a field wider than 999 characters")
     try:
         return [str(fmt) % n for n in numbers]
     except (TypeError, ValueError):

@@ -19,15 +19,17 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from ..errors import UsageError
+
 _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 MIN_MASK_LENGTH = 3
 
 
-class SecretsError(ValueError):
+class SecretsError(UsageError, ValueError):
     """A secrets file that cannot be read or parsed (the message never contains a value)."""
 
 
-class MissingSecret(Exception):
+class MissingSecret(UsageError):
     """A step needs secrets that neither the environment nor the secrets file provides."""
 
     def __init__(self, step: str, names: list[str]):

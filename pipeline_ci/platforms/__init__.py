@@ -46,11 +46,10 @@ def names(capability: str) -> tuple[str, ...]:
 
 
 def _check(name: str) -> None:
-    from .base import DeployError
+    from ..errors import UsageError
 
     if name not in names("upload"):
-        raise DeployError(f"unknown backend {name!r} for uploads; choose from {', '.join(names('upload'))}",
-                          exit_code=2)
+        raise UsageError(f"unknown backend {name!r} for uploads; choose from {', '.join(names('upload'))}")
 
 
 class _RemotePlanner:

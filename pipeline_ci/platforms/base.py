@@ -6,21 +6,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..changes.detect import StepChange
+from ..changes import StepChange
+from ..errors import PlatformError
+from ..exitcodes import ExitCode
 from ..lockfiles import StepKey
 from ..project import StepDir
 
 Log = Callable[[str], None]
 
 
-class DeployError(Exception):
-    """A deploy cannot go on. ``exit_code``: 1 build failed, 2 configuration, 3 API/infrastructure, 4 timeout."""
+class DeployError(PlatformError):
+    """A deploy cannot go on. ``exit_code``: 1 build failed, 2 configuration, 3 API/infrastructure (default),
+    4 timeout. ``log``: the platform's lines about it (a build log), printed under the message."""
 
-    def __init__(self, message: str, exit_code: int = 3, log: list[str] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.exit_code = exit_code
-        self.log = log or []
+    def __init__(self, message: str, exit_code: int = ExitCode.API, log: list[str] | None = None):
+        super().__init__(message, exit_code, details=log or [])
+        self.log = self.details
 
 
 @dataclass

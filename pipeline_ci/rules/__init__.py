@@ -1,9 +1,11 @@
 """The rule registry: every lint rule is one module listed in :data:`RULE_MODULES`.
 
 Each module has ``ID`` (stable, e.g. ``A07``), ``NAME`` (kebab-case), ``SEVERITY`` (the
-default, ``error`` or ``warning``), a docstring with a passing and a failing example, and
+default, ``error`` or ``warning``), ``TARGET`` (the kind of thing it checks: ``clarifai``, ``manifest`` or
+``overrides``, see :mod:`pipeline_ci.rules.base`), a docstring with a passing and a failing example, and
 ``check(ctx)`` yielding :class:`~pipeline_ci.rules.base.Hit`. ``docs/rules.md`` and the
-example tests are generated from the docstrings.
+example tests are generated from the docstrings. The linter knows no rule by name: it runs
+:func:`for_target` of each target kind on each context of that kind.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ RULE_MODULES: tuple[str, ...] = (
     "duplicate_key",  # F02
     "schema",  # S01
     "unknown_key",  # S02
-    # Argo spec: A-numbers follow ../shared/reference/argo-workflows.md section 3
+    # Argo Workflow spec embedded in the root config (A-numbers; docs/rules.md)
     "spec_document",  # A01
     "unknown_field",  # A04
     "field_types",  # A05
@@ -71,7 +73,7 @@ RULE_MODULES: tuple[str, ...] = (
     "lock_ids",  # L03
     "stale_lock",  # L04
     "untracked_files",  # L05
-    # PAI manifests: P-numbers follow the rows of ../shared/reference/pai-pipelines.md section 5.3
+    # PAI manifests (P-numbers; docs/rules.md)
     "pai_documents",  # P01
     "pai_manifest_shape",  # P02
     "pai_step_name",  # P03
@@ -95,6 +97,23 @@ RULE_MODULES: tuple[str, ...] = (
 def all_rules() -> tuple[ModuleType, ...]:
     """Every rule module, imported once, in registry order."""
     return tuple(importlib.import_module(f"{__name__}.{name}") for name in RULE_MODULES)
+
+
+@cache
+def _by_target() -> dict[str, tuple[ModuleType, ...]]:
+    from .base import TARGETS
+
+    out: dict[str, list[ModuleType]] = {target: [] for target in TARGETS}
+    for rule in all_rules():
+        if rule.TARGET not in out:
+            raise ValueError(f"rule {rule.ID} {rule.NAME}: unknown TARGET {rule.TARGET!r} (one of {', '.join(TARGETS)})")
+        out[rule.TARGET].append(rule)
+    return {target: tuple(rules) for target, rules in out.items()}
+
+
+def for_target(target: str) -> tuple[ModuleType, ...]:
+    """The rules whose ``TARGET`` is ``target``, in registry order."""
+    return _by_target()[target]
 
 
 def by_key() -> dict[str, ModuleType]:

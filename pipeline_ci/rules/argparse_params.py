@@ -37,13 +37,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..project import StepDir
-from ..yamldoc import Pos
-from .base import Context, Hit, at
+from ..yamldoc import JsonPath, Pos
+from .base import ClarifaiContext, Hit, at
 from .step_files import SCRIPT, read, step_folders, syntax_tree
 
 ID = "C14"
 NAME = "argparse-params"
 SEVERITY = "warning"
+TARGET = "clarifai"
 
 
 @dataclass
@@ -103,7 +104,7 @@ def resolve(options: Options, name: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     for step in step_folders(ctx):
         if step.config is None:
             continue
@@ -120,7 +121,7 @@ def check(ctx: Context) -> Iterator[Hit]:
         if not options.dynamic and not options.known_args:
             for i, name in params:
                 if resolve(options, name) is None:
-                    path = ("pipeline_step_input_params", i)
+                    path: JsonPath = ("pipeline_step_input_params", i)
                     if isinstance(step.config.get(path), dict):
                         path = (*path, "name")
                     yield at(

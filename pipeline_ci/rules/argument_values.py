@@ -61,11 +61,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..argo.walk import PARAM_NAME_RE, Node, nodes, parameters
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A20"
 NAME = "argument-values"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 VALUE_FROM_ALLOWED = ("configMapKeyRef", "supplied", "event")
 VALUE_FROM_OUTPUT_ONLY = ("path", "jsonPath", "jqFilter", "parameter", "expression")
@@ -78,7 +79,7 @@ def _prefix(node: Node) -> str:
     return f"templates.{tname}.tasks.{node.name}.arguments"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

@@ -1,19 +1,41 @@
-"""What a rule module sees (:class:`Context`) and what it yields (:class:`Hit`).
+"""What a rule module sees (its context) and what it yields (:class:`Hit`).
 
-A rule is a module in this package with ``ID``, ``NAME``, ``SEVERITY`` and
+A rule is a module in this package with ``ID``, ``NAME``, ``SEVERITY``, ``TARGET`` and
 ``check(ctx) -> Iterable[Hit]``; its docstring documents it and carries its examples
-(see :mod:`pipeline_ci.rules.examples`). Rules never read files themselves: everything
-comes from the loaded :class:`~pipeline_ci.project.Project`.
+(see :mod:`pipeline_ci.rules.examples`). Rules never read files themselves: everything comes from
+the loaded model.
+
+``TARGET`` says which kind of thing the rule checks, and so which context ``check`` gets (the linter
+runs a rule only on targets of its kind, see :func:`contexts`):
+
+- ``"clarifai"``: a Clarifai pipeline project, :class:`ClarifaiContext` (``ctx.project``, a
+  :class:`~pipeline_ci.project.Project`, including the load errors and duplicate keys of the run overrides
+  files found in it);
+- ``"manifest"``: a PAI pipeline manifest, :class:`ManifestContext` (``ctx.manifest``, a
+  :class:`~pipeline_ci.platforms.pai.manifest.Manifest`);
+- ``"overrides"``: each run overrides file of a Clarifai project that loads, :class:`OverridesContext`
+  (``ctx.overrides``, an :class:`~pipeline_ci.model.overrides.OverridesFile`, and ``ctx.project``, the project
+  whose workflow it sets parameters of).
+
+All contexts of one project share ``memo``, so rules can share work (e.g. one schema pass).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..findings import Severity
+from ..model.overrides import OverridesFile
+from ..platforms.pai.manifest import Manifest
 from ..project import Project
 from ..yamldoc import Document, JsonPath, Pos
+
+CLARIFAI = "clarifai"
+MANIFEST = "manifest"
+OVERRIDES = "overrides"
+TARGETS = (CLARIFAI, MANIFEST, OVERRIDES)
 
 
 @dataclass(frozen=True)
@@ -25,12 +47,45 @@ class Options:
 
 
 @dataclass
-class Context:
-    """The project being linted; ``memo`` lets rules share work (e.g. one schema pass)."""
+class ClarifaiContext:
+    """A Clarifai pipeline project being linted (``TARGET = "clarifai"``)."""
 
     project: Project
     options: Options
     memo: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ManifestContext:
+    """A PAI pipeline manifest being linted (``TARGET = "manifest"``)."""
+
+    manifest: Manifest
+    options: Options
+    memo: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OverridesContext:
+    """A run overrides file being linted, with the Clarifai project it was found in (``TARGET = "overrides"``)."""
+
+    overrides: OverridesFile
+    project: Project
+    options: Options
+    memo: dict[str, Any] = field(default_factory=dict)
+
+
+RuleContext = ClarifaiContext | ManifestContext | OverridesContext
+
+
+def contexts(loaded: Project | Manifest, options: Options) -> Iterator[tuple[str, RuleContext]]:
+    """``(target kind, context)`` for everything in a loaded project that rules check, in a stable order."""
+    memo: dict[str, Any] = {}
+    if isinstance(loaded, Manifest):
+        yield MANIFEST, ManifestContext(loaded, options, memo)
+        return
+    yield CLARIFAI, ClarifaiContext(loaded, options, memo)
+    for overrides in loaded.overrides:
+        yield OVERRIDES, OverridesContext(overrides, loaded, options, memo)
 
 
 @dataclass(frozen=True)

@@ -75,11 +75,12 @@ from collections.abc import Iterator
 
 from ..argo.walk import nodes, parameters, spec_body, template_map
 from ..yamldoc import Document, JsonPath
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A21"
 NAME = "callee-inputs"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 
 def _inputs(callee: dict) -> dict[str, bool]:
@@ -116,7 +117,7 @@ def _missing(
             )
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

@@ -60,11 +60,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..project import REF_WITH_VERSION, REF_WITHOUT_VERSION
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A36"
 NAME = "clarifai-templateref"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 SHAPE = "users/<user>/apps/<app>/pipeline_steps/<step>[/versions/<version>]"
 
@@ -83,7 +84,7 @@ def _hint(name: str) -> str:
     return f"expected {SHAPE}"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

@@ -18,7 +18,8 @@ def documents(project: Project) -> Iterator[Document]:
         for doc in (step.config, step.lock):
             if doc is not None:
                 yield doc
-    yield from project.overrides
+    for overrides in project.overrides:
+        yield overrides.doc
 
 
 class Hints:

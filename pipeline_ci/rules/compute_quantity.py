@@ -43,11 +43,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "C11"
 NAME = "compute-quantity"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 FIELDS = (
     "cpu_limit", "cpuLimit", "cpu_requests", "cpuRequests",
@@ -74,10 +75,11 @@ def hint(value: str) -> str:
     return ""
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     for step in ctx.project.steps:
-        section = step.config.get((SECTION,)) if step.config else None
-        if not isinstance(section, dict):
+        config = step.config
+        section = config.get((SECTION,)) if config is not None else None
+        if config is None or not isinstance(section, dict):
             continue
         for key in FIELDS:
             value = section.get(key)
@@ -85,10 +87,10 @@ def check(ctx: Context) -> Iterator[Hit]:
                 continue
             text = str(value)
             if text.startswith("-"):
-                yield at(step.config, (SECTION, key), f"{key} {text!r} is negative; resources must be >= 0")
+                yield at(config, (SECTION, key), f"{key} {text!r} is negative; resources must be >= 0")
             elif not QUANTITY_RE.match(text):
                 yield at(
-                    step.config,
+                    config,
                     (SECTION, key),
                     f"{key} {text!r} is not a Kubernetes quantity (a number with an optional suffix such as "
                     f"500m, 1, 0.5, 512Mi, 2Gi, 2G, 1e3){hint(text)}",

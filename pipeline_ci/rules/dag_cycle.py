@@ -81,14 +81,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..argo.dag import cycles, index
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A24"
 NAME = "dag-cycle"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

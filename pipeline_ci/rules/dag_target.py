@@ -64,17 +64,18 @@ import re
 from collections.abc import Iterator
 
 from ..argo.walk import dag_tasks, templates
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 from .common import listing
 
 ID = "A27"
 NAME = "dag-target"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 PARAMETER_RE = re.compile(r"\{\{[-a-zA-Z0-9]+(\.[-a-zA-Z0-9_]+)*\}\}")  # Argo's isParameter
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

@@ -83,14 +83,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..argo.walk import dag_tasks, templates
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A25"
 NAME = "dependency-style"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

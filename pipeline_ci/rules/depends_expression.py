@@ -84,12 +84,13 @@ from collections.abc import Iterator
 
 from ..argo import depends as dep
 from ..argo.dag import index
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 from .common import Hints
 
 ID = "A23"
 NAME = "depends-expression"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 
 def _unknown(task: str, names: list[str], tname: object, hint: Hints) -> str:
@@ -108,7 +109,7 @@ def _blank_error(text: object) -> dep.ExprError | None:
     return None
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

@@ -31,15 +31,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .base import Context, Hit
+from .base import ClarifaiContext, Hit
 from .common import documents
 
 ID = "F02"
 NAME = "duplicate-key"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     for doc in documents(ctx.project):
         for problem in doc.problems:
             if problem.kind == "duplicate-key":

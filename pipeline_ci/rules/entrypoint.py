@@ -30,14 +30,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..argo.walk import spec_body, template_map
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A07"
 NAME = "entrypoint"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None or not isinstance(spec.data, dict) or not isinstance(spec.data.get("spec"), dict):
         return

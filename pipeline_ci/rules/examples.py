@@ -3,7 +3,7 @@
 A rule's docstring is prose followed by examples. Each example starts with a header line
 ``Passing KIND::`` or ``Failing KIND::`` and an indented body. ``KIND`` says which file of a small
 base project (user ``u1``, app ``a1``, steps ``stepA`` and ``stepB`` that take ``input_text``)
-the body replaces:
+the body replaces (the base project is :mod:`pipeline_ci.testing.projects`, shared with the tests):
 
 - ``spec``: the Argo Workflow embedded in the root ``config.yaml``;
 - ``root``: the whole root ``config.yaml``;
@@ -28,86 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from ..testing.projects import base_files, root_config
+
 HEADER = re.compile(r"^(Passing|Failing) (spec|root|step|project|manifest|overrides)::\s*$")
 MANIFEST_FILE = "pipeline.yaml"
 OVERRIDES_FILE = "overrides.yaml"
 MARKER = "# <--"
 FILE_HEADER = re.compile(r"^# file: (\S+)\s*$")
-
-BASE_SPEC = """\
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata:
-  generateName: p-
-spec:
-  entrypoint: main
-  arguments:
-    parameters:
-    - name: input_text
-      value: hi
-  templates:
-  - name: main
-    steps:
-    - - name: step-a
-        templateRef:
-          name: users/u1/apps/a1/pipeline_steps/stepA
-          template: users/u1/apps/a1/pipeline_steps/stepA
-        arguments:
-          parameters:
-          - name: input_text
-            value: "{{workflow.parameters.input_text}}"
-    - - name: step-b
-        templateRef:
-          name: users/u1/apps/a1/pipeline_steps/stepB
-          template: users/u1/apps/a1/pipeline_steps/stepB
-        arguments:
-          parameters:
-          - name: input_text
-            value: "{{workflow.parameters.input_text}}"
-"""
-
-ROOT_TEMPLATE = """\
-pipeline:
-  id: demo
-  user_id: u1
-  app_id: a1
-  step_directories:
-  - stepA
-  - stepB
-  orchestration_spec:
-    argo_orchestration_spec: |
-{spec}"""
-
-STEP_TEMPLATE = """\
-pipeline_step:
-  id: {step}
-  user_id: u1
-  app_id: a1
-pipeline_step_input_params:
-- name: input_text
-  description: Text to process
-build_info:
-  python_version: "3.12"
-pipeline_step_compute_info:
-  cpu_limit: 500m
-  cpu_memory: 500Mi
-  num_accelerators: 0
-"""
-
-SCRIPT = """\
-import argparse
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--input_text", required=True)
-    args = parser.parse_args()
-    print(args.input_text.upper())
-
-
-if __name__ == "__main__":
-    main()
-"""
 
 
 @dataclass(frozen=True)
@@ -141,19 +68,6 @@ def prose(rule: ModuleType) -> str:
     lines = (rule.__doc__ or "").strip().splitlines()
     cut = next((i for i, line in enumerate(lines) if HEADER.match(line.strip())), len(lines))
     return "\n".join(lines[:cut]).strip()
-
-
-def root_config(spec: str) -> str:
-    return ROOT_TEMPLATE.format(spec=textwrap.indent(spec, " " * 6))
-
-
-def base_files() -> dict[str, str]:
-    files = {"config.yaml": root_config(BASE_SPEC)}
-    for step in ("stepA", "stepB"):
-        files[f"{step}/config.yaml"] = STEP_TEMPLATE.format(step=step)
-        files[f"{step}/requirements.txt"] = "# standard library only\n"
-        files[f"{step}/1/pipeline_step.py"] = SCRIPT
-    return files
 
 
 def files_for(example: Example) -> dict[str, str]:
@@ -208,7 +122,7 @@ def render_markdown() -> str:
         "Generated from the rule docstrings by `pipeline-ci rules --format markdown`; do not edit by hand.",
         "Examples of kind `spec`, `step` and `project` are shown against a small base project",
         "(user `u1`, app `a1`, steps `stepA` and `stepB` taking `input_text`), see",
-        "`pipeline_ci/rules/examples.py`; a `manifest` example is a PAI pipeline manifest on its own, an",
+        "`pipeline_ci/testing/projects.py`; a `manifest` example is a PAI pipeline manifest on its own, an",
         "`overrides` example a run overrides file (`overrides.yaml`) next to the base project's `config.yaml`.",
         "`# <--` marks the reported line.",
         "",

@@ -59,14 +59,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..argo.variables import spec_sites
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A34"
 NAME = "expression-tag"
 SEVERITY = "warning"
+TARGET = "clarifai"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

@@ -63,11 +63,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..argo.fields import Obj, describe, objects
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A05"
 NAME = "field-types"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 
 def _int(v: Any) -> bool:
@@ -175,7 +176,8 @@ def kind_of(value: Any) -> str:
         return f"the number {value}"
     if isinstance(value, str):
         return f"the string {value!r}"
-    return {dict: "a mapping", list: "a list"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {dict: "a mapping", list: "a list"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _field_hits(doc: Any, obj: Obj) -> Iterator[Hit]:
@@ -190,7 +192,7 @@ def _field_hits(doc: Any, obj: Obj) -> Iterator[Hit]:
             continue
         item = expected.item
         for i, element in enumerate(value if item else []):
-            if element is not None and not item.ok(element):
+            if item and element is not None and not item.ok(element):
                 yield at(doc, (*path, key, i), f"each item of {where} must be {item.label}, not {kind_of(element)}")
 
 
@@ -220,7 +222,7 @@ def _dag_hits(doc: Any, path: tuple, dag: dict) -> Iterator[Hit]:
             yield at(doc, (*path, "tasks", i), f"each item in dag 'tasks' must be a dict, not {kind_of(task)}")
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

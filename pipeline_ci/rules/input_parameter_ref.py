@@ -64,17 +64,18 @@ from collections.abc import Iterator
 
 from ..argo.variables import declared_names, has_prefix, template_sites
 from ..yamldoc import JsonPath
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 from .common import Hints, listing
 
 ID = "A29"
 NAME = "input-parameter-ref"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 PREFIX = "inputs.parameters"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

@@ -76,11 +76,12 @@ from ..argo.fields import Obj, all_templates, template_label
 from ..argo.names import param_name_problem
 from ..argo.walk import TEMPLATE_TYPES, parameters
 from ..yamldoc import Document
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A14"
 NAME = "io-parameters"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 SOURCES = ("path", "jqFilter", "jsonPath", "parameter", "expression")
 CHOICES = "choose one of: path, jqFilter, jsonPath, parameter, raw, expression"
@@ -142,7 +143,7 @@ def _output(doc: Document, path: tuple, param: dict, ref: str, kind: str | None)
         yield at(doc, (*vpath, used[0]), message, key=True)
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

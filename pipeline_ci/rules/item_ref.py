@@ -67,11 +67,12 @@ from collections.abc import Iterator
 from ..argo.dag import loops
 from ..argo.variables import Site, did_you_mean, has_prefix, template_sites
 from ..argo.walk import argo_string
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A32"
 NAME = "item-ref"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 
 def _item_keys(items: list) -> list[str]:
@@ -109,7 +110,7 @@ def _problem(site: Site) -> str | None:
     return f"failed to resolve {tag}: no item of withItems has the key '{key}' (keys: {listing}){hint}"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

@@ -80,16 +80,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..argo.dag import depends_text, index, loops
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A26"
 NAME = "items-condition"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 ITEMS_RESULTS = ("AnySucceeded", "AllFailed")
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

@@ -71,11 +71,12 @@ from ..argo.durations import go_duration
 from ..argo.fields import Obj, all_templates, template_label
 from ..argo.walk import LEAF_TYPES, TEMPLATE_TYPES
 from ..yamldoc import Document
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A13"
 NAME = "leaf-only-fields"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 _INT = re.compile(r"[-+]?[0-9]+\Z")
 _TYPE_NAMES = {"steps": "Steps", "dag": "DAG"}
@@ -107,7 +108,7 @@ def _timeout(doc: Document, obj: Obj, label: str) -> Iterator[Hit]:
         yield at(doc, path, f"timeout of {label} must be {example}, not {value!r}")
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

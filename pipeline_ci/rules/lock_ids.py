@@ -47,11 +47,12 @@ from collections.abc import Iterator
 
 from ..project import CONFIG, LOCK
 from ..yamldoc import Document
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "L03"
 NAME = "lock-ids"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 KEYS = ("id", "user_id", "app_id")
 
@@ -66,7 +67,7 @@ def _differences(lock: Document, config: Document, section: str) -> Iterator[tup
             yield key, got, want
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     project = ctx.project
     if project.lock is not None and project.config is not None:
         for key, got, want in _differences(project.lock, project.config, "pipeline"):

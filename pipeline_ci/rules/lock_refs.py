@@ -109,11 +109,12 @@ from collections.abc import Iterator
 from ..argo.walk import spec_body
 from ..project import LOCK, SPEC_PATH, Project, StepDir, TemplateRef, template_refs
 from ..yamldoc import Document
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "L02"
 NAME = "lock-refs"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 UPLOAD_AGAIN = "re-run `clarifai pipeline upload` to rewrite the root lockfile"
 
@@ -145,7 +146,7 @@ def _version_hits(project: Project, spec: Document, refs: list[TemplateRef]) -> 
                      f"{step.entry}/{LOCK} has id '{lock_id}': {UPLOAD_AGAIN}")
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     project = ctx.project
     lock_spec = project.lock_spec
     if project.lock is None or lock_spec is None or not spec_body(lock_spec.data):

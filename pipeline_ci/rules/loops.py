@@ -69,11 +69,12 @@ from collections.abc import Iterator
 
 from ..argo.walk import LOOP_KEYS, Node, nodes
 from ..yamldoc import Document
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A19"
 NAME = "loops"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 INT_RE = re.compile(r"^\s*[-+]?[0-9]+\s*$")
 
@@ -119,7 +120,7 @@ def _param(spec: Document, node: Node, what: str) -> Iterator[Hit]:
         )
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

@@ -73,11 +73,12 @@ from collections.abc import Iterator
 from ..argo.fields import objects
 from ..argo.walk import template_map
 from ..findings import json_path
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A08"
 NAME = "on-exit"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 
 def exit_handlers(spec: object) -> Iterator[tuple[tuple, str]]:
@@ -93,7 +94,7 @@ def exit_handlers(spec: object) -> Iterator[tuple[tuple, str]]:
                 yield (*obj.path, "template"), name
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None or spec.get(("spec", "workflowTemplateRef")) is not None:
         return

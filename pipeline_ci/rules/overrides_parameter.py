@@ -53,33 +53,40 @@ from ..argo.walk import parameters, spec_body
 from ..executor.preflight import accepted_values, map_refs
 from ..overrides import NumberText, stringify, validate
 from ..yamldoc import Document
-from .base import Context, Hit, at
+from .base import Hit, OverridesContext, at
 
 ID = "O02"
 NAME = "overrides-parameter"
 SEVERITY = "error"
+TARGET = "overrides"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
-    project = ctx.project
-    spec = project.spec.data if project.spec is not None else None
-    if not project.overrides or not isinstance(spec, dict):
+def check(ctx: OverridesContext) -> Iterator[Hit]:
+    doc = ctx.overrides.doc
+    if not isinstance(doc.data, dict):
+        return  # overrides-schema
+    declared, accepted = _workflow(ctx)
+    if declared is None:
         return
-    declared = {p["name"]: p for _, p in parameters(spec_body(spec), "arguments") if isinstance(p.get("name"), str)}
-    accepted = _accepted(ctx, spec)
-    for doc in project.overrides:
-        if not isinstance(doc.data, dict):
+    for name, value in doc.data.items():
+        if not isinstance(name, str) or value is None:
             continue  # overrides-schema
-        for name, value in doc.data.items():
-            if not isinstance(name, str) or value is None:
-                continue  # overrides-schema
-            for message in validate({name: _sent(doc, name, value)}, declared, accepted):
-                yield at(doc, (name,), message, key=name not in declared)
+        for message in validate({name: _sent(doc, name, value)}, declared, accepted):
+            yield at(doc, (name,), message, key=name not in declared)
 
 
-def _accepted(ctx: Context, spec: dict) -> dict[str, list[str]]:
-    """Workflow parameter -> values accepted by every step it is passed to."""
-    return accepted_values(spec, map_refs(ctx.project, [], []))
+def _workflow(ctx: OverridesContext) -> tuple[dict[str, dict] | None, dict[str, list[str]]]:
+    """The workflow parameters by name (None without a spec) and the values accepted by every step each is
+    passed to; computed once per project, shared by all its overrides files."""
+    if NAME not in ctx.memo:
+        spec = ctx.project.spec.data if ctx.project.spec is not None else None
+        if not isinstance(spec, dict):
+            ctx.memo[NAME] = None, {}
+        else:
+            declared = {p["name"]: p for _, p in parameters(spec_body(spec), "arguments")
+                        if isinstance(p.get("name"), str)}
+            ctx.memo[NAME] = declared, accepted_values(spec, map_refs(ctx.project, [], []))
+    return ctx.memo[NAME]
 
 
 def _sent(doc: Document, name: str, value: Any) -> str:

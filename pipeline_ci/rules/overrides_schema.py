@@ -34,18 +34,19 @@ from collections.abc import Iterator
 from .. import schemas
 from ..schema_check import SchemaIssue, check_data
 from ..yamldoc import Document
-from .base import Context, Hit, at
+from .base import Hit, OverridesContext, at
 
 ID = "O01"
 NAME = "overrides-schema"
 SEVERITY = "error"
+TARGET = "overrides"
 SCHEMA = "overrides"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
-    for doc in ctx.project.overrides:
-        for issue in check_data(doc.data, SCHEMA):
-            yield at(doc, issue.path, _message(doc, issue), key=issue.at_key)
+def check(ctx: OverridesContext) -> Iterator[Hit]:
+    doc = ctx.overrides.doc
+    for issue in check_data(doc.data, SCHEMA):
+        yield at(doc, issue.path, _message(doc, issue), key=issue.at_key)
 
 
 def _message(doc: Document, issue: SchemaIssue) -> str:

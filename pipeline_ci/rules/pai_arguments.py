@@ -71,15 +71,16 @@ from typing import Any
 from ..argo.variables import did_you_mean
 from ..platforms.pai.manifest import KINDS, Node, arguments, component, declared, nodes
 from ..yamldoc import JsonPath
-from .base import Context, Hit, at
+from .base import Hit, ManifestContext, at
 
 ID = "P08"
 NAME = "pai-arguments"
 SEVERITY = "error"
+TARGET = "manifest"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
-    for node in nodes(ctx.project):
+def check(ctx: ManifestContext) -> Iterator[Hit]:
+    for node in nodes(ctx.manifest):
         for entry in arguments(node):
             label = f"{node.label}: argument '{entry.name}'" if entry.name else f"{node.label}: argument"
             yield from _binding(node, entry.path, entry.body, label)
@@ -87,7 +88,7 @@ def check(ctx: Context) -> Iterator[Hit]:
             for i, item in enumerate(items if isinstance(items, list) else []):
                 if isinstance(item, dict):
                     yield from _binding(node, (*entry.path, "value", i), item, f"{label} element {i}")
-        comp = component(ctx.project, node)
+        comp = component(ctx.manifest, node)
         if comp is not None:
             yield from _against(node, comp)
 

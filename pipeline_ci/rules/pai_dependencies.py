@@ -58,15 +58,16 @@ from collections.abc import Iterator
 
 from ..argo.variables import did_you_mean
 from ..platforms.pai.manifest import explicit_dependencies, nodes, resolve, step_names
-from .base import Context, Hit, at
+from .base import Hit, ManifestContext, at
 
 ID = "P05"
 NAME = "pai-dependencies"
 SEVERITY = "error"
+TARGET = "manifest"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
-    for node in nodes(ctx.project):
+def check(ctx: ManifestContext) -> Iterator[Hit]:
+    for node in nodes(ctx.manifest):
         if node.parent is None:
             continue
         for path, name in explicit_dependencies(node):

@@ -69,19 +69,20 @@ from collections.abc import Iterator
 from ..argo.dag import cycles
 from ..platforms.pai.manifest import Node, explicit_dependencies, nodes, resolve, sibling_refs
 from ..yamldoc import JsonPath
-from .base import Context, Hit, at
+from .base import Hit, ManifestContext, at
 
 ID = "P06"
 NAME = "pai-dependency-cycle"
 SEVERITY = "error"
+TARGET = "manifest"
 
 
 def _name(step: Node) -> str:
     return step.name or step.identifier or f"#{step.index + 1}"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
-    for parent in nodes(ctx.project):
+def check(ctx: ManifestContext) -> Iterator[Hit]:
+    for parent in nodes(ctx.manifest):
         steps = parent.steps
         deps: dict[int, list[int]] = {s.index: [] for s in steps}
         where: dict[tuple[int, int], JsonPath] = {}
@@ -107,7 +108,7 @@ def check(ctx: Context) -> Iterator[Hit]:
         by_index = {s.index: s for s in steps}
         for cycle in cycles(deps):  # each disjoint cycle once
             head = by_index[cycle[0]]
-            path = " -> ".join(_name(by_index[i]) for i in cycle)
+            chain = " -> ".join(_name(by_index[i]) for i in cycle)
             what = "depends on itself" if len(cycle) == 2 else "is part of a dependency cycle"
             yield at(head.doc, where[(cycle[0], cycle[1])],
-                     f"{head.label} {what}: {path} (alipai: Cycle dependency detected)")
+                     f"{head.label} {what}: {chain} (alipai: Cycle dependency detected)")

@@ -43,19 +43,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..platforms.pai.manifest import documents, nodes
-from .base import Context, Hit, at
+from ..platforms.pai.manifest import nodes
+from .base import Hit, ManifestContext, at
 
 ID = "P01"
 NAME = "pai-documents"
 SEVERITY = "error"
+TARGET = "manifest"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
-    project = ctx.project
-    for err in project.manifest_errors:
+def check(ctx: ManifestContext) -> Iterator[Hit]:
+    manifest = ctx.manifest
+    for err in manifest.errors:
         yield Hit(err.file, err.error.pos, err.error.message)
-    docs = documents(project)
+    docs = manifest.documents
     for i, doc in enumerate(docs):
         for problem in doc.problems:
             if problem.kind == "duplicate-key":
@@ -74,7 +75,7 @@ def check(ctx: Context) -> Iterator[Hit]:
     entry = docs[-1] if len(docs) > 1 and isinstance(docs[-1].data, dict) else None
     guid = _guid(entry.data) if entry else None
     if entry and guid:
-        user = next((n for n in nodes(project) if n.is_step and n.guid == guid and n.doc is not entry), None)
+        user = next((n for n in nodes(manifest) if n.is_step and n.guid == guid and n.doc is not entry), None)
         if user is not None:
             number = next(i for i, d in enumerate(docs) if d is user.doc) + 1
             yield at(entry, ("metadata", "guid"),

@@ -70,18 +70,19 @@ from ..platforms.pai.manifest import (
     resolve,
     same_type,
 )
-from .base import Context, Hit, at
+from .base import Hit, ManifestContext, at
 
 ID = "P10"
 NAME = "pai-from-types"
 SEVERITY = "error"
+TARGET = "manifest"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
-    for node in nodes(ctx.project):
+def check(ctx: ManifestContext) -> Iterator[Hit]:
+    for node in nodes(ctx.manifest):
         for entry in declarations(node, "outputs"):
             yield from _compare(ctx, node, entry, entry, node, f"{node.label}: output '{entry.name}'")
-        comp = component(ctx.project, node)
+        comp = component(ctx.manifest, node)
         if comp is None or node.parent is None:
             continue
         for entry in arguments(node):
@@ -90,7 +91,7 @@ def check(ctx: Context) -> Iterator[Hit]:
                 yield from _compare(ctx, node, entry, target, node.parent, f"{node.label}: argument '{entry.name}'")
 
 
-def _source(ctx: Context, scope: Node, text: Any, kind: str) -> Entry | None:
+def _source(ctx: ManifestContext, scope: Node, text: Any, kind: str) -> Entry | None:
     """The declaration a ``from`` string points at, when it is known."""
     if not isinstance(text, str) or not SINGLE_TAG_RE.match(text):
         return None
@@ -101,7 +102,7 @@ def _source(ctx: Context, scope: Node, text: Any, kind: str) -> Entry | None:
         return (declared(scope, "inputs", kind) or {}).get(parsed.name)
     if parsed.root == "pipelines" and parsed.step:
         step, _ = resolve(scope, parsed.step)
-        comp = component(ctx.project, step) if step is not None else None
+        comp = component(ctx.manifest, step) if step is not None else None
         return (declared(comp, "outputs", kind) or {}).get(parsed.name) if comp is not None else None
     return None
 
@@ -114,7 +115,7 @@ def _data_type(decl: Entry) -> tuple[str | None, Any]:
     return None, kind
 
 
-def _compare(ctx: Context, node: Node, entry: Entry, target: Entry, scope: Node, label: str) -> Iterator[Hit]:
+def _compare(ctx: ManifestContext, node: Node, entry: Entry, target: Entry, scope: Node, label: str) -> Iterator[Hit]:
     if entry.kind not in KINDS or "from" not in entry.body:
         return
     source = _source(ctx, scope, entry.body["from"], entry.kind)

@@ -56,16 +56,17 @@ from collections.abc import Iterator
 
 from ..argo.variables import did_you_mean
 from ..platforms.pai.manifest import components, nodes, roots
-from .base import Context, Hit, at
+from .base import Hit, ManifestContext, at
 
 ID = "P11"
 NAME = "pai-guid"
 SEVERITY = "error"
+TARGET = "manifest"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ManifestContext) -> Iterator[Hit]:
     seen: dict[str, int] = {}
-    for root in roots(ctx.project):
+    for root in roots(ctx.manifest):
         if root.guid is None:
             continue
         if root.guid in seen:
@@ -73,8 +74,8 @@ def check(ctx: Context) -> Iterator[Hit]:
                                                      f"{seen[root.guid] + 1}; component guids must be unique")
         else:
             seen[root.guid] = root.index
-    known = components(ctx.project)
-    for node in nodes(ctx.project):
+    known = components(ctx.manifest)
+    for node in nodes(ctx.manifest):
         if node.is_step and node.guid is not None and node.guid not in known:
             yield at(node.doc, node.at("metadata", "guid"),
                      f"{node.label} runs the inline component '{node.guid}', but no document of the manifest has "

@@ -61,11 +61,12 @@ import re
 from collections.abc import Iterator
 
 from ..platforms.pai.manifest import Node, explicit_dependencies, nodes, references, resolve
-from .base import Context, Hit, at
+from .base import Hit, ManifestContext, at
 
 ID = "P12"
 NAME = "pai-identifier-reference"
 SEVERITY = "warning"
+TARGET = "manifest"
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -76,8 +77,8 @@ def _only_identifier(what: str, target: Node) -> str:
             f"identifier is unconfirmed (alipai uses names): use {name}, or name the step '{target.identifier}'")
 
 
-def check(ctx: Context) -> Iterator[Hit]:
-    for node in nodes(ctx.project):
+def check(ctx: ManifestContext) -> Iterator[Hit]:
+    for node in nodes(ctx.manifest):
         if node.is_step and node.name is not None and not SAFE_NAME.match(node.name):
             yield at(node.doc, node.at("metadata", "name"),
                      f"step name '{node.name}' is not an identifier-safe token ([A-Za-z0-9_-]); references "
@@ -88,7 +89,7 @@ def check(ctx: Context) -> Iterator[Hit]:
             target, by_identifier = resolve(node.parent, name)
             if target is not None and by_identifier:
                 yield at(node.doc, path, _only_identifier(f"dependency '{name}'", target))
-    for ref in references(ctx.project):
+    for ref in references(ctx.manifest):
         if ref.parsed and ref.parsed.root == "pipelines" and ref.parsed.step:
             target, by_identifier = resolve(ref.scope, ref.parsed.step)
             if target is not None and by_identifier:

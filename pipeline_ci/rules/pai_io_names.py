@@ -53,15 +53,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..platforms.pai.manifest import SIDES, Entry, declarations, nodes
-from .base import Context, Hit, at
+from .base import Hit, ManifestContext, at
 
 ID = "P04"
 NAME = "pai-io-names"
 SEVERITY = "error"
+TARGET = "manifest"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
-    for node in nodes(ctx.project):
+def check(ctx: ManifestContext) -> Iterator[Hit]:
+    for node in nodes(ctx.manifest):
         seen: dict[str, tuple[str, Entry]] = {}
         for side in SIDES:
             for entry in declarations(node, side):

@@ -59,11 +59,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..platforms.pai.manifest import LOOP_KEYS, nodes
-from .base import Context, Hit, at
+from .base import Hit, ManifestContext, at
 
 ID = "P13"
 NAME = "pai-loop"
 SEVERITY = "warning"
+TARGET = "manifest"
 
 
 def _number(value: Any) -> float | None:
@@ -77,8 +78,8 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def check(ctx: Context) -> Iterator[Hit]:
-    for node in nodes(ctx.project):
+def check(ctx: ManifestContext) -> Iterator[Hit]:
+    for node in nodes(ctx.manifest):
         if not node.is_step:
             continue
         spec = node.spec

@@ -1,7 +1,8 @@
 """A PAI manifest has ``apiVersion: core/v1``, the metadata triple, and the documented shape.
 
 PAIFlow identifies a pipeline by ``metadata.provider`` + ``identifier`` + ``version`` (all required,
-§5.1); a step names the component it runs the same way, unless it runs an inline component by
+see "PAI-Flow manifest parameters": https://www.alibabacloud.com/help/en/pai/developer-reference/pipeline-manifest);
+a step names the component it runs the same way, unless it runs an inline component by
 ``metadata.guid`` (inline component documents carry a guid instead of the triple). ``apiVersion``
 must be ``core/v1``, the only supported value: documents must state it, steps may omit it (alipai
 does). Every document needs a ``spec`` mapping. Also checked: the type of every documented key
@@ -58,11 +59,12 @@ from typing import Any
 
 from ..platforms.pai.manifest import API_VERSION, KINDS, Node, nodes
 from ..yamldoc import JsonPath
-from .base import Context, Hit, at
+from .base import Hit, ManifestContext, at
 
 ID = "P02"
 NAME = "pai-manifest-shape"
 SEVERITY = "error"
+TARGET = "manifest"
 
 TRIPLE = ("provider", "identifier", "version")
 META_STRINGS = ("name", "displayName", "guid")
@@ -71,7 +73,7 @@ SPEC_TYPES: dict[str, type] = {
     "withItems": list, "withParam": str, "withSequence": dict, "container": dict, "initContainers": list,
     "sideCarContainers": list, "volumes": list,
 }
-TYPE_NAMES = {dict: "a mapping", list: "a list", str: "a string"}
+TYPE_NAMES: dict[type, str] = {dict: "a mapping", list: "a list", str: "a string"}
 
 
 def _kind(value: Any) -> str:
@@ -80,8 +82,8 @@ def _kind(value: Any) -> str:
     return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}.get(type(value), "a number")
 
 
-def check(ctx: Context) -> Iterator[Hit]:
-    for node in nodes(ctx.project):
+def check(ctx: ManifestContext) -> Iterator[Hit]:
+    for node in nodes(ctx.manifest):
         yield from _api_version(node)
         yield from _metadata(node)
         yield from _spec(node)

@@ -66,27 +66,28 @@ from ..platforms.pai.manifest import (
     parse_range,
 )
 from ..yamldoc import JsonPath
-from .base import Context, Hit, at
+from .base import Hit, ManifestContext, at
 
 ID = "P09"
 NAME = "pai-parameter-types"
 SEVERITY = "error"
+TARGET = "manifest"
 
 YAML_TYPES = {"Int": "an integer", "Double": "a number", "Bool": "true or false", "String": "a string",
               "Map": "a mapping", "List": "a sequence", "Array": "a sequence"}
 
 
-def check(ctx: Context) -> Iterator[Hit]:
-    for node in nodes(ctx.project):
+def check(ctx: ManifestContext) -> Iterator[Hit]:
+    for node in nodes(ctx.manifest):
         for side in SIDES:
             for entry in declarations(node, side, ("parameters",)):
                 yield from _type(node, entry)
                 if "value" in entry.body:
                     yield from _value(node, (*entry.path, "value"), entry.body["value"], entry, entry)
-        comp = component(ctx.project, node)
+        comp = component(ctx.manifest, node)
         inputs = declared(comp, "inputs", "parameters") if comp is not None else None
         for arg in arguments(node) if inputs else ():
-            if arg.kind == "parameters" and arg.name in inputs and "value" in arg.body:
+            if inputs and arg.kind == "parameters" and arg.name in inputs and "value" in arg.body:
                 yield from _value(node, (*arg.path, "value"), arg.body["value"], inputs[arg.name], arg)
 
 

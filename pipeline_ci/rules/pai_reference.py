@@ -1,7 +1,9 @@
 """Every ``{{...}}`` reference of a PAI manifest resolves, and ``from`` takes its own category.
 
-References (§5.2) appear in ``from`` (arguments and pipeline outputs), ``when``, ``withParam``,
-``withItems``, argument values and container fields:
+References (Alibaba Cloud, "PAI-Flow manifest parameters":
+https://www.alibabacloud.com/help/en/pai/developer-reference/pipeline-manifest) appear in ``from``
+(arguments and pipeline outputs), ``when``, ``withParam``, ``withItems``, argument values and container
+fields:
 
 - ``{{inputs.parameters.<n>}}`` / ``{{inputs.artifacts.<n>}}``: an input declared in the enclosing
   pipeline's ``spec.inputs`` (for a step's fields, the pipeline that holds the step);
@@ -87,26 +89,27 @@ from ..platforms.pai.manifest import (
     resolve,
     step_names,
 )
-from .base import Context, Hit, at
+from .base import Hit, ManifestContext, at
 
 ID = "P07"
 NAME = "pai-reference"
 SEVERITY = "error"
+TARGET = "manifest"
 
 SHAPES = "{{inputs.<parameters|artifacts>.<name>}} or {{pipelines.<step>.outputs.<parameters|artifacts>.<name>}}"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
-    for node in nodes(ctx.project):
+def check(ctx: ManifestContext) -> Iterator[Hit]:
+    for node in nodes(ctx.manifest):
         for path, value, _ in from_values(node):
             if not (isinstance(value, str) and SINGLE_TAG_RE.match(value)):
                 yield at(node.doc, path, f"from must be exactly one reference such as {SHAPES}, not {value!r}")
-    for ref in references(ctx.project):
+    for ref in references(ctx.manifest):
         if ref.parsed is not None and (problem := _problem(ctx, ref)):
             yield at(ref.scope.doc, ref.path, f"{{{{{ref.tag}}}}} does not resolve: {problem}")
 
 
-def _problem(ctx: Context, ref: Reference) -> str | None:
+def _problem(ctx: ManifestContext, ref: Reference) -> str | None:
     parsed, scope = ref.parsed, ref.scope
     assert parsed is not None
     if parsed.root == "item":
@@ -136,7 +139,7 @@ def _problem(ctx: Context, ref: Reference) -> str | None:
         siblings = step_names(scope)
         return (f"{scope.label} has no step '{parsed.step}' (steps: {', '.join(siblings) or 'none'})"
                 f"{did_you_mean(parsed.step, siblings)}")
-    comp = component(ctx.project, target)
+    comp = component(ctx.manifest, target)
     if comp is None or parsed.kind not in KINDS or parsed.name is None:
         return None
     outputs = declared(comp, "outputs", parsed.kind)

@@ -52,17 +52,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..platforms.pai.manifest import nodes
-from .base import Context, Hit, at
+from .base import Hit, ManifestContext, at
 
 ID = "P03"
 NAME = "pai-step-name"
 SEVERITY = "error"
+TARGET = "manifest"
 
 MAX_LENGTH = 30  # alipai PipelineStep._validate_name [server limit UNCONFIRMED]
 
 
-def check(ctx: Context) -> Iterator[Hit]:
-    for node in nodes(ctx.project):
+def check(ctx: ManifestContext) -> Iterator[Hit]:
+    for node in nodes(ctx.manifest):
         seen: dict[str, int] = {}
         for step in node.steps:
             name = step.name

@@ -48,11 +48,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "C01"
 NAME = "placeholder-id"
 SEVERITY = "warning"
+TARGET = "clarifai"
 
 MARKERS = ("<", ">", "{{", "}}", "${")
 WORDS = {"changeme", "replaceme", "todo", "tbd", "fixme", "placeholder", "...", "…"}
@@ -69,7 +70,7 @@ def is_placeholder(value: object) -> bool:
     return bool(word in WORDS or X_RE.match(word) or word.startswith("your"))
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     project = ctx.project
     docs = [(project.config, "pipeline")] + [(step.config, "pipeline_step") for step in project.steps]
     for doc, section in docs:

@@ -37,20 +37,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "C10"
 NAME = "python-version"
 SEVERITY = "warning"
+TARGET = "clarifai"
 
 SUPPORTED = ("3.11", "3.12")
 PATH = ("build_info", "python_version")
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     for step in ctx.project.steps:
         version = step.config.get(PATH) if step.config else None
-        if isinstance(version, str) and version not in SUPPORTED:
+        if step.config is not None and isinstance(version, str) and version not in SUPPORTED:
             yield at(
                 step.config,
                 PATH,

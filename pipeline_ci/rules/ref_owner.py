@@ -60,11 +60,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A37"
 NAME = "ref-owner"
 SEVERITY = "warning"
+TARGET = "clarifai"
 
 PLACEHOLDER = re.compile(r"<[^<>]*>")
 
@@ -77,7 +78,7 @@ def _id(value: object) -> str | None:
     return None if PLACEHOLDER.search(text) else text
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec, config = ctx.project.spec, ctx.project.config
     if spec is None or config is None:
         return

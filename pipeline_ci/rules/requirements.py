@@ -42,12 +42,13 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from ..project import StepDir
 from ..yamldoc import Pos
-from .base import Context, Hit
+from .base import ClarifaiContext, Hit
 from .step_files import REQUIREMENTS, StepFile, problem_hit, read, step_folders
 
 ID = "C12"
 NAME = "requirements"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 COMMENT_RE = re.compile(r"(^|\s+)#.*$")  # pip's own
 CLARIFAI_PIN_RE = re.compile(r"^clarifai([>=<!\s]|$)")  # the SDK's test for an existing pin
@@ -111,10 +112,10 @@ def option_problem(tokens: list[str]) -> str | None:
                 return f"no such option: {name}" if not matches else f"ambiguous option: {name}"
             name, has_value = matches[0], bool(eq)
         else:
-            name = SHORT.get(token[:2])
-            if name is None:
+            short = SHORT.get(token[:2])
+            if short is None:
                 return f"no such option: {token[:2]}"
-            value, has_value = token[2:], len(token) > 2
+            name, value, has_value = short, token[2:], len(token) > 2
         if OPTIONS[name] and not has_value:
             if i >= len(tokens):
                 return f"{name} option requires 1 argument"
@@ -192,7 +193,7 @@ def newline_hit(got: StepFile) -> Hit | None:
     )
 
 
-def check_step(ctx: Context, step: StepDir) -> Iterator[Hit]:
+def check_step(ctx: ClarifaiContext, step: StepDir) -> Iterator[Hit]:
     got = read(ctx, step, REQUIREMENTS)
     if got.missing:
         return  # not required: the SDK creates it
@@ -206,6 +207,6 @@ def check_step(ctx: Context, step: StepDir) -> Iterator[Hit]:
         yield hit
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     for step in step_folders(ctx):
         yield from check_step(ctx, step)

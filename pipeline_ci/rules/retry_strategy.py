@@ -77,11 +77,12 @@ from ..argo.durations import argo_duration
 from ..argo.fields import objects
 from ..findings import json_path
 from ..yamldoc import Document, JsonPath
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A15"
 NAME = "retry-strategy"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 POLICIES = ("Always", "OnFailure", "OnError", "OnTransientError")
 DURATIONS = ("duration", "maxDuration", "cap")
@@ -116,7 +117,7 @@ def _backoff(doc: Document, path: JsonPath, body: dict) -> Iterator[Hit]:
         yield at(doc, (*path, key), message)
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

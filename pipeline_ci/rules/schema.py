@@ -39,21 +39,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..schema_check import SchemaIssue, check_data, targets
-from .base import Context, Hit, at
+from ..yamldoc import Document
+from .base import ClarifaiContext, Hit, at
 
 ID = "S01"
 NAME = "schema"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 
-def issues(ctx: Context) -> list[tuple[object, SchemaIssue]]:
+def issues(ctx: ClarifaiContext) -> list[tuple[Document, SchemaIssue]]:
     """All schema issues of the project, computed once per lint run."""
     if "schema" not in ctx.memo:
         ctx.memo["schema"] = [(doc, issue) for doc, name in targets(ctx.project) for issue in check_data(doc.data, name)]
     return ctx.memo["schema"]
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     for doc, issue in issues(ctx):
         if issue.keyword != "additionalProperties":
             yield at(doc, issue.path, issue.message, key=issue.at_key)

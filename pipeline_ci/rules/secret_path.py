@@ -63,18 +63,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "X05"
 NAME = "secret-path"
 SEVERITY = "warning"
+TARGET = "clarifai"
 
 PATH = ("pipeline", "config", "step_version_secrets")
 SECRET_RE = re.compile(r"^users/([^/\s]+)/secrets/([^/\s]+)$")
 ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     config = ctx.project.config
     secrets = config.get(PATH) if config else None
     if config is None or not isinstance(secrets, dict):

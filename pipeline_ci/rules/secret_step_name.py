@@ -62,16 +62,17 @@ import difflib
 from collections.abc import Iterator
 
 from ..argo.walk import nodes, template_map
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "X04"
 NAME = "secret-step-name"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 PATH = ("pipeline", "config", "step_version_secrets")
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     project = ctx.project
     config, spec = project.config, project.spec
     secrets = config.get(PATH) if config else None

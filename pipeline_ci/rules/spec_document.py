@@ -3,7 +3,7 @@
 ``argo_orchestration_spec`` must hold YAML text (a ``|`` block) that parses to a mapping with
 ``apiVersion: argoproj.io/v1alpha1``, ``kind: Workflow`` and a ``spec`` mapping that has a
 ``templates`` list; this is the order the SDK's ``PipelineConfigValidator`` checks them in
-(reference rules 1 and 2). Applies to the root lockfile's copy too.
+(``clarifai/runners/utils/pipeline_validation.py`` in Clarifai/clarifai-python). Applies to the root lockfile's copy too.
 
 Passing spec::
 
@@ -31,14 +31,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..project import SPEC_PATH
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A01"
 NAME = "spec-document"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     project = ctx.project
     for outer, spec in ((project.config, project.spec), (project.lock, project.lock_spec)):
         if outer is None or spec is None:

@@ -54,19 +54,20 @@ from collections.abc import Iterator
 
 from ..discovery import display
 from ..project import LOCK, StepDir
-from ..yamldoc import Pos
-from .base import Context, Hit, at
+from ..yamldoc import JsonPath, Pos
+from .base import ClarifaiContext, Hit, at
 from .step_files import REQUIREMENTS, SCRIPT, read
 from .step_hashes import StepHashes, step_hashes
 
 ID = "L04"
 NAME = "stale-lock"
 SEVERITY = "warning"
+TARGET = "clarifai"
 
-VALUE = ("hash", "value")
+VALUE: JsonPath = ("hash", "value")
 
 
-def blocker_hits(ctx: Context, step: StepDir, hashes: StepHashes) -> Iterator[Hit]:
+def blocker_hits(ctx: ClarifaiContext, step: StepDir, hashes: StepHashes) -> Iterator[Hit]:
     """Errors at every path that keeps ``step`` from being hashed and uploaded (see the module docstring)."""
     seen: set[str] = set()
     for hashed in (hashes.working, hashes.ci):
@@ -86,7 +87,7 @@ def blocker_hits(ctx: Context, step: StepDir, hashes: StepHashes) -> Iterator[Hi
                   "real folder (see docs/archive.md)", severity="warning")
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     severity = "error" if ctx.options.require_fresh_locks else None
     reported: set[str] = set()
     for step in ctx.project.steps:

@@ -68,11 +68,12 @@ from collections.abc import Iterator
 from ..argo.variables import declared_names, did_you_mean
 from ..argo.walk import argo_string, nodes, parameters
 from ..project import StepDir, TemplateRef
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A39"
 NAME = "step-arguments"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 
 def _text(value: object) -> str | None:
@@ -97,7 +98,7 @@ def _params(step: StepDir) -> dict[str, dict] | None:
     return out
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

@@ -73,11 +73,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..argo.walk import nodes, template_map
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A18"
 NAME = "step-callee"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 CALLEE_KEYS = ("template", "templateRef", "inline")
 
@@ -87,7 +88,7 @@ def _present(body: dict, key: str) -> bool:
     return value is not None and value != ""
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

@@ -54,11 +54,12 @@ from collections.abc import Iterator
 from pathlib import PurePath
 
 from ..project import CONFIG
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "X02"
 NAME = "step-directory"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 
 def escape_reason(entry: str) -> str:
@@ -70,7 +71,7 @@ def escape_reason(entry: str) -> str:
     return "resolves through a symlink to a folder"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     project = ctx.project
     config = project.config
     entries = config.get(("pipeline", "step_directories")) if config else None

@@ -23,7 +23,7 @@ from pathlib import Path
 from ..discovery import display, real_path
 from ..project import StepDir
 from ..yamldoc import Document, JsonPath, LoadError, Pos, decode
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 SCRIPT = "1/pipeline_step.py"
 REQUIREMENTS = "requirements.txt"
@@ -50,7 +50,7 @@ class StepFile:
         return self.text is None and self.problem is None
 
 
-def step_folders(ctx: Context) -> Iterator[StepDir]:
+def step_folders(ctx: ClarifaiContext) -> Iterator[StepDir]:
     """Step folders that may be opened: inside the project, existing, each real folder once."""
     seen: set[Path] = set()
     for step in ctx.project.steps:
@@ -62,7 +62,7 @@ def step_folders(ctx: Context) -> Iterator[StepDir]:
             yield step
 
 
-def read(ctx: Context, step: StepDir, rel: str, *, python: bool = False) -> StepFile:
+def read(ctx: ClarifaiContext, step: StepDir, rel: str, *, python: bool = False) -> StepFile:
     """The file ``rel`` of ``step`` (``python=True`` honours a PEP 263 coding cookie)."""
     cache: dict[tuple[str, str], StepFile] = ctx.memo.setdefault("step_files", {})
     key = (str(step.path), rel)
@@ -71,7 +71,7 @@ def read(ctx: Context, step: StepDir, rel: str, *, python: bool = False) -> Step
     return cache[key]
 
 
-def syntax_tree(ctx: Context, step: StepDir, got: StepFile) -> ast.Module | Exception:
+def syntax_tree(ctx: ClarifaiContext, step: StepDir, got: StepFile) -> ast.Module | Exception:
     """The parsed ``got.text`` (a step script), or the exception parsing raised; parsed once per lint run."""
     cache: dict[str, ast.Module | Exception] = ctx.memo.setdefault("syntax_trees", {})
     if got.file not in cache:
@@ -132,7 +132,7 @@ def _decode(raw: bytes, shown: str, python: bool) -> str:
     return decode(raw, shown)
 
 
-def anchor(ctx: Context, step: StepDir) -> tuple[Document, JsonPath] | None:
+def anchor(ctx: ClarifaiContext, step: StepDir) -> tuple[Document, JsonPath] | None:
     """Where to report a problem of a step folder as a whole: its ``step_directories`` entry, else its config."""
     config = ctx.project.config
     if step.listed and step.index is not None and config is not None:
@@ -142,7 +142,7 @@ def anchor(ctx: Context, step: StepDir) -> tuple[Document, JsonPath] | None:
     return None
 
 
-def problem_hit(ctx: Context, step: StepDir, got: StepFile) -> Hit | None:
+def problem_hit(ctx: ClarifaiContext, step: StepDir, got: StepFile) -> Hit | None:
     """A hit for ``got.problem``: inside the file when it has a position there, else at :func:`anchor`."""
     if got.problem is None:
         return None

@@ -63,14 +63,15 @@ from collections.abc import Iterator
 
 from ..argo.names import name_problems
 from ..argo.walk import steps
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A17"
 NAME = "step-name"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

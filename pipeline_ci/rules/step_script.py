@@ -55,15 +55,16 @@ import warnings
 from collections.abc import Iterator
 
 from ..yamldoc import Pos
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 from .step_files import SCRIPT, anchor, problem_hit, read, step_folders, syntax_tree
 
 ID = "C13"
 NAME = "step-script"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     for step in step_folders(ctx):
         got = read(ctx, step, SCRIPT, python=True)
         if got.missing:

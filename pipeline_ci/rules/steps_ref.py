@@ -90,12 +90,13 @@ from ..argo.variables import Site, callee, has_prefix, named_nodes, output_probl
 from ..argo.walk import Node, template_map
 from ..findings import Severity
 from ..yamldoc import JsonPath
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 from .common import Hints
 
 ID = "A30"
 NAME = "steps-ref"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 
 def _order_problem(site: Site, target: Node, fail: str) -> str | None:
@@ -122,8 +123,8 @@ def _problem(
     tname = tmpl.get("name")
     parts = site.tag.split(".", 2)
     if not isinstance(tmpl.get("steps"), list):
-        hint = "; use {{tasks.<name>.…}} in a DAG" if isinstance(tmpl.get("dag"), dict) else ""
-        return f"{fail}: steps.* variables exist only inside a steps template and '{tname}' is not one{hint}", "error"
+        use = "; use {{tasks.<name>.…}} in a DAG" if isinstance(tmpl.get("dag"), dict) else ""
+        return f"{fail}: steps.* variables exist only inside a steps template and '{tname}' is not one{use}", "error"
     if len(parts) < 3:
         return f"{fail}: expected {{{{steps.<step>.<field>}}}}", "error"
     if site.template_path not in steps:
@@ -137,7 +138,7 @@ def _problem(
     return output_problem(site.tag, f"step '{target.name}'", parts[2], callee(local, target.body), loops(target.body))
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

@@ -88,12 +88,13 @@ from ..argo.variables import Site, callee, has_prefix, named_nodes, output_probl
 from ..argo.walk import Node, template_map
 from ..findings import Severity
 from ..yamldoc import JsonPath
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 from .common import Hints
 
 ID = "A31"
 NAME = "tasks-ref"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 
 def _argument_name(site: Site) -> str | None:
@@ -156,8 +157,8 @@ def _problem(local: dict[str, dict], site: Site, dag: _Dag | None, hint: Hints) 
     tname = tmpl.get("name")
     parts = site.tag.split(".", 2)
     if dag is None:
-        hint = "; use {{steps.<name>.…}} in a steps template" if isinstance(tmpl.get("steps"), list) else ""
-        return f"{fail}: tasks.* variables exist only inside a DAG template and '{tname}' is not one{hint}", "error"
+        use = "; use {{steps.<name>.…}} in a steps template" if isinstance(tmpl.get("steps"), list) else ""
+        return f"{fail}: tasks.* variables exist only inside a DAG template and '{tname}' is not one{use}", "error"
     if len(parts) < 3:
         return f"{fail}: expected {{{{tasks.<task>.<field>}}}}", "error"
     target = dag.names.get(parts[1])
@@ -168,7 +169,7 @@ def _problem(local: dict[str, dict], site: Site, dag: _Dag | None, hint: Hints) 
     return output_problem(site.tag, f"task '{target.name}'", parts[2], callee(local, target.body), loops(target.body))
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return
@@ -181,7 +182,7 @@ def check(ctx: Context) -> Iterator[Hit]:
         parts = site.tag.split(".", 2)
         target = dag.names.get(parts[1]) if dag and len(parts) == 3 else None
         node = site.node
-        if target is not None and node is not None and isinstance(node.name, str) and target.path != node.path:
+        if dag and target is not None and node is not None and isinstance(node.name, str) and target.path != node.path:
             dag.pairs.append((node.name, target.name))
     for site in sites:
         if problem := _problem(local, site, _dag_of(site, spec.data, dags), hint):

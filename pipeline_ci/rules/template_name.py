@@ -61,14 +61,15 @@ from collections.abc import Iterator
 
 from ..argo.names import name_problems
 from ..argo.walk import templates
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A09"
 NAME = "template-name"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

@@ -59,16 +59,17 @@ from collections.abc import Iterator
 
 from ..argo.fields import all_templates, template_label
 from ..argo.walk import TEMPLATE_TYPES
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A12"
 NAME = "template-type"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 CHOICES = "choose one of: " + ", ".join(TEMPLATE_TYPES)
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

@@ -63,11 +63,12 @@ from pathlib import Path
 
 from ..discovery import real
 from ..project import StepDir, TemplateRef
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "X01"
 NAME = "templateref-step"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 FIELDS = ("user_id", "app_id", "id")
 
@@ -124,7 +125,7 @@ def problem(ref: TemplateRef, wanted: tuple[str, str, str], listed: list[StepDir
     return f"{head}: {'; '.join(reasons)}{tail}"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     project = ctx.project
     if project.spec is None or project.config is None:
         return

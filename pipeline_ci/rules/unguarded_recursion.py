@@ -78,11 +78,12 @@ from ..argo import depends as dep
 from ..argo.dag import cycles, depends_text, index
 from ..argo.walk import Node, nodes, spec_body, template_map
 from ..yamldoc import JsonPath
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A40"
 NAME = "unguarded-recursion"
 SEVERITY = "warning"
+TARGET = "clarifai"
 
 #: ``depends`` results that hold only when something went wrong or was skipped: a task waiting for one is
 #: conditional.
@@ -161,7 +162,7 @@ def _unconditional_calls(spec: object) -> tuple[dict[str, list[str]], dict[tuple
     return calls, first
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None or not spec_body(spec.data).get("templates"):
         return

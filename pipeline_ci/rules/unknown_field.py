@@ -65,11 +65,12 @@ from collections.abc import Iterator
 
 from ..argo.fields import CHILDREN, KNOWN, describe, objects
 from ..findings import json_path
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A04"
 NAME = "unknown-field"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 
 def suggestion(key: object, known: frozenset[str]) -> str | None:
@@ -94,7 +95,7 @@ def hint(kind: str, key: object) -> str:
     return ""
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

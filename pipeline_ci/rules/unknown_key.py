@@ -43,15 +43,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 from .schema import issues
 
 ID = "S02"
 NAME = "unknown-key"
 SEVERITY = "warning"
+TARGET = "clarifai"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     for doc, issue in issues(ctx):
         if issue.keyword == "additionalProperties":
             hint = f"; did you mean {issue.suggestion!r}?" if issue.suggestion else ""

@@ -70,11 +70,12 @@ from collections.abc import Iterator
 from ..argo.variables import did_you_mean, has_prefix, spec_strings, unterminated
 from ..argo.walk import tags
 from ..yamldoc import JsonPath
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A33"
 NAME = "unknown-variable"
 SEVERITY = "warning"
+TARGET = "clarifai"
 
 CHECKED_ELSEWHERE = ("workflow.parameters", "inputs.parameters", "steps", "tasks", "item")
 WORKFLOW_NAMES = ("name", "namespace", "uid", "mainEntrypoint", "serviceAccountName", "status", "scheduledTime",
@@ -107,7 +108,7 @@ def _problem(tag: str, path: JsonPath) -> str | None:
     return f"unknown variable {{{{{tag}}}}}: '{root}' is not an Argo variable, so the text stays as is{hint}"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

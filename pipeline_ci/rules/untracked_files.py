@@ -34,15 +34,16 @@ from collections.abc import Iterator
 
 from ..project import StepDir
 from ..yamldoc import Document, JsonPath
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 from .step_hashes import listing, step_hashes
 
 ID = "L05"
 NAME = "untracked-files"
 SEVERITY = "warning"
+TARGET = "clarifai"
 
 
-def _anchor(ctx: Context, step: StepDir) -> tuple[Document, JsonPath] | None:
+def _anchor(ctx: ClarifaiContext, step: StepDir) -> tuple[Document, JsonPath] | None:
     if step.lock is not None:
         return step.lock, ("hash", "value")
     if step.listed and step.index is not None and ctx.project.config is not None:
@@ -50,7 +51,7 @@ def _anchor(ctx: Context, step: StepDir) -> tuple[Document, JsonPath] | None:
     return None
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     for step in ctx.project.steps:
         hashes = step_hashes(ctx.project, step)
         extra = hashes.local_only if hashes else []

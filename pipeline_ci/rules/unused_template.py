@@ -75,11 +75,12 @@ from collections.abc import Iterator
 
 from ..argo.fields import objects
 from ..argo.walk import spec_body, template_map, templates
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A11"
 NAME = "unused-template"
 SEVERITY = "warning"
+TARGET = "clarifai"
 
 
 def _local(caller: dict, key: str) -> str | None:
@@ -120,7 +121,7 @@ def reachable(spec: object) -> set[str]:
     return seen
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

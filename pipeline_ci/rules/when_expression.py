@@ -66,16 +66,17 @@ from collections.abc import Iterator
 
 from ..argo.walk import nodes
 from ..argo.when import check_template
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A35"
 NAME = "when-expression"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 HINT = ' (hint: try wrapping the affected expression in quotes ("))'
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

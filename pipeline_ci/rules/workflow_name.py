@@ -62,11 +62,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A06"
 NAME = "workflow-name"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 MAX_NAME = 63
 MAX_GENERATE_NAME = 58
@@ -78,7 +79,7 @@ SUBDOMAIN_RULE = (
 )
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     meta = spec.get(("metadata",)) if spec is not None else None
     if spec is None or not isinstance(meta, dict):

@@ -62,17 +62,18 @@ from collections.abc import Iterator
 
 from ..argo.variables import declared_names, has_prefix, spec_sites
 from ..argo.walk import spec_body
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 from .common import Hints, listing
 
 ID = "A28"
 NAME = "workflow-parameter-ref"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 PREFIX = "workflow.parameters"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return

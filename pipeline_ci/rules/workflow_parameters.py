@@ -65,18 +65,19 @@ from collections.abc import Iterator
 
 from ..argo.names import param_name_problem
 from ..argo.walk import argo_string
-from .base import Context, Hit, at
+from .base import ClarifaiContext, Hit, at
 
 ID = "A10"
 NAME = "workflow-parameters"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 ARGS = ("spec", "arguments", "parameters")
 ALLOWED_VALUE_FROM = ("configMapKeyRef", "supplied", "event")
 FORBIDDEN_VALUE_FROM = ("path", "jsonPath", "parameter", "expression")
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     params = spec.get(ARGS) if spec is not None else None
     if spec is None or not isinstance(params, list):

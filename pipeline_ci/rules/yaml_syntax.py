@@ -30,14 +30,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .base import Context, Hit
+from .base import ClarifaiContext, Hit
 
 ID = "F01"
 NAME = "yaml-syntax"
 SEVERITY = "error"
+TARGET = "clarifai"
 
 
-def check(ctx: Context) -> Iterator[Hit]:
+def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     project = ctx.project
     errors = [*project.load_errors, *project.overrides_errors, *(e for step in project.steps for e in step.load_errors)]
     for err in errors:

@@ -1,8 +1,16 @@
-"""Starting, following, gating and cancelling pipeline runs on every backend.
+"""Starting, following, gating and cancelling pipeline runs on every backend: the platform-neutral machinery
+the ``run``, ``deploy --run``, ``watch`` and ``cancel`` commands (:mod:`pipeline_ci.commands`) share.
 
-The exit-code contract (README): 0 succeeded · 1 run failed · 2 usage or configuration error
-(nothing was started) · 3 API or infrastructure error (could not start, or lost track of the
-run) · 4 timed out waiting · 5 cancelled.
+- :mod:`.follow`: poll a :class:`~.follow.RemoteRun` to its final status (backoff, logs, timeout, cancel).
+- :mod:`.session`: the run flags, the state file, signals, parameters, addressing a remote run, reporting.
+- :mod:`.active`: the remote runs this process started and has not seen finish (the error handler cancels them).
+
+Exit codes are :class:`pipeline_ci.exitcodes.ExitCode` (the README's contract: 0 succeeded · 1 run failed ·
+2 nothing was started · 3 API or infrastructure error · 4 timed out · 5 cancelled · 70 internal error).
 """
 
-SUCCEEDED, FAILED, USAGE, API_ERROR, TIMED_OUT, CANCELLED = 0, 1, 2, 3, 4, 5
+from ..exitcodes import ExitCode
+
+# The names :mod:`.follow` imports; new code uses :class:`ExitCode` itself.
+SUCCEEDED, FAILED, API_ERROR, TIMED_OUT, CANCELLED = (ExitCode.OK, ExitCode.FAILED, ExitCode.API, ExitCode.TIMED_OUT,
+                                                      ExitCode.CANCELLED)

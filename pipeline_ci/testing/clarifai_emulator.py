@@ -1,7 +1,9 @@
 """In-process emulator of the Clarifai API (gRPC service ``clarifai.api.V2``), pipeline methods only.
 
 Subclasses the official generated servicer of ``clarifai-grpc``, so clients built on ``service_pb2_grpc.V2Stub``
-(the Clarifai SDK, our upload/run code) talk to it unchanged. Behaviour follows ``clarifai-pipelines.md`` §6–§8.
+(the Clarifai SDK, our upload/run code) talk to it unchanged. Behaviour follows the SDK's upload, run and
+monitor code (Clarifai/clarifai-python: ``clarifai/runners/pipeline_steps/pipeline_step_builder.py``,
+``clarifai/runners/pipelines/pipeline_builder.py``, ``clarifai/client/pipeline.py``, ``clarifai/cli/pipeline_run.py``).
 
     with ClarifaiEmulator(pats={"test-pat"}) as emu:
         stub = service_pb2_grpc.V2Stub(emu.channel())
@@ -9,7 +11,10 @@ Subclasses the official generated servicer of ``clarifai-grpc``, so clients buil
 
 Every RPC answers with a Clarifai ``status`` (auth errors included); only injected transport faults abort with a
 gRPC status. Time does not advance by itself: builds finish and runs progress as clients poll
-``GetPipelineStepVersion`` / ``GetPipelineVersionRun``. Other V2 methods answer gRPC ``UNIMPLEMENTED``.
+``GetPipelineStepVersion`` / ``GetPipelineVersionRun``; a run's scripted "late" log lines appear once its final
+status has been answered (a platform whose log ingestion lags behind). Other V2 methods answer gRPC
+``UNIMPLEMENTED``. Status codes are named as :mod:`pipeline_ci.platforms.clarifai.status` names them (the codes
+the client under test also uses), the others straight from ``status_code_pb2``.
 """
 
 from __future__ import annotations
@@ -33,29 +38,35 @@ from clarifai_grpc.grpc.api.status import status_pb2
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
-AUTH_MISSING_CODE = sc.CONN_INVALID_REQUEST  # 11102: no / malformed `authorization` header (what the API answers)
-AUTH_UNKNOWN_CODE = sc.CONN_KEY_NOT_FOUND  # 11009: "API key not found"
-THROTTLED_CODE = sc.CONN_THROTTLED  # 11005
-INTERNAL_CODE = sc.INTERNAL_UNCATEGORIZED  # 99009
-DUPLICATE_CODE = sc.DATABASE_DUPLICATE_KEY  # 40010: an id that already exists
+from ..platforms.clarifai import status as codes
 
-FAULT_KINDS = ("unavailable", "throttled", "internal", "break_stream", "drop_response", "deadline")
+AUTH_MISSING_CODE = sc.CONN_INVALID_REQUEST  # no / malformed `authorization` header (what the API answers)
+AUTH_UNKNOWN_CODE = codes.CONN_KEY_NOT_FOUND  # "API key not found"
+SCOPE_CODE = codes.CONN_INSUFFICIENT_SCOPES  # the PAT lacks a scope the method needs
+THROTTLED_CODE = codes.CONN_THROTTLED
+INTERNAL_CODE = codes.INTERNAL_UNCATEGORIZED
+DUPLICATE_CODE = sc.DATABASE_DUPLICATE_KEY  # an id that already exists
+
+FAULT_KINDS = ("unavailable", "throttled", "internal", "break_stream", "drop_response", "deadline",
+               "permission_denied", "insufficient_scopes")
 UPLOAD_METHOD = "PostPipelineStepVersionsUpload"
-MAX_CHUNK = 14 * 1024 * 1024  # the SDK's upload chunk size (§6.2)
-DEFAULT_PER_PAGE = 50  # the SDK always pages logs by 50 (§7.6)
+MAX_CHUNK = 14 * 1024 * 1024  # the SDK's upload chunk size (pipeline_step_builder.py)
+DEFAULT_PER_PAGE = 50  # the SDK always pages logs by 50 (clarifai/client/pipeline.py)
 BUILDER_LOG, RUN_LOG = "builder", "pipeline.version.run"
 
-DEFAULT_RUN_SCRIPT: list[tuple[int, int]] = [(sc.JOB_QUEUED, 1), (sc.JOB_RUNNING, 2), (sc.JOB_COMPLETED, 0)]
+DEFAULT_RUN_SCRIPT: list[tuple[int, int]] = [(codes.JOB_QUEUED, 1), (codes.JOB_RUNNING, 2), (codes.JOB_COMPLETED, 0)]
 DEFAULT_RUN_LOGS: dict[int, list[str]] = {
-    sc.JOB_RUNNING: ["step-0: started"],
-    sc.JOB_COMPLETED: ["step-0: finished", "workflow succeeded"],
+    codes.JOB_RUNNING: ["step-0: started"],
+    codes.JOB_COMPLETED: ["step-0: finished", "workflow succeeded"],
 }
-TERMINAL_RUN_CODES = frozenset({sc.JOB_COMPLETED, sc.JOB_FAILED, sc.JOB_CANCELLED, sc.JOB_UNEXPECTED_ERROR})
-# PatchPipelineVersionRuns (action "overwrite"): target code -> codes it may be reached from (§7.8).
+# What the platform treats as final (not the client's policy: JOB_CONFLICT, for one, is not final here).
+TERMINAL_RUN_CODES = frozenset({codes.JOB_COMPLETED, codes.JOB_FAILED, codes.JOB_CANCELLED, codes.JOB_UNEXPECTED_ERROR})
+# PatchPipelineVersionRuns (action "overwrite"): target code -> codes it may be reached from
+# (``clarifai pipelinerun pause|cancel|resume``, clarifai/cli/pipeline_run.py).
 PATCH_ALLOWED_FROM: dict[int, frozenset[int]] = {
-    sc.JOB_CANCELLED: frozenset({sc.JOB_QUEUED, sc.JOB_RUNNING, sc.JOB_PAUSED}),
-    sc.JOB_PAUSED: frozenset({sc.JOB_QUEUED, sc.JOB_RUNNING}),
-    sc.JOB_RUNNING: frozenset({sc.JOB_PAUSED}),
+    codes.JOB_CANCELLED: frozenset({codes.JOB_QUEUED, codes.JOB_RUNNING, codes.JOB_PAUSED}),
+    codes.JOB_PAUSED: frozenset({codes.JOB_QUEUED, codes.JOB_RUNNING}),
+    codes.JOB_RUNNING: frozenset({codes.JOB_PAUSED}),
 }
 VERSIONED_REF = re.compile(r"^users/([^/]+)/apps/([^/]+)/pipeline_steps/([^/]+)/versions/([^/]+)$")
 
@@ -110,6 +121,7 @@ class _Run:
     proto: resources_pb2.PipelineVersionRun
     pending: list[tuple[int, int]]
     log_script: dict[int, list[str]]
+    late_logs: list[str] = field(default_factory=list)  # logged once the final status has been answered
     polls_left: int = 0
     logs: list[resources_pb2.LogEntry] = field(default_factory=list)
     history: list[resources_pb2.PipelineVersionRunStatusLog] = field(default_factory=list)
@@ -155,7 +167,8 @@ def _page(items: list, page: int, per_page: int) -> list:
 
 
 def _template_refs(spec: dict) -> list[str]:
-    """templateRef names of step items and DAG tasks (§2.3); raises on a malformed spec."""
+    """templateRef names of step items and DAG tasks (as the SDK's ``pipeline_validation.py`` collects them);
+    raises on a malformed spec."""
     refs = []
     for template in spec["spec"].get("templates") or []:
         items = [item for group in template.get("steps") or [] for item in group]
@@ -182,16 +195,18 @@ class ClarifaiEmulator:
         self._lock = threading.RLock()
         self._calls: list[tuple[str, Message | None]] = []
         self._uploads: list[StepUpload] = []
-        self._apps: dict[tuple[str, str], resources_pb2.App] = {}
-        self._steps: dict[tuple[str, str, str], resources_pb2.PipelineStep] = {}
-        self._step_versions: dict[tuple[str, str, str, str], _StepVersion] = {}
+        # keyed by _key(): (user id, app id, *resource ids)
+        self._apps: dict[tuple[str, ...], resources_pb2.App] = {}
+        self._steps: dict[tuple[str, ...], resources_pb2.PipelineStep] = {}
+        self._step_versions: dict[tuple[str, ...], _StepVersion] = {}
         self._build_outcomes: dict[str, tuple[int, list[str]]] = {}
-        self._pipelines: dict[tuple[str, str, str], resources_pb2.Pipeline] = {}
-        self._versions: dict[tuple[str, str, str, str], resources_pb2.PipelineVersion] = {}
+        self._pipelines: dict[tuple[str, ...], resources_pb2.Pipeline] = {}
+        self._versions: dict[tuple[str, ...], resources_pb2.PipelineVersion] = {}
         self._runs: dict[str, _Run] = {}
         self.final_status_reported: dict[str, float] = {}  # run id -> monotonic time of the first final answer
         self._run_script = list(DEFAULT_RUN_SCRIPT)
         self._run_logs = dict(DEFAULT_RUN_LOGS)
+        self._late_logs: list[str] = []
 
     def __repr__(self) -> str:  # never shows the PATs
         return f"ClarifaiEmulator(address={self.address!r})"
@@ -220,6 +235,8 @@ class ClarifaiEmulator:
         Also switches clarifai-grpc into gRPC mode: ``V2Stub(channel)`` needs the response deserializer that only
         ``ClarifaiChannel``'s factories install (a bare ``grpc.insecure_channel`` before that → ``TypeError``).
         """
+        if self.address is None:
+            raise RuntimeError("the emulator is not started")
         host, port = self.address.rsplit(":", 1)
         ClarifaiChannel.get_insecure_grpc_channel(base=host, port=int(port)).close()
         return grpc.insecure_channel(self.address)
@@ -245,6 +262,10 @@ class ClarifaiEmulator:
 
         ``times``: how often it fires (default 1, or unlimited when ``every`` is given); ``every=N``: only calls
         1, 1+N, 1+2N, … are hit; ``delay``: sleep of a "deadline" fault (default ``deadline_delay``).
+        Kinds: "unavailable" / "permission_denied" abort with that gRPC status; "throttled", "internal" and
+        "insufficient_scopes" answer ``CONN_THROTTLED`` / ``INTERNAL_UNCATEGORIZED`` / ``CONN_INSUFFICIENT_SCOPES``;
+        "deadline" answers late; "drop_response" does the work, then aborts UNAVAILABLE; "break_stream" breaks the
+        upload stream after its first content part.
         """
         if fault not in FAULT_KINDS:
             raise ValueError(f"unknown fault {fault!r}; expected one of {FAULT_KINDS}")
@@ -265,15 +286,20 @@ class ClarifaiEmulator:
             self.faults.clear()
 
     def script_run(
-        self, statuses: list[tuple[int, int]] | None = None, logs: dict[int, list[str]] | None = None
+        self,
+        statuses: list[tuple[int, int]] | None = None,
+        logs: dict[int, list[str]] | None = None,
+        late_logs: Iterable[str] = (),
     ) -> None:
         """Set the script of runs created from now on: ``statuses`` = [(status code, polls it is reported), …]
-        (the last entry stays for good), ``logs`` = {status code: lines logged on entering it}. None → defaults."""
+        (the last entry stays for good), ``logs`` = {status code: lines logged on entering it}. None → defaults.
+        ``late_logs``: lines logged right after the run's final status is answered for the first time."""
         if statuses is not None and not statuses:
             raise ValueError("statuses must not be empty")
         with self._lock:
             self._run_script = list(statuses or DEFAULT_RUN_SCRIPT)
             self._run_logs = dict(DEFAULT_RUN_LOGS if logs is None else logs)
+            self._late_logs = list(late_logs)
 
     def build_outcome(
         self, step_id: str, status_code: int = sc.PIPELINE_STEP_BUILDING_FAILED, log_lines: Iterable[str] = ()
@@ -326,12 +352,16 @@ class ClarifaiEmulator:
         kind = fault.kind if fault else None
         if kind == "unavailable":
             context.abort(grpc.StatusCode.UNAVAILABLE, "injected fault: service unavailable")
-        if kind == "deadline":
+        if fault is not None and kind == "deadline":
             time.sleep(fault.delay)
         if kind == "throttled":
             return _status(THROTTLED_CODE, "injected fault: too many requests")
         if kind == "internal":
             return _status(INTERNAL_CODE, "injected fault: internal error")
+        if kind == "permission_denied":
+            context.abort(grpc.StatusCode.PERMISSION_DENIED, "injected fault: permission denied")
+        if kind == "insufficient_scopes":
+            return _status(SCOPE_CODE, "injected fault: the key lacks a scope this method needs")
         return None
 
     def _auth_error(self, context: grpc.ServicerContext) -> status_pb2.Status | None:
@@ -641,7 +671,7 @@ class ClarifaiEmulator:
         proto.pipeline_version.CopyFrom(version)
         proto.orchestration_spec.CopyFrom(version.orchestration_spec)
         proto.created_at.CopyFrom(_now())
-        run = _Run(proto, list(self._run_script[1:]), dict(self._run_logs))
+        run = _Run(proto, list(self._run_script[1:]), dict(self._run_logs), list(self._late_logs))
         self._runs[proto.id] = run
         self._enter(run, *self._run_script[0])
         self._settle(run)
@@ -653,8 +683,10 @@ class ClarifaiEmulator:
         if run is None:
             return _response("GetPipelineVersionRun", sc.CONN_DOES_NOT_EXIST, "pipeline version run does not exist")
         response = _response("GetPipelineVersionRun", sc.SUCCESS, pipeline_version_run=run.proto)
-        if run.code in TERMINAL_RUN_CODES:
-            self.final_status_reported.setdefault(run.proto.id, time.monotonic())
+        if run.code in TERMINAL_RUN_CODES and run.proto.id not in self.final_status_reported:
+            self.final_status_reported[run.proto.id] = time.monotonic()
+            for line in run.late_logs:
+                self._add_log(run.logs, RUN_LOG, run.proto.id, line)
         if run.code not in TERMINAL_RUN_CODES and run.code != sc.JOB_PAUSED:
             run.polls_left -= 1
             self._settle(run)
@@ -691,6 +723,7 @@ class ClarifaiEmulator:
 
     def _do_ListLogEntries(self, req: service_pb2.ListLogEntriesRequest) -> Message:
         """Builder logs of a step version or logs of a pipeline run, oldest first, paged."""
+        source: _StepVersion | _Run | None
         if req.log_type == BUILDER_LOG:
             source = self._step_versions.get(_key(req.user_app_id, req.pipeline_step_id, req.pipeline_step_version_id))
         elif req.log_type == RUN_LOG:

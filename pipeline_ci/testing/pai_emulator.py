@@ -1,4 +1,6 @@
-"""In-process emulator of the PAIFlow run APIs (``pai-pipelines.md`` §2–§4), for tests.
+"""In-process emulator of the PAIFlow run APIs (Alibaba Cloud API reference, PAIFlow 2021-02-02: CreatePipelineRun,
+GetPipelineRun, ListPipelineRuns, GetPipelineRunNode, ListPipelineRunNodeStatus, ListPipelineRunNodeLogs,
+TerminatePipelineRun ...), for tests.
 
 An HTTP server on ``127.0.0.1:<free port>`` in a background thread, speaking the real wire protocol: ROA paths,
 JSON bodies, ``x-acs-action`` headers and ACS3-HMAC-SHA256 signatures, which it verifies on every request.
@@ -7,9 +9,10 @@ JSON bodies, ``x-acs-action`` headers and ACS3-HMAC-SHA256 signatures, which it 
         emu.script_run(statuses=[("Initialized", 1), ("Running", 2), ("Succeeded", 1)], node_logs={"train": [...]})
         client = PaiClient(emu.endpoint, "key-id", "key-secret")
 
-Time does not advance by itself: a run moves through its scripted statuses as GetPipelineRun polls it. Errors
-answer like the Alibaba Cloud gateway: an HTTP error status and a JSON body ``{Code, Message, RequestId}`` (§4.7).
-Choices where the reference gives no answer are marked [UNCONFIRMED]: the HTTP statuses of auth errors, the
+Time does not advance by itself: a run moves through its scripted statuses as GetPipelineRun polls it, and its
+scripted "late" log lines appear once its final status has been answered (log ingestion lagging behind). Errors
+answer like the Alibaba Cloud gateway: an HTTP error status and a JSON body ``{Code, Message, RequestId}``.
+Choices the public API reference leaves open are marked [UNCONFIRMED]: the HTTP statuses of auth errors, the
 security-token error codes, the not-found answer, and Name filtering (exact by default, ``name_match="fuzzy"``).
 Secrets are never logged, recorded or echoed.
 """
@@ -24,7 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -35,11 +38,11 @@ import yaml
 from ..platforms.pai import signing
 
 API_VERSION = "2021-02-02"
-FAULT_KINDS = ("throttle", "5xx", "drop", "lose_create_response", "slow")
+FAULT_KINDS = ("throttle", "5xx", "drop", "lose_create_response", "slow", "forbidden")
 TERMINAL = frozenset({"Succeeded", "Failed", "Terminated", "Skipped"})
 DEFAULT_SCRIPT: list[tuple[str, int]] = [("Running", 1), ("Succeeded", 1)]
 DEFAULT_NODE_LOGS: dict[str, list[str]] = {"main": ["main: started", "main: finished"]}
-MAX_CLOCK_SKEW = 15 * 60  # seconds (§4.3)
+MAX_CLOCK_SKEW = 15 * 60  # seconds: x-acs-date skew accepted before InvalidTimeStamp.Expired (the emulator's window)
 
 _RUN = r"/api/v1/pipelineruns/(?P<run>[^/]+)"
 _NODE = _RUN + r"/nodes/(?P<node>[^/]+)"
@@ -108,6 +111,8 @@ class _Run:
     polls_left: int = 0
     root_node_after: int = 0  # GetPipelineRun polls answered with an empty NodeId
     root_node: str = ""
+    late_logs: dict[str, list[str]] = field(default_factory=dict)  # leaf node name → lines logged after the end
+    final_answered: bool = False
 
 
 def _now() -> str:
@@ -152,6 +157,7 @@ class PaiEmulator:
         self._nonces: set[str] = set()
         self._script = list(DEFAULT_SCRIPT)
         self._node_logs = dict(DEFAULT_NODE_LOGS)
+        self._late_logs: dict[str, list[str]] = {}
         self._root_node_after = 0
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
@@ -188,15 +194,22 @@ class PaiEmulator:
     # ----------------------------------------------------------------- test helpers
 
     def script_run(self, statuses: list[tuple[str, int]] | None = None,
-                   node_logs: Mapping[str, list[str]] | None = None, root_node_after: int = 0) -> None:
+                   node_logs: Mapping[str, list[str]] | None = None, root_node_after: int = 0,
+                   late_logs: Mapping[str, list[str]] | None = None) -> None:
         """Script the runs created from now on: ``statuses`` = [(status, GetPipelineRun polls it is reported)]
         (the last one stays), ``node_logs`` = {leaf node name: log lines}; ``root_node_after``: polls answered
-        before ``NodeId`` is set (§8 scenario 5). None → defaults."""
+        before ``NodeId`` is set (the root node id may be empty right after creation); ``late_logs`` = {leaf
+        node name (of ``node_logs``): lines added right after a final status is answered for the first time}. None → defaults."""
         if statuses is not None and not statuses:
             raise ValueError("statuses must not be empty")
+        nodes = node_logs or DEFAULT_NODE_LOGS
+        unknown = sorted(set(late_logs or {}) - set(nodes))
+        if unknown:
+            raise ValueError(f"late_logs for nodes that are not in node_logs: {unknown}")
         with self._lock:
             self._script = list(statuses or DEFAULT_SCRIPT)
-            self._node_logs = {name: list(lines) for name, lines in (node_logs or DEFAULT_NODE_LOGS).items()}
+            self._node_logs = {name: list(lines) for name, lines in nodes.items()}
+            self._late_logs = {name: list(lines) for name, lines in (late_logs or {}).items()}
             self._root_node_after = root_node_after
 
     def inject(self, path_or_action: str, fault: str, times: int | None = 1, *, delay: float | None = None,
@@ -204,7 +217,8 @@ class PaiEmulator:
         """Make requests to an action (e.g. ``"GetPipelineRun"``), a path or ``"*"`` fail with ``fault``:
         "throttle" (429 — or ``status`` — + ``x-acs-retry-after`` + ``Throttling.User``), "5xx" (503 or ``status``,
         ``ServiceUnavailable``), "drop" (close without answering), "lose_create_response" (do the work, then
-        drop), "slow" (do the work, wait ``delay`` s, then answer). ``times=None``: every matching request."""
+        drop), "slow" (do the work, wait ``delay`` s, then answer), "forbidden" (403 ``NoPermission``: the RAM user
+        lacks the action's permission). ``times=None``: every matching request."""
         if fault not in FAULT_KINDS:
             raise ValueError(f"unknown fault {fault!r}; expected one of {FAULT_KINDS}")
         entry = Fault(path_or_action, fault, times, self.slow_delay if delay is None else delay, retry_after_ms,
@@ -252,6 +266,9 @@ class PaiEmulator:
             if fault and fault.kind == "5xx":
                 raise ApiFailure(fault.status or 503, "ServiceUnavailable",
                                  "The request has failed due to a temporary failure of the server.")
+            if fault and fault.kind == "forbidden":
+                raise ApiFailure(fault.status or 403, "NoPermission",
+                                 f"You are not authorized to do this action: paiflow:{action or '-'}.")
             self._authenticate(method, path, query, headers, body)
             if route is None or headers.get("x-acs-action") != action:
                 raise ApiFailure(404, "InvalidApi.NotFound", "Specified api is not found, please check your url "
@@ -305,7 +322,7 @@ class PaiEmulator:
         sent = headers.get("x-acs-security-token")
         if expected is not None and not sent:
             raise ApiFailure(400, "InvalidSecurityToken.Missing", "The security token is required for this key.")
-        if expected is not None and not hmac.compare_digest(sent.encode(), expected.encode()):
+        if expected is not None and not hmac.compare_digest((sent or "").encode(), expected.encode()):
             raise ApiFailure(400, "InvalidSecurityToken.MismatchWithAccessKey",
                              "Specified SecurityToken mismatch with the AccessKey.")
         if sent and headers.get("x-acs-accesskey-id") != key_id:
@@ -378,9 +395,10 @@ class PaiEmulator:
             "PipelineRunUri": f"https://pai.console.aliyun.com/?workspaceId={body['WorkspaceId']}"
                               f"#/studio/task/detail/{run_id}",
         }
-        nodes = {_new_id("node"): {"Name": name, "Logs": lines} for name, lines in self._node_logs.items()}
+        nodes = {_new_id("node"): {"Name": name, "Logs": list(lines)} for name, lines in self._node_logs.items()}
         run = _Run(record, list(self._script), nodes, started=body.get("NoConfirmRequired", True) is not False,
-                   root_node_after=self._root_node_after, root_node=_new_id("node"))
+                   root_node_after=self._root_node_after, root_node=_new_id("node"),
+                   late_logs={name: list(lines) for name, lines in self._late_logs.items()})
         if run.started:
             self._enter(run)
         self._runs[run_id] = run
@@ -395,6 +413,10 @@ class PaiEmulator:
         answer = dict(run.record)
         if not _flag(query.get("Verbose")):
             answer.pop("Manifest")
+        if answer["Status"] in TERMINAL and not run.final_answered:
+            run.final_answered = True
+            for node in run.nodes.values():
+                node["Logs"] += run.late_logs.get(node["Name"], [])
         if run.started:
             run.polls_left -= 1
             self._enter(run)

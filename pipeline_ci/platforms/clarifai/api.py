@@ -5,8 +5,9 @@ white space, a control or a non-ASCII character inside is refused before any cal
 cannot carry it), API base: ``CLARIFAI_API_BASE``
 (default ``https://api.clarifai.com``; a ``localhost``/``127.0.0.1`` base uses an insecure channel).
 Transient failures (gRPC UNAVAILABLE / RESOURCE_EXHAUSTED / DEADLINE_EXCEEDED / INTERNAL, Clarifai
-throttling and internal 98xxx/99xxx statuses) are retried with exponential backoff and jitter;
-invalid arguments are not. A rejected PAT is an :class:`ApiError` of kind ``auth``.
+throttling and internal 98xxx/99xxx statuses: :func:`.status.is_retryable`) are retried with exponential backoff and
+jitter; invalid arguments are not. A rejected PAT (:func:`.status.is_auth`) is an :class:`ApiError` of kind ``auth``.
+The status codes come by name from :mod:`.status`, imported once the extra is known to be installed.
 """
 
 from __future__ import annotations
@@ -16,21 +17,19 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
+from ...errors import PlatformError
+from ...exitcodes import ExitCode
 from ...retry import Backoff, RetryableError, call_with_retries
 from ...textsafe import credential_problem
 
 DEFAULT_API_BASE = "https://api.clarifai.com"
-SUCCESS = 10000
-THROTTLED = 11005
-AUTH_CODES = {11007, 11008, 11009, 11010, 11200}
-RETRY_CODES = {THROTTLED, 40030, 40032, 40035}  # throttled, request queue full, request timeout, server unavailable
 
 
-class ApiError(Exception):
-    """A Clarifai call failed for good. ``kind``: auth, config, unavailable or api."""
+class ApiError(PlatformError):
+    """A Clarifai call failed for good. ``kind``: auth, config, unavailable or api (config: exit 2, else 3)."""
 
     def __init__(self, message: str, kind: str = "api", code: int | str | None = None):
-        super().__init__(message)
+        super().__init__(message, ExitCode.USAGE if kind == "config" else ExitCode.API)
         self.message = message
         self.kind = kind
         self.code = code
@@ -45,10 +44,6 @@ def grpc_target(api_base: str) -> tuple[str, bool]:
     local = host in ("localhost", "127.0.0.1", "::1")
     port = parsed.port or (443 if parsed.scheme == "https" or not local else 80)
     return f"{host}:{port}", not local
-
-
-def _retryable_status(code: int) -> bool:
-    return code in RETRY_CODES or 98000 <= code < 100000
 
 
 class ClarifaiClient:
@@ -67,7 +62,9 @@ class ClarifaiClient:
         except ImportError:
             raise ApiError("the Clarifai backend needs the clarifai extra: pip install 'pipeline-ci[clarifai]'",
                            "config") from None
-        self._grpc = grpc
+        from . import status
+
+        self._grpc, self._status = grpc, status
         target, secure = grpc_target(api_base)
         host, port = target.rsplit(":", 1)
         # The official channel factories (they also switch clarifai-grpc's stubs to gRPC mode).
@@ -91,10 +88,12 @@ class ClarifaiClient:
 
     def _check(self, method: str, response: Any) -> Any:
         status = getattr(response, "status", None)
-        code = int(status.code) if status is not None else SUCCESS
-        if code in AUTH_CODES:
+        if status is None:
+            return response
+        code = int(status.code)
+        if self._status.is_auth(code):
             raise ApiError(f"{method}: the Clarifai API rejected CLARIFAI_PAT ({status.description})", "auth", code)
-        if _retryable_status(code):
+        if self._status.is_retryable(code):
             raise RetryableError(f"{method}: {status.description or code} (status {code})")
         return response
 

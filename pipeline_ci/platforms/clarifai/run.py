@@ -1,11 +1,16 @@
 """Clarifai pipeline runs through ``clarifai-grpc``: start, poll, logs, cancel.
 
-Status codes map to outcomes (the SDK's gaps fixed): ``JOB_COMPLETED`` (and legacy ``SUCCESS``)
-→ success; ``JOB_FAILED``, ``JOB_UNEXPECTED_ERROR``, ``JOB_CONFLICT`` → failure;
+Status codes map to outcomes (the SDK's gaps fixed) in :data:`.status.RUN_STATES`: ``JOB_COMPLETED`` (and
+legacy ``SUCCESS``) → success; ``JOB_FAILED``, ``JOB_UNEXPECTED_ERROR``, ``JOB_CONFLICT`` → failure;
 ``JOB_CANCELLED`` → cancelled; ``JOB_PAUSED`` → paused (the follower applies the grace period);
 ``JOB_QUEUED``, ``JOB_RUNNING``, ``MIXED_STATUS`` and an unset status → running; anything else →
 unknown (keep waiting, reported). The run id is generated here and sent with the start request,
 so a retried start never creates a second run.
+
+Logs (``ListLogEntries``, ``log_type="pipeline.version.run"``) are read page by page (``page`` from 1,
+``per_page`` :data:`PER_PAGE`, oldest first): a full page moves on to the next one, a partial page is asked for
+again later. Entries are de-duplicated by their ``url`` (by page position and text when they have none), so a
+partial page read again prints only what is new.
 """
 
 from __future__ import annotations
@@ -14,24 +19,14 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from ...runs.follow import FatalError, Poll, TransientError
-from .api import SUCCESS, ApiError, ClarifaiClient
+from .api import ApiError, ClarifaiClient
 
-CONN_DOES_NOT_EXIST = 11101
-JOB_CANCELLED, JOB_PAUSED, JOB_RUNNING = 64004, 64008, 64001
-STATES = {
-    0: "running", 10000: "success", 10010: "running", 64000: "running", 64001: "running", 64002: "success",
-    64003: "failure", 64004: "cancelled", 64006: "failure", 64007: "failure", 64008: "paused",
-}
-NAMES = {
-    0: "NOT_STARTED", 10000: "SUCCESS", 10010: "MIXED_STATUS", 64000: "JOB_QUEUED", 64001: "JOB_RUNNING",
-    64002: "JOB_COMPLETED", 64003: "JOB_FAILED", 64004: "JOB_CANCELLED", 64006: "JOB_UNEXPECTED_ERROR",
-    64007: "JOB_CONFLICT", 64008: "JOB_PAUSED",
-}
-PER_PAGE = 50
+PER_PAGE = 50  # what the SDK asks for; the server's own page size wins when it answers with a smaller one
 
 
 @dataclass
@@ -47,7 +42,8 @@ class RunTarget:
 
 
 def compute_ids(instance: str, cloud: str | None, region: str | None) -> tuple[str, str]:
-    """Cluster and nodepool ids the SDK derives from an instance type (reference §7.2)."""
+    """Cluster and nodepool ids the SDK derives from an instance type (``get_deploy_compute_cluster_id`` and
+    ``get_deploy_nodepool_id`` in ``clarifai/utils/compute_presets.py`` of Clarifai/clarifai-python)."""
     cluster = f"deploy-cc-{cloud or 'aws'}-{region or 'us-east-1'}"
     nodepool = "deploy-np-" + re.sub(r"-+", "-", re.sub(r"[^A-Za-z0-9_-]", "-", instance))
     return cluster, nodepool
@@ -59,11 +55,14 @@ class ClarifaiRun:
     def __init__(self, client: ClarifaiClient, target: RunTarget, run_id: str | None = None):
         from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 
+        from . import status  # imports clarifai-grpc: only once a client exists (the extra is installed)
+
         self.client, self.target = client, target
         self.run_id = run_id or uuid.uuid4().hex
-        self.pb, self.res = service_pb2, resources_pb2
+        self.pb, self.res, self.codes = service_pb2, resources_pb2, status
         self._page = 1
         self._seen: set[str] = set()
+        self._cancelled = False
 
     @property
     def url(self) -> str:
@@ -100,10 +99,10 @@ class ClarifaiRun:
             request.runner_selector.nodepool.CopyFrom(run.nodepools[0])
         response = self.client.call("PostPipelineVersionRuns", request)
         code = response.status.code
-        if code == CONN_DOES_NOT_EXIST:
+        if code == self.codes.CONN_DOES_NOT_EXIST:
             raise ApiError(f"pipeline {t.pipeline_id} version {t.version_id} does not exist "
                            "(run `pipeline-ci upload` first)", "config", code)
-        if code != SUCCESS:
+        if code != self.codes.SUCCESS:
             raise ApiError(f"failed to start the run: {response.status.description} {response.status.details}".strip(),
                            "api", code)
         if response.pipeline_version_runs and response.pipeline_version_runs[0].id:
@@ -114,29 +113,37 @@ class ClarifaiRun:
         response = self._call("GetPipelineVersionRun", self.pb.GetPipelineVersionRunRequest(
             user_app_id=self._ids(), pipeline_id=t.pipeline_id, pipeline_version_id=t.version_id,
             pipeline_version_run_id=self.run_id))
-        if response.status.code != SUCCESS:
+        if response.status.code != self.codes.SUCCESS:
             raise FatalError(f"cannot read run {self.run_id}: {response.status.description}")
         code = response.pipeline_version_run.orchestration_status.status.code
-        return Poll(STATES.get(code, "unknown"), NAMES.get(code, str(code)))
+        return Poll(self.codes.run_state(code), self.codes.name(code))
 
-    def new_logs(self) -> list[str]:
+    def log_pages(self) -> Iterator[list[str]]:
+        """New run log lines, page by page, until a page is not full (see the module docstring)."""
         t = self.target
-        response = self._call("ListLogEntries", self.pb.ListLogEntriesRequest(
-            user_app_id=self._ids(), pipeline_id=t.pipeline_id, pipeline_version_id=t.version_id,
-            pipeline_version_run_id=self.run_id, log_type="pipeline.version.run", page=self._page,
-            per_page=PER_PAGE))
-        if response.status.code != SUCCESS:
-            raise TransientError(f"logs: {response.status.description}")
-        lines: list[str] = []
-        for entry in response.log_entries:
-            key = entry.url or hashlib.sha256(entry.message.encode()).hexdigest()
-            if key in self._seen:
-                continue
-            self._seen.add(key)
-            lines += [_message(line) for line in entry.message.strip().split("\n")]
-        if len(response.log_entries) >= PER_PAGE:
-            self._page += 1
-        return lines
+        while True:
+            page = self._page
+            response = self._call("ListLogEntries", self.pb.ListLogEntriesRequest(
+                user_app_id=self._ids(), pipeline_id=t.pipeline_id, pipeline_version_id=t.version_id,
+                pipeline_version_run_id=self.run_id, log_type="pipeline.version.run", page=page, per_page=PER_PAGE))
+            code = response.status.code
+            if code != self.codes.SUCCESS:
+                detail = response.status.description
+                raise TransientError(f"ListLogEntries answered {self.codes.name(code)}" + (f": {detail}" if detail else ""))
+            entries = list(response.log_entries)
+            full = len(entries) >= min(PER_PAGE, response.per_page or PER_PAGE)
+            if full:
+                self._page = page + 1  # before yielding: a caller that stops here goes on from the next page
+            lines: list[str] = []
+            for index, entry in enumerate(entries):
+                key = entry.url or f"{page}:{index}:{hashlib.sha256(entry.message.encode()).hexdigest()}"
+                if key in self._seen:
+                    continue
+                self._seen.add(key)
+                lines += [_message(line) for line in entry.message.strip().split("\n")]
+            yield lines
+            if not full:
+                return
 
     def patch(self, code: int) -> None:
         t = self.target
@@ -145,11 +152,15 @@ class ClarifaiRun:
         response = self._call("PatchPipelineVersionRuns", self.pb.PatchPipelineVersionRunsRequest(
             user_app_id=self._ids(), pipeline_id=t.pipeline_id, pipeline_version_id=t.version_id,
             pipeline_version_runs=[run], action="overwrite"))
-        if response.status.code != SUCCESS:
-            raise FatalError(f"cannot change run {self.run_id}: {response.status.description}")
+        if response.status.code != self.codes.SUCCESS:
+            raise FatalError(f"cannot change run {self.run_id}: {response.status.description} "
+                             f"{response.status.details}".strip())
 
     def cancel(self) -> None:
-        self.patch(JOB_CANCELLED)
+        """Cancel the run (``JOB_CANCELLED``); a second call on this object sends nothing."""
+        if not self._cancelled:
+            self.patch(self.codes.JOB_CANCELLED)
+            self._cancelled = True
 
 
 def _message(line: str) -> str:

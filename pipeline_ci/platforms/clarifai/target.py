@@ -3,7 +3,7 @@
 Precedence (unlike the vendor CLI, flags always win): command-line flags, then the root
 ``config-lock.yaml``, then ``config.yaml``. Compute: ``--compute-cluster-id``/``--nodepool-id``,
 else the config's ``pipeline.compute`` (``compute_cluster_id``/``nodepool_id``, or ``instance`` with
-``cloud``/``region`` mapped to the ids the SDK derives, reference §7.2).
+``cloud``/``region`` mapped to the ids the SDK derives in ``clarifai/utils/compute_presets.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ...discovery import CONFIG, display
+from ...errors import UsageError
 from ...project import LOCK
 from ...yamldoc import LoadError, load_file
 from .run import RunTarget, compute_ids
@@ -20,7 +21,7 @@ from .run import RunTarget, compute_ids
 FIELDS = ("user_id", "app_id", "pipeline_id", "version_id")
 
 
-class TargetError(Exception):
+class TargetError(UsageError):
     """Ids are missing or a file cannot be read (a usage error: nothing was started)."""
 
 
@@ -59,7 +60,8 @@ def resolve(root: Path | None, flags: dict[str, str | None]) -> Resolved:
     if missing:
         raise TargetError(f"missing {', '.join(missing)}: pass --{missing[0].replace('_', '-')} or deploy first so "
                           "config-lock.yaml holds the pipeline version")
-    compute = config.get("compute") if isinstance(config.get("compute"), dict) else {}
+    raw_compute = config.get("compute")
+    compute: dict[str, Any] = raw_compute if isinstance(raw_compute, dict) else {}
     cluster, nodepool = flags.get("compute_cluster_id"), flags.get("nodepool_id")
     if cluster and nodepool:
         sources["compute"] = "--compute-cluster-id/--nodepool-id"

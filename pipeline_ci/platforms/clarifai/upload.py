@@ -14,22 +14,24 @@ import json
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 from ... import archive
 from ...lockfiles import StepKey
 from ...retry import Backoff
 from ...textsafe import print_line
 from ..base import DeployError, Log, StepUpload
-from .api import SUCCESS, ApiError, ClarifaiClient
+from .api import ApiError, ClarifaiClient
 
 CHUNK = 14 * 1024 * 1024
-BUILDING, BUILD_FAILED, BUILD_ERROR, READY = 26205, 26206, 26207, 26208
+LOG_PER_PAGE = 50  # builder log entries per ListLogEntries page (what the SDK asks for)
+LOG_PAGES = 20  # builder log pages read at most per build poll
 VISIBILITY = {"UNKNOWN_VISIBILITY": 0, "PRIVATE": 10, "ORG": 30, "PUBLIC": 50}
 
 
 def visibility_value(raw: Any) -> int | None:
-    """``visibility`` as the SDK parses it (§2.6): a name, digits, an int or ``{gettable: ...}``."""
+    """``visibility`` as the SDK's ``pipeline_builder.py`` / ``pipeline_step_builder.py`` parse it: a name, digits,
+    an int or ``{gettable: ...}``."""
     if raw is None:
         return None
     if isinstance(raw, dict):
@@ -46,8 +48,10 @@ class ClarifaiBackend:
     def __init__(self, client: ClarifaiClient, *, build_timeout: float = 1800.0, poll: Backoff = Backoff(1, 1.5, 10)):
         from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 
+        from . import status  # imports clarifai-grpc: only once a client exists (the extra is installed)
+
         self.client, self.build_timeout, self.poll = client, build_timeout, poll
-        self.pb, self.res = service_pb2, resources_pb2
+        self.pb, self.res, self.codes = service_pb2, resources_pb2, status
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ClarifaiBackend:
@@ -69,14 +73,14 @@ class ClarifaiBackend:
 
     def prepare(self, pipeline: dict[str, Any], log: Log) -> None:
         ids = self._ids(str(pipeline.get("user_id")), str(pipeline.get("app_id")))
-        if self._call("GetApp", self.pb.GetAppRequest(user_app_id=ids)).status.code == SUCCESS:
+        if self._call("GetApp", self.pb.GetAppRequest(user_app_id=ids)).status.code == self.codes.SUCCESS:
             return
         log(f"app {ids.app_id} does not exist; creating it")
         app = self.res.App(id=ids.app_id, default_workflow=self.res.Workflow(id="Empty", app_id="main",
                                                                             user_id="clarifai"))
         response = self._call("PostApps", self.pb.PostAppsRequest(user_app_id=self.res.UserAppIDSet(
             user_id=ids.user_id), apps=[app]))
-        if response.status.code != SUCCESS:
+        if response.status.code != self.codes.SUCCESS:
             raise DeployError(f"cannot create app {ids.app_id}: {response.status.description}")
 
     def planned_version(self, upload: StepUpload) -> str | None:
@@ -89,13 +93,14 @@ class ClarifaiBackend:
 
     def verify_step_version(self, key: StepKey, version: str) -> bool:
         response = self._get_version(key, version)
-        return response.status.code == SUCCESS and response.pipeline_step_version.status.code == READY
+        return (response.status.code == self.codes.SUCCESS
+                and response.pipeline_step_version.status.code == self.codes.PIPELINE_STEP_READY)
 
     def _ensure_step(self, upload: StepUpload, log: Log) -> None:
         user, app, sid = upload.key
         ids = self._ids(user, app)
-        if self._call("GetPipelineStep", self.pb.GetPipelineStepRequest(user_app_id=ids,
-                                                                        pipeline_step_id=sid)).status.code == SUCCESS:
+        found = self._call("GetPipelineStep", self.pb.GetPipelineStepRequest(user_app_id=ids, pipeline_step_id=sid))
+        if found.status.code == self.codes.SUCCESS:
             return
         step = self.res.PipelineStep(id=sid, user_id=user)
         vis = visibility_value((upload.config.get("pipeline_step") or {}).get("visibility"))
@@ -103,9 +108,9 @@ class ClarifaiBackend:
             step.visibility.gettable = vis
         response = self._call("PostPipelineSteps", self.pb.PostPipelineStepsRequest(user_app_id=ids,
                                                                                     pipeline_steps=[step]))
-        if response.status.code != SUCCESS:
+        if response.status.code != self.codes.SUCCESS:
             again = self._call("GetPipelineStep", self.pb.GetPipelineStepRequest(user_app_id=ids, pipeline_step_id=sid))
-            if again.status.code != SUCCESS:
+            if again.status.code != self.codes.SUCCESS:
                 raise DeployError(f"{sid}: cannot create the pipeline step: {response.status.description}")
         log(f"{sid}: created pipeline step")
 
@@ -158,7 +163,7 @@ class ClarifaiBackend:
 
         def attempt() -> list[Any]:
             existing = self._get_version(upload.key, version_id)  # a lost response may have created it
-            if existing.status.code == SUCCESS:
+            if existing.status.code == self.codes.SUCCESS:
                 log(f"{sid}: version {version_id} already received; not uploading it again")
                 return []
             return self.client.stream("PostPipelineStepVersionsUpload", requests, retry=False)
@@ -167,7 +172,7 @@ class ClarifaiBackend:
         responses = self._retry_upload(attempt, sid)
         if responses:
             last = responses[-1]
-            if last.status.code != BUILDING:
+            if last.status.code != self.codes.PIPELINE_STEP_BUILDING:
                 raise DeployError(f"{sid}: upload failed: {last.status.description} ({last.status.code})", 1)
             version_id = last.pipeline_step_version_id or version_id
         self._wait_for_build(upload.key, version_id, log)
@@ -177,8 +182,8 @@ class ClarifaiBackend:
         from ...retry import RetryableError, call_with_retries
 
         try:
-            return call_with_retries(attempt, attempts=self.client.attempts, backoff=self.client.backoff,
-                                     sleep=self.client.sleep)
+            return cast("list[Any]", call_with_retries(attempt, attempts=self.client.attempts,
+                                                       backoff=self.client.backoff, sleep=self.client.sleep))
         except RetryableError as exc:
             raise DeployError(f"{sid}: upload failed after retries: {exc}") from None
         except ApiError as exc:
@@ -192,12 +197,13 @@ class ClarifaiBackend:
         delays = self.poll.delays()
         while True:
             response = self._get_version(key, version)
-            code = response.pipeline_step_version.status.code if response.status.code == SUCCESS else None
+            code = (response.pipeline_step_version.status.code if response.status.code == self.codes.SUCCESS
+                    else None)
             page = self._builder_logs(key, version, page, seen, lines, log)
-            if code == READY:
+            if code == self.codes.PIPELINE_STEP_READY:
                 log(f"{key[2]}: version {version} is ready")
                 return
-            if code in (BUILD_FAILED, BUILD_ERROR, 99009):
+            if code in self.codes.BUILD_FAILED:
                 self._builder_logs(key, version, page, seen, lines, log)
                 raise DeployError(f"{key[2]}: build of version {version} failed "
                                   f"({response.pipeline_step_version.status.description})", 1, lines[-50:])
@@ -208,22 +214,29 @@ class ClarifaiBackend:
             self.client.sleep(next(delays))
 
     def _builder_logs(self, key: StepKey, version: str, page: int, seen: set[str], lines: list[str], log: Log) -> int:
-        request = self.pb.ListLogEntriesRequest(log_type="builder", user_app_id=self._ids(key[0], key[1]),
-                                                pipeline_step_id=key[2], pipeline_step_version_id=version,
-                                                page=page, per_page=50)
-        try:
-            response = self.client.call("ListLogEntries", request)
-        except ApiError:
-            return page
-        for entry in response.log_entries:
-            ident = entry.url or str(hash(entry.message))
-            if ident in seen:
-                continue
-            seen.add(ident)
-            for line in entry.message.strip().splitlines():
-                lines.append(line)
-                log(f"  [build {key[2]}] {line}")
-        return page + 1 if len(response.log_entries) == 50 else page
+        """Print the new builder log lines: every full page (at most :data:`LOG_PAGES` per call) and the partial
+        one; returns the page to ask for next time. Logs are best effort: an error ends this read."""
+        for _ in range(LOG_PAGES):
+            request = self.pb.ListLogEntriesRequest(log_type="builder", user_app_id=self._ids(key[0], key[1]),
+                                                    pipeline_step_id=key[2], pipeline_step_version_id=version,
+                                                    page=page, per_page=LOG_PER_PAGE)
+            try:
+                response = self.client.call("ListLogEntries", request)
+            except ApiError:
+                return page
+            entries = list(response.log_entries) if response.status.code == self.codes.SUCCESS else []
+            for index, entry in enumerate(entries):
+                ident = entry.url or f"{page}:{index}:{entry.message}"
+                if ident in seen:
+                    continue
+                seen.add(ident)
+                for line in entry.message.strip().splitlines():
+                    lines.append(line)
+                    log(f"  [build {key[2]}] {line}")
+            if len(entries) < LOG_PER_PAGE:
+                return page
+            page += 1
+        return page
 
     def create_pipeline_version(self, pipeline: dict[str, Any], resolved_spec: Any, log: Log) -> str:
         from google.protobuf import struct_pb2
@@ -245,7 +258,7 @@ class ClarifaiBackend:
             item.pipeline_version.visibility.gettable = vis
         response = self._call("PostPipelines", self.pb.PostPipelinesRequest(user_app_id=self._ids(user, app),
                                                                              pipelines=[item]))
-        if response.status.code != SUCCESS or not response.pipelines:
+        if response.status.code != self.codes.SUCCESS or not response.pipelines:
             raise DeployError(f"cannot create a pipeline version: {response.status.description} "
                               f"{response.status.details}".strip())
         version_id = response.pipelines[0].pipeline_version.id

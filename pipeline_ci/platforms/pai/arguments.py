@@ -1,4 +1,5 @@
-"""The ``Arguments`` string of CreatePipelineRun (``pai-pipelines.md`` §6).
+"""The ``Arguments`` string of CreatePipelineRun
+(https://www.alibabacloud.com/help/en/pai/developer-reference/api-paiflow-2021-02-02-createpipelinerun).
 
 Shape::
 

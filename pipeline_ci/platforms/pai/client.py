@@ -1,4 +1,5 @@
-"""A retrying client for the PAIFlow run APIs (ROA, JSON, ACS3-HMAC-SHA256), per ``pai-pipelines.md`` §1–§4, §8.
+"""A retrying client for the PAIFlow run APIs (ROA, JSON, ACS3-HMAC-SHA256), per Alibaba Cloud's PAIFlow 2021-02-02
+API reference and its V3 signature docs (links in :mod:`pipeline_ci.platforms.pai`).
 
 Credentials come from ``ALIBABA_CLOUD_ACCESS_KEY_ID`` / ``ALIBABA_CLOUD_ACCESS_KEY_SECRET`` and optionally
 ``ALIBABA_CLOUD_SECURITY_TOKEN`` (STS); surrounding white space is ignored, and a value with white space, a
@@ -22,11 +23,13 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlparse
 
 import requests
 
+from ...errors import PlatformError
+from ...exitcodes import ExitCode
 from ...retry import Backoff, RetryableError, call_with_retries
 from ...textsafe import credential_problem
 from . import signing
@@ -45,12 +48,13 @@ _REGION = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _XML_FIELD = r"<{0}>\s*(.*?)\s*</{0}>"
 
 
-class PaiError(Exception):
-    """A PAIFlow call failed for good. ``kind``: config, auth, api or unavailable (gave up retrying)."""
+class PaiError(PlatformError):
+    """A PAIFlow call failed for good. ``kind``: config, auth, api or unavailable (gave up retrying); config: exit 2,
+    else 3."""
 
     def __init__(self, message: str, kind: str = "api", *, status: int | None = None, code: str | None = None,
                  request_id: str | None = None):
-        super().__init__(message)
+        super().__init__(message, ExitCode.USAGE if kind == "config" else ExitCode.API)
         self.message = message
         self.kind = kind
         self.status = status
@@ -67,7 +71,7 @@ class _Transient(RetryableError):
 
 
 def endpoint_for(region: str, vpc: bool = False) -> str:
-    """``https://paiflow[-vpc].<region>.aliyuncs.com`` (§1)."""
+    """``https://paiflow[-vpc].<region>.aliyuncs.com`` (PAIFlow's public and VPC endpoints)."""
     if not _REGION.match(region or ""):
         raise PaiError(f"invalid region {region!r} (expected e.g. cn-hangzhou)", "config")
     return f"https://paiflow{'-vpc' if vpc else ''}.{region}.aliyuncs.com"
@@ -91,7 +95,7 @@ def _new_nonce() -> str:
 
 
 def _segment(value: str) -> str:
-    """A percent-encoded path parameter (everything but unreserved characters is encoded, §2)."""
+    """A percent-encoded path parameter (everything but RFC 3986 unreserved characters is encoded)."""
     if not value:
         raise PaiError("an id in the request path is empty", "config")
     return quote(value, safe="-_.~")
@@ -243,8 +247,9 @@ class PaiClient:
               body: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """An idempotent call, retried on throttling, 5xx, timeouts and dropped connections."""
         try:
-            return call_with_retries(lambda: self._send(action, method, path, query, body), attempts=self.attempts,
-                                     backoff=self.backoff, sleep=self.sleep, on_retry=self._on_retry)
+            return cast("dict[str, Any]", call_with_retries(lambda: self._send(action, method, path, query, body),
+                                                            attempts=self.attempts, backoff=self.backoff,
+                                                            sleep=self.sleep, on_retry=self._on_retry))
         except RetryableError as exc:
             raise PaiError(f"{exc} (gave up after {self.attempts} attempts)", "unavailable") from None
 
@@ -274,7 +279,7 @@ class PaiClient:
     def create_pipeline_run(self, name: str, workspace_id: str, pipeline_id: str | None = None,
                             manifest: str | None = None, arguments: str | Mapping[str, Any] | None = None,
                             no_confirm_required: bool = True) -> str:
-        """Create a run (saved pipeline *or* inline manifest); returns its id. ``arguments``: the §6 string or a
+        """Create a run (saved pipeline *or* inline manifest); returns its id. ``arguments``: the ``Arguments`` string or a
         mapping of parameter overrides. Only throttled attempts are re-sent: a lost answer raises
         :class:`PaiError` (kind ``unavailable``) — use :meth:`create_run_once` to recover from it."""
         body = self._create_body(name, workspace_id, pipeline_id, manifest, arguments, no_confirm_required)
@@ -288,15 +293,16 @@ class PaiClient:
                 raise
 
         try:
-            return call_with_retries(attempt, attempts=self.attempts, backoff=self.backoff, sleep=self.sleep,
-                                     on_retry=self._on_retry)
+            return cast(str, call_with_retries(attempt, attempts=self.attempts, backoff=self.backoff, sleep=self.sleep,
+                                               on_retry=self._on_retry))
         except RetryableError as exc:
             raise PaiError(f"{exc} (gave up after {self.attempts} attempts)", "unavailable") from None
 
     def create_run_once(self, name: str, workspace_id: str, pipeline_id: str | None = None,
                         manifest: str | None = None, arguments: str | Mapping[str, Any] | None = None,
                         no_confirm_required: bool = True) -> str:
-        """Create a run at most once, even when the create answer is lost (§8 scenario 4).
+        """Create a run at most once, even when the create answer is lost (CreatePipelineRun is not
+        idempotent).
 
         ``name`` must be unique for this attempt (e.g. ``ci-<repo>-<build>-<attempt>``). Runs already carrying
         the name before we send are noted and never adopted (name uniqueness is not enforced by PAI
@@ -342,7 +348,7 @@ class PaiClient:
 
     def get_pipeline_run(self, run_id: str, *, verbose: bool = False, manifest_type: str | None = None
                          ) -> dict[str, Any]:
-        """The run (``Status``, ``Message``, root ``NodeId``, ``PipelineRunUri`` …, §2.3)."""
+        """The run (``Status``, ``Message``, root ``NodeId``, ``PipelineRunUri`` …, see GetPipelineRun)."""
         query = {"Verbose": True if verbose else None, "ManifestType": manifest_type}
         return self._call("GetPipelineRun", "GET", f"/api/v1/pipelineruns/{_segment(run_id)}", query)
 
@@ -375,13 +381,13 @@ class PaiClient:
 
     def get_pipeline_run_node(self, run_id: str, node_id: str, *, depth: int = 2, node_type: str = "Logical"
                               ) -> dict[str, Any]:
-        """A node and its children down to ``depth`` (``Metadata``, ``Spec.Pipelines``, ``StatusInfo``, §2.6)."""
+        """A node and its children down to ``depth`` (``Metadata``, ``Spec.Pipelines``, ``StatusInfo``, see GetPipelineRunNode)."""
         return self._call("GetPipelineRunNode", "GET", self._node_path(run_id, node_id),
                           {"Depth": depth, "Type": node_type})
 
     def list_pipeline_run_node_status(self, run_id: str, node_id: str, *, depth: int = 2,
                                       node_type: str = "Logical") -> list[dict[str, Any]]:
-        """Flat ``[{NodeId, NodeName, Status, StartedAt, FinishedAt, RuntimeInfo}]`` under a node (§2.7)."""
+        """Flat ``[{NodeId, NodeName, Status, StartedAt, FinishedAt, RuntimeInfo}]`` under a node (ListPipelineRunNodeStatus)."""
         data = self._call("ListPipelineRunNodeStatus", "GET", f"{self._node_path(run_id, node_id)}/status",
                           {"Depth": depth, "Type": node_type})
         return list(data.get("Status") or [])

@@ -1,32 +1,34 @@
-"""PAIFlow pipeline manifests (``apiVersion: core/v1``, ``pai-pipelines.md`` §5): loading and read-only views.
+"""PAIFlow pipeline manifests (``apiVersion: core/v1``, Alibaba Cloud's "PAI-Flow manifest parameters"): the model, loading and views.
 
-Loading: :func:`pipeline_ci.discovery.looks_like_manifest` is the cheap discovery test; :func:`load_documents` loads every YAML
-document of the file with positions in the file (alipai submits inline components as a multi-document
-YAML: component definitions with ``metadata.guid`` first, the entry pipeline last).
+The model: :class:`Manifest`, one manifest file with every YAML document in it, loaded by :func:`load_manifest`
+(never raises for bad input; what kept the file from loading is in ``Manifest.errors``). It is a lint target of
+its own, next to the Clarifai project (:mod:`pipeline_ci.project`), and what ``pipeline-ci run --backend pai
+--manifest`` reads. :func:`pipeline_ci.discovery.looks_like_manifest` is the cheap discovery test;
+:func:`load_stream` loads every YAML document of the text with positions in the file (alipai submits
+inline components as a multi-document YAML: component definitions with ``metadata.guid`` first, the entry
+pipeline last).
 
 Views for the lint rules, all tolerant of malformed shapes (they skip what they cannot read; the shape
 rule reports it): :class:`Node` (a document or a step of a ``spec.pipelines`` list), :func:`nodes`,
 :func:`declarations` (``spec.inputs``/``spec.outputs`` entries), :func:`arguments`, :func:`component`
 (the inline component a ``guid`` step runs), :func:`resolve` (a step name among siblings) and
-:func:`references` (every ``{{...}}`` with the scope it resolves in, §5.2).
+:func:`references` (every ``{{...}}`` with the scope it resolves in).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from ...argo.walk import strings
-from ...yamldoc import MAX_BYTES, Document, JsonPath, Loader, LoadError, Pos, decode, load_text
-
-if TYPE_CHECKING:
-    from ...project import Project
+from ...discovery import display, real
+from ...yamldoc import MAX_BYTES, Document, FileError, JsonPath, Loader, LoadError, Pos, decode, load_text
 
 API_VERSION = "core/v1"
 KINDS = ("parameters", "artifacts")
@@ -39,11 +41,56 @@ _OUTPUT_RE = re.compile(r"^pipelines\.(.+)\.outputs\.(parameters|artifacts)\.([^
 _RESULT_RE = re.compile(r"^pipelines\.(.+)\.outputs\.result$")
 
 
-# -- loading -------------------------------------------------------------------------------------------------
+# -- the model and loading -----------------------------------------------------------------------------------
 
 
-def load_documents(path: Path, file: str) -> list[Document]:
-    """Every document of the YAML stream in ``path``; raises :class:`LoadError` (with a position) when it fails."""
+@dataclass
+class Manifest:
+    """A PAI pipeline manifest file.
+
+    ``documents`` holds every document in file order (inline components first), ``entry`` is the entry pipeline
+    (the last document); ``errors`` says what kept the file from loading (reported by the PAI rules). ``text``
+    is the file's text as PAI receives it.
+    """
+
+    path: Path
+    documents: list[Document] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    text: str = ""
+
+    @property
+    def root(self) -> Path:
+        """The folder holding the manifest (where its settings are looked up)."""
+        return self.path.parent
+
+    @property
+    def file(self) -> str:
+        """The file as shown to users."""
+        return display(self.path)
+
+    @property
+    def entry(self) -> Document | None:
+        return self.documents[-1] if self.documents else None
+
+    def file_documents(self) -> list[Document]:
+        """Every document loaded from the file, for inline suppressions."""
+        return self.documents
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Load the PAI pipeline manifest at ``path`` (resolved); never raises for bad input."""
+    manifest = Manifest(real(path))
+    shown = manifest.file
+    try:
+        manifest.text = read_text(manifest.path, shown)
+        manifest.documents = load_stream(manifest.text, shown)
+    except LoadError as exc:
+        manifest.errors.append(FileError(shown, exc))
+    return manifest
+
+
+def read_text(path: Path, file: str) -> str:
+    """The text of the manifest at ``path``; raises :class:`LoadError` when it is too large, binary or unreadable."""
     try:
         if path.stat().st_size > MAX_BYTES:
             raise LoadError(f"file is {path.stat().st_size:,} bytes; manifests larger than {MAX_BYTES:,} bytes are "
@@ -51,7 +98,7 @@ def load_documents(path: Path, file: str) -> list[Document]:
         raw = path.read_bytes()
     except OSError as exc:
         raise LoadError(f"cannot read: {exc.strerror or exc}") from None
-    return load_stream(decode(raw, file), file)
+    return decode(raw, file)
 
 
 def load_stream(text: str, file: str) -> list[Document]:
@@ -73,13 +120,18 @@ def load_stream(text: str, file: str) -> list[Document]:
     else:
         docs, first = [], []
         for start_line, start, end in bounds:
-            docs.append(load_text(text[start:end], file, lambda line, col, o=start_line: Pos(o + line + 1, col + 1)))
+            docs.append(load_text(text[start:end], file, _shifted(start_line)))
             first.append(start_line)
     for doc, line in zip(docs, first, strict=True):
         doc.lines = lines
         if doc.data is None:  # an empty document: at its start ("---"), not at the null after it
             doc.values[()] = Pos(line + 1, 1)
     return docs
+
+
+def _shifted(first_line: int) -> Callable[[int, int], Pos]:
+    """Maps 0-based positions in a document that starts at 0-based line ``first_line`` to 1-based file positions."""
+    return lambda line, col: Pos(first_line + line + 1, col + 1)
 
 
 def _document_bounds(text: str) -> list[tuple[int, int, int]]:
@@ -179,19 +231,14 @@ class Node:
         return by_name, by_identifier
 
 
-def documents(project: Project) -> list[Document]:
-    """The manifest's documents (empty for a Clarifai project)."""
-    return project.manifest_docs
-
-
-def roots(project: Project) -> list[Node]:
+def roots(manifest: Manifest) -> list[Node]:
     """One node per document that is a mapping, in file order."""
-    return [Node(doc, (), doc.data, None, i) for i, doc in enumerate(documents(project)) if isinstance(doc.data, dict)]
+    return [Node(doc, (), doc.data, None, i) for i, doc in enumerate(manifest.documents) if isinstance(doc.data, dict)]
 
 
-def nodes(project: Project) -> Iterator[Node]:
+def nodes(manifest: Manifest) -> Iterator[Node]:
     """Every document and every step, depth-first in file order."""
-    todo = list(reversed(roots(project)))
+    todo = list(reversed(roots(manifest)))
     while todo:
         node = todo.pop()
         yield node
@@ -244,22 +291,22 @@ def arguments(node: Node) -> Iterator[Entry]:
     return _entries(node, "arguments")
 
 
-def components(project: Project) -> dict[str, Node]:
+def components(manifest: Manifest) -> dict[str, Node]:
     """Inline components by ``metadata.guid`` (documents only; the first wins)."""
     out: dict[str, Node] = {}
-    for root in roots(project):
+    for root in roots(manifest):
         if root.guid:
             out.setdefault(root.guid, root)
     return out
 
 
-def component(project: Project, step: Node) -> Node | None:
+def component(manifest: Manifest, step: Node) -> Node | None:
     """The inline component a ``guid`` step runs; None for registered components (not known offline)."""
-    return components(project).get(step.guid) if step.is_step and step.guid else None
+    return components(manifest).get(step.guid) if step.is_step and step.guid else None
 
 
 def resolve(parent: Node, name: str) -> tuple[Node | None, bool]:
-    """The step of ``parent`` that ``name`` designates and whether only its identifier matched (§5.3 row 12)."""
+    """The step of ``parent`` that ``name`` designates and whether only its identifier matched (rule P12)."""
     by_name, by_identifier = parent.step_index
     if name in by_name:
         return by_name[name], False
@@ -372,9 +419,9 @@ def own_references(node: Node) -> Iterator[Reference]:
             yield from _refs(path, text, node, None, "container")
 
 
-def references(project: Project) -> Iterator[Reference]:
-    """Every reference of the manifest, each with its scope (§5.2)."""
-    for node in nodes(project):
+def references(manifest: Manifest) -> Iterator[Reference]:
+    """Every reference of the manifest, each with its scope."""
+    for node in nodes(manifest):
         yield from own_references(node)
         if not node.is_step:  # a document's own arguments (Terraform-style empty lists) resolve in itself
             yield from _argument_refs(node, node)
@@ -413,7 +460,7 @@ def same_type(a: str, b: str) -> bool:
 
 
 def fits_type(type_name: str, value: Any) -> bool:
-    """``value`` has the YAML type that ``type_name`` expects (§5.3 row 9); unknown types accept anything."""
+    """``value`` has the YAML type that ``type_name`` expects (rule P09); unknown types accept anything."""
     if type_name == "Int":
         return isinstance(value, int) and not isinstance(value, bool)
     if type_name == "Double":

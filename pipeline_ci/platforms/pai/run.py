@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,8 @@ class PaiRun:
         self.client = client
         self.run_id = run_id or ""
         self.url: str | None = None
-        self._offsets: dict[str, int] = {}
+        self._offsets: dict[str, int] = {}  # leaf node id -> log lines read (the next Offset)
+        self._cancelled = False
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
@@ -52,24 +53,30 @@ class PaiRun:
         self._root = run.get("NodeId")
         return Poll(outcome(status), status or "Unknown")
 
-    def new_logs(self) -> list[str]:
+    def log_pages(self) -> Iterator[list[str]]:
+        """New log lines of the leaf nodes, ``[node name] line``, one list per ListPipelineRunNodeLogs page: each
+        node is read from its line offset until a page is not full, then the next node."""
         root = getattr(self, "_root", None)
         if not root:
-            return []
-        lines: list[str] = []
+            return
         for node in self._call(self.client.list_pipeline_run_node_status, self.run_id, root):
-            node_id = node.get("NodeId")
+            node_id = node.get("NodeId") if isinstance(node, dict) else None
             if not node_id or node_id == root:
                 continue
-            offset = self._offsets.get(node_id, 0)
-            page = self._call(self.client.list_pipeline_run_node_logs, self.run_id, node_id, offset, LOG_PAGE)
-            self._offsets[node_id] = offset + len(page)
             name = node.get("NodeName") or node_id
-            lines += [f"[{name}] {line}" for line in page]
-        return lines
+            while True:
+                offset = self._offsets.get(node_id, 0)
+                page = self._call(self.client.list_pipeline_run_node_logs, self.run_id, node_id, offset, LOG_PAGE)
+                self._offsets[node_id] = offset + len(page)  # before yielding: a caller may stop after this page
+                yield [f"[{name}] {line}" for line in page]
+                if len(page) < LOG_PAGE:
+                    break
 
     def cancel(self) -> None:
-        self._call(self.client.terminate_pipeline_run, self.run_id)
+        """Terminate the run; a second call on this object sends nothing."""
+        if not self._cancelled:
+            self._call(self.client.terminate_pipeline_run, self.run_id)
+            self._cancelled = True
 
 
 def make_pai_run(args: argparse.Namespace, root: Path | None, values: dict[str, str], env: Mapping[str, str],
@@ -88,13 +95,7 @@ def make_pai_run(args: argparse.Namespace, root: Path | None, values: dict[str, 
         raise usage_error("--workspace-id is required for PAI runs")
     if bool(args.pipeline_id) == bool(args.manifest):
         raise usage_error("give exactly one of --pipeline-id or --manifest")
-    manifest = None
-    if args.manifest:
-        try:
-            manifest = Path(args.manifest).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise usage_error(f"cannot read manifest {args.manifest}: {exc}") from None
-        _validate_manifest_parameters(manifest, str(args.manifest), values, usage_error)
+    manifest = _manifest_text(Path(args.manifest), values, usage_error) if args.manifest else None
     name = f"pipeline-ci-{uuid.uuid4().hex[:12]}"
 
     def start(_values: dict[str, str]) -> None:
@@ -106,19 +107,22 @@ def make_pai_run(args: argparse.Namespace, root: Path | None, values: dict[str, 
     return remote, start
 
 
-def _validate_manifest_parameters(manifest: str, file: str, values: dict[str, str],
-                                  usage_error: type[Exception]) -> None:
-    """Override names must be declared in the manifest's ``spec.inputs.parameters`` when it has any."""
-    from ... import overrides, yamldoc
+def _manifest_text(path: Path, values: dict[str, str], usage_error: type[Exception]) -> str:
+    """The text of the manifest to send, loaded with the manifest model (:func:`.manifest.load_manifest`, bounded:
+    size, depth, alias expansion, with positions). Override names must be declared in the entry pipeline's
+    ``spec.inputs.parameters`` when it declares any."""
+    from ... import overrides
+    from .manifest import load_manifest
 
-    try:
-        data = yamldoc.load_text(manifest, file).data  # bounded: depth and alias expansion, with positions
-    except yamldoc.LoadError as exc:
-        raise usage_error(f"{file}:{exc.pos.line}:{exc.pos.col}: manifest is not valid YAML: {exc.message}") from None
-    params = (((data or {}).get("spec") or {}).get("inputs") or {}).get("parameters") if isinstance(data, dict) else None
-    if not isinstance(params, list):
-        return
-    declared = {p["name"]: p for p in params if isinstance(p, dict) and isinstance(p.get("name"), str)}
-    errors = overrides.validate(values, declared, {})
-    if errors:
-        raise usage_error("; ".join(errors))
+    manifest = load_manifest(path)
+    if manifest.errors:
+        err = manifest.errors[0]
+        raise usage_error(f"{err.file}:{err.error.pos.line}:{err.error.pos.col}: cannot load the manifest: "
+                          f"{err.error.message}")
+    params = manifest.entry.get(("spec", "inputs", "parameters")) if manifest.entry is not None else None
+    if isinstance(params, list):
+        declared = {p["name"]: p for p in params if isinstance(p, dict) and isinstance(p.get("name"), str)}
+        errors = overrides.validate(values, declared, {})
+        if errors:
+            raise usage_error("; ".join(errors))
+    return manifest.text

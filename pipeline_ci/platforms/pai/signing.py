@@ -1,4 +1,5 @@
-"""ACS3-HMAC-SHA256 ("V3") request signing for Alibaba Cloud APIs, exactly as ``pai-pipelines.md`` §4.3.
+"""ACS3-HMAC-SHA256 ("V3") request signing for Alibaba Cloud APIs, as specified in "V3 request
+structure and signature" (https://www.alibabacloud.com/help/en/sdk/product-overview/v3-request-structure-and-signature).
 
 Pure functions over :class:`RequestParts` (method, path as sent, decoded query, lower-case headers, body bytes).
 :func:`sign` returns the headers to send; :func:`verify` is the server side used by the emulator.
@@ -14,6 +15,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote
+
+from ...errors import PlatformError
 
 ALGORITHM = "ACS3-HMAC-SHA256"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -33,7 +36,7 @@ class RequestParts:
     body: bytes = b""
 
 
-class SignatureError(Exception):
+class SignatureError(PlatformError):
     """A request whose signature cannot be accepted; ``code`` is the Alibaba Cloud error code."""
 
     def __init__(self, code: str, message: str):
@@ -64,7 +67,7 @@ def signed_header_names(headers: Mapping[str, str]) -> list[str]:
 
 
 def canonical_request(parts: RequestParts, signed_names: list[str]) -> str:
-    """Step 4 of §4.3: method, URI, query, canonical headers, blank line, signed names, hashed payload."""
+    """The V3 canonical request: method, URI, query, canonical headers, blank line, signed names, hashed payload."""
     lower = {name.lower(): value for name, value in parts.headers.items()}
     canonical_headers = "".join(f"{name}:{lower[name].strip()}\n" for name in signed_names)
     return "\n".join([

@@ -1,4 +1,4 @@
-"""PAIFlow run status → CI outcome (``pai-pipelines.md`` §3.1, toolkit policy).
+"""PAIFlow run status (``Status`` of GetPipelineRun / ListPipelineRuns) → CI outcome (our policy).
 
     Succeeded                                      → success
     Failed, Skipped                                → failure   (Skipped can be made a pass: skipped_is_success)
@@ -25,7 +25,7 @@ TERMINAL_OUTCOMES = frozenset({SUCCESS, FAILURE, CANCELLED})
 STATUS_OUTCOMES: dict[str, str] = {
     "Succeeded": SUCCESS,
     "Failed": FAILURE,
-    "Skipped": FAILURE,  # the whole run was skipped; fail by default (§3.1)
+    "Skipped": FAILURE,  # the whole run was skipped; fail by default
     "Terminated": CANCELLED,
     "Suspended": PAUSED,
     "Initialized": RUNNING,  # created, not started: the caller starts it or applies a start timeout

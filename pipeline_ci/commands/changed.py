@@ -12,18 +12,37 @@ JSON shape (``--format json``, ``"version": 1``)::
 When ``$GITHUB_OUTPUT`` is set, writes ``changed`` (true/false), ``steps`` (the ``selected`` list
 as JSON) and ``matrix`` (``{"include": [...selected...]}``, ready for ``strategy.matrix``). When
 ``$GITHUB_STEP_SUMMARY`` is set, appends the change plan (selected steps with reasons) as a table.
+
+The change detector itself is :mod:`pipeline_ci.changes`; this module selects, renders and publishes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from .changes.detect import GitView, ProjectChanges, StepChange, detect
-from .discovery import display, real
-from .project import load_project
+from ..changes import GitView, ProjectChanges, RepoDiff, StepChange, detect
+from ..discovery import display, real
+from ..errors import UsageError
+from ..exitcodes import ExitCode
+from ..project import load_project
+from . import Env, Out
+
+
+@dataclass(frozen=True)
+class Options:
+    paths: tuple[Path, ...]
+    base: str | None = None
+    head: str | None = None
+    baseline: str = "both"  # lock, git or both
+    format: str = "text"
+    explain: bool = False
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Options:
+        return cls(tuple(args.paths), args.base, args.head, args.baseline, args.format, args.explain)
 
 
 def selected(step: StepChange, baseline: str) -> bool:
@@ -48,9 +67,9 @@ def report(results: list[ProjectChanges], baseline: str, git: GitView | None) ->
     return {
         "version": 1,
         "baseline": baseline,
-        "base": git.base if git else None,
-        "head": git.head if git else None,
-        "range": git.reason if git else "lockfiles only",
+        "base": git.range.base if git else None,
+        "head": git.range.head if git else None,
+        "range": git.range.reason if git else "lockfiles only",
         "changed": bool(chosen) or any(p["pipeline_changed"] for p in projects),
         "selected": chosen,
         "projects": projects,
@@ -59,7 +78,7 @@ def report(results: list[ProjectChanges], baseline: str, git: GitView | None) ->
 
 def text(data: dict, explain: bool) -> str:
     """The human report; each line made safe on its own (a step id or path cannot add a line)."""
-    from .textsafe import safe_line
+    from ..textsafe import safe_line
 
     lines = [f"range: {data['range']}" + (f" ({data['base']}..{data['head']})" if data["base"] else "")]
     for proj in data["projects"]:
@@ -87,7 +106,7 @@ def github_outputs(data: dict, path: Path) -> None:
 
 def summary(data: dict) -> str:
     """The change plan as Markdown for the job summary: one row per selected step, with its reason."""
-    from .report.summary import cell, code
+    from ..report.summary import cell, code
 
     lines = ["### pipeline-ci changed", "", f"Range: {cell(data['range'])}"
              + (f" ({code(data['base'][:12] + '..' + (data['head'] or '')[:12])})" if data["base"] else ""), ""]
@@ -105,42 +124,37 @@ def summary(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(args: argparse.Namespace, env: Mapping[str, str], out: Callable[[str], None]) -> int:
-    from .changes.view import GitViewError, project_view, repo_diff
-    from .discovery import discover
-    from .lint import UsageError
+def run(options: Options, env: Env, out: Out) -> int:
+    from ..changes import project_view, repo_diff
+    from ..discovery import discover
 
-    missing = [p for p in args.paths if not p.exists()]
+    missing = [p for p in options.paths if not p.exists()]
     if missing:
-        out(f"pipeline-ci: no such file or directory: {', '.join(map(str, missing))}")
-        return 2
-    roots, _ = discover(args.paths)
+        raise UsageError(f"no such file or directory: {', '.join(map(str, missing))}")
+    roots, _ = discover(list(options.paths))
     if not roots:
-        out("pipeline-ci: no Clarifai pipeline project found in the given paths")
-        return 2
-    results, view, diffs = [], None, {}
-    try:
-        for root in roots:
-            project = load_project(root)
-            if args.baseline != "lock":
-                top = next((d for d in diffs if root.is_relative_to(d)), None)
-                if top is None:
-                    diff = repo_diff(root, args.base, args.head, env)
-                    top = real(diff.top)
-                    diffs[top] = diff
-                view = project_view(diffs[top], root)
-            results.append(detect(project, tracked_only=project.in_git, git=view))
-    except (GitViewError, UsageError) as exc:
-        out(f"pipeline-ci: {exc}")
-        return 2
-    data = report(results, args.baseline, view)
-    rendered = json.dumps(data, indent=2) if args.format == "json" else text(data, args.explain)
+        raise UsageError("no Clarifai pipeline project found in the given paths")
+    results: list[ProjectChanges] = []
+    view: GitView | None = None
+    diffs: dict[Path, RepoDiff] = {}
+    for root in roots:  # a GitError (exit 2) or a UsageError propagates: nothing is printed or written
+        project = load_project(root)
+        if options.baseline != "lock":
+            top = next((d for d in diffs if root.is_relative_to(d)), None)
+            if top is None:
+                diff = repo_diff(root, options.base, options.head, env)
+                top = real(diff.top)
+                diffs[top] = diff
+            view = project_view(diffs[top], root)
+        results.append(detect(project, tracked_only=project.in_git, git=view))
+    data = report(results, options.baseline, view)
+    rendered = json.dumps(data, indent=2) if options.format == "json" else text(data, options.explain)
     for line in rendered.rstrip("\n").split("\n"):  # JSON escapes line breaks; text() made each line safe
         out(line)
     if env.get("GITHUB_OUTPUT"):
         github_outputs(data, Path(env["GITHUB_OUTPUT"]))
     if env.get("GITHUB_STEP_SUMMARY"):
-        from . import github
+        from .. import github
 
         github.append_summary(summary(data), env)
-    return 0
+    return ExitCode.OK

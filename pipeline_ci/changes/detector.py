@@ -10,7 +10,9 @@ Two baselines, combinable:
   ``renamed``, not a delete plus a new step) and deleted steps.
 
 Pure: takes a loaded :class:`~pipeline_ci.project.Project` and, optionally, a :class:`GitView`
-prepared by the caller; returns :class:`ProjectChanges`.
+prepared by the caller (:func:`pipeline_ci.changes.view.project_view`); returns :class:`ProjectChanges`.
+It runs no git and reads no file itself (the step hashes come from the project model, which computes
+each once and caches it).
 """
 
 from __future__ import annotations
@@ -21,27 +23,19 @@ from typing import Any
 
 from .. import lockfiles
 from ..project import Project, StepDir, template_refs
+from .git import FileChange
+from .gitrange import Range
 
 REASONS = ("new", "content", "config", "renamed", "deleted", "unchanged")
 NEW_VERSION = "<new>"
 
 
-@dataclass(frozen=True)
-class FileChange:
-    """One changed file, paths relative to the project root (``/``-separated)."""
-
-    status: str  # A, M, D, R
-    path: str
-    old_path: str | None = None
-
-
 @dataclass
 class GitView:
-    """What git says changed between ``base`` and ``head`` (prepared by the caller)."""
+    """What git says changed in ``range`` inside one project (prepared by the caller): ``files`` with paths
+    relative to the project root, and the ``pipeline_step.id`` each deleted or moved step folder had at base."""
 
-    base: str | None
-    head: str
-    reason: str
+    range: Range
     files: list[FileChange]
     base_step_ids: dict[str, str] = field(default_factory=dict)  # folder at base -> pipeline_step.id
 
@@ -96,8 +90,8 @@ class ProjectChanges:
 
 
 def _lock_fields(step: StepDir) -> tuple[str | None, str | None, str | None, dict]:
-    data = step.lock.data if step.lock and isinstance(step.lock.data, dict) else {}
-    hsh = data.get("hash") if isinstance(data.get("hash"), dict) else {}
+    data: dict = step.lock.data if step.lock and isinstance(step.lock.data, dict) else {}
+    hsh: dict = data["hash"] if isinstance(data.get("hash"), dict) else {}
     lock_id = data.get("id") if isinstance(data.get("id"), str) and data.get("id") else None
     value = hsh.get("value") if isinstance(hsh.get("value"), str) else None
     algo = hsh.get("algo", "md5") if isinstance(hsh.get("algo", "md5"), str) else None
@@ -152,7 +146,7 @@ def _apply_git(changes: list[StepChange], git: GitView) -> list[StepChange]:
     """Mark touched steps, renames and deletions from the git view."""
     current = {PurePosixPath(c.path).as_posix().rstrip("/"): c for c in changes}
     grouped = _by_folder(git.files, set(current))
-    span = f"{git.base or 'the whole history'}..{git.head}"
+    span = f"{git.range.base or 'the whole history'}..{git.range.head}"
     for folder, change in current.items():
         inside = grouped.get(folder, [])
         change.touched = bool(inside)

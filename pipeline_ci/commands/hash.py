@@ -1,0 +1,37 @@
+"""``pipeline-ci hash STEP_DIR...``: print the Clarifai content hash of step folders, like md5sum.
+
+A folder that cannot be hashed is reported (exit 2) and the others are still hashed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..exitcodes import ExitCode
+from . import Env, Out
+
+
+@dataclass(frozen=True)
+class Options:
+    dirs: tuple[Path, ...]
+    tracked_only: bool = False
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Options:
+        return cls(tuple(args.dirs), args.tracked_only)
+
+
+def run(options: Options, env: Env, out: Out) -> int:
+    from ..error_handler import print_error
+    from ..hashing import HashError, hash_step
+
+    status: int = ExitCode.OK
+    for folder in options.dirs:
+        try:
+            out(f"{hash_step(folder, tracked_only=options.tracked_only).digest}  {folder}")
+        except HashError as exc:  # reported like any error, and the next folder is still hashed
+            print_error(exc)
+            status = max(status, exc.exit_code)
+    return status

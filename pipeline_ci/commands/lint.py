@@ -1,0 +1,109 @@
+"""``pipeline-ci lint``: check pipeline projects and PAI manifests; 0 no errors, 1 errors found, 2 usage error.
+
+On the fast path: a cached result (:mod:`pipeline_ci.lint_cache`) is printed without importing the linter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from ..errors import UsageError
+from ..exitcodes import ExitCode
+from . import Env, Out
+
+if TYPE_CHECKING:
+    from ..findings import LintResult
+
+
+class Options(NamedTuple):
+    """Typed and immutable like the other commands' options, but a named tuple: this is the cached-lint fast path,
+    where importing :mod:`dataclasses` (and :mod:`inspect` with it) would cost about a tenth of the run."""
+
+    paths: tuple[Path, ...]
+    format: str = "text"
+    output: Path | None = None
+    sarif_file: Path | None = None
+    require_fresh_locks: bool | None = None
+    strict: bool | None = None
+    select: tuple[str, ...] | None = None
+    no_cache: bool = False
+    config: Path | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Options:
+        return cls(tuple(args.paths), args.format, args.output, args.sarif_file, args.require_fresh_locks, args.strict,
+                   tuple(args.select.split(",")) if args.select else None, args.no_cache, args.config)
+
+
+def run(options: Options, env: Env, out: Out) -> int:
+    from ..report import render
+
+    result, store = _cached(options, env)
+    if result is None:
+        from ..lint import lint_paths
+
+        result = lint_paths(list(options.paths), config=options.config, require_fresh_locks=options.require_fresh_locks,
+                            strict=options.strict, select=list(options.select) if options.select else None)
+        store(result)
+    text = render(options.format, result)  # every report renderer makes its lines safe itself
+    if options.sarif_file:
+        _write_sarif(options.sarif_file, result, env)
+    if env.get("GITHUB_STEP_SUMMARY"):
+        from .. import github
+        from ..report.summary import lint_summary
+
+        github.append_summary(lint_summary(result), env)
+    if options.output:
+        _write(options.output, text)
+        if options.format != "text":
+            sys.stdout.write(render("text", result))
+    else:
+        sys.stdout.write(text)
+    return ExitCode.FAILED if result.errors else ExitCode.OK
+
+
+def _cached(options: Options, env: Env) -> tuple[LintResult | None, Callable[[LintResult], None]]:
+    """A cached result for these options (or None), and how to store a fresh one."""
+    from .. import lint_cache
+    from ..discovery import discover, find_settings
+    from ..findings import LintResult
+
+    directory = None if options.no_cache else lint_cache.cache_dir(env)
+    if directory is None or not all(p.exists() for p in options.paths):
+        return None, lambda _result: None
+    roots, _ = discover(list(options.paths), manifests=True)
+    settings_files = [options.config or find_settings(r if r.is_dir() else r.parent) for r in roots]
+    key_options = {"paths": [str(p) for p in options.paths], "config": options.config,
+                   "select": ",".join(options.select) if options.select else None,
+                   "fresh": options.require_fresh_locks, "strict": options.strict}
+    key = lint_cache.key(roots, settings_files, key_options) if roots else None
+    if key is None:
+        return None, lambda _result: None
+    data = lint_cache.load(directory, key)
+    return (LintResult.from_json(data) if data else None), lambda result: lint_cache.store(directory, key,
+                                                                                           result.to_json())
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _write_sarif(path: Path, result: LintResult, env: Env) -> None:
+    from .. import github
+    from ..report import render
+
+    try:
+        if path.parent != Path(""):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render("sarif", result), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    github.set_output("sarif-file", os.path.realpath(path), env)

@@ -1,0 +1,89 @@
+"""``pipeline-ci run [PATH] --backend B``: start a pipeline run, follow it to its final status and gate on it.
+
+Exit codes: :class:`~pipeline_ci.exitcodes.ExitCode` (0 succeeded, 1 failed, 2 nothing was started, 3 API error,
+4 timed out, 5 cancelled). A remote run is registered as active (:mod:`pipeline_ci.runs.active`) from the moment
+the platform accepted it until the follower takes it over (which cancels it itself if anything escapes it), so an
+internal error cancels it instead of leaving it running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from dataclasses import dataclass
+
+from .. import github
+from ..errors import UsageError
+from ..exitcodes import ExitCode
+from ..runs import active
+from ..runs.session import (
+    RunFlags,
+    Start,
+    cancel_on_signals,
+    clarifai_run,
+    follow_and_report,
+    pai_run,
+    parameters,
+    project_root,
+    report_local,
+    save_state,
+    state_of,
+    state_path,
+    validate_for_project,
+)
+from . import Env, Out
+
+
+@dataclass(frozen=True)
+class Options:
+    flags: RunFlags
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Options:
+        return cls(RunFlags.from_args(args))
+
+
+def run(options: Options, env: Env, out: Out) -> int:
+    flags = options.flags
+    start: Start | None
+    with cancel_on_signals(out) as cancel:  # from before the start request: a signal during it still cancels the run
+        values = parameters(flags)
+        if flags.backend == "local":
+            return _run_local(flags, values, cancel, env, out)
+        root = project_root(flags.path) if flags.backend == "clarifai" or flags.path else None
+        if flags.backend == "clarifai":
+            validate_for_project(root, values)
+            remote, start = clarifai_run(flags, root, env, out)
+        else:
+            if flags.run_id:
+                raise UsageError("--run-id is for Clarifai runs: PAI assigns the run id",
+                                 hint="follow an existing PAI run with `pipeline-ci watch RUN_ID --backend pai`")
+            remote, start = pai_run(flags, root, values, env, out)
+        if start is None:  # never for a new run; a guard for the type checker
+            raise UsageError(f"cannot start a {flags.backend} run from these flags")
+        if cancel.is_set():
+            out("pipeline-ci: cancelled before the run was started")
+            return ExitCode.CANCELLED
+        start(values)
+        active.register(remote)
+        save_state(state_path(flags, env), state_of(flags, remote), env)
+        github.set_output("run-id", remote.run_id, env)
+        github.set_output("run-url", remote.url or "", env)
+        target = getattr(remote, "target", None)
+        if target is not None:
+            github.set_output("pipeline-version-id", target.version_id, env)
+        out(f"pipeline-ci: started run {remote.run_id}" + (f" ({remote.url})" if remote.url else ""))
+        if flags.no_wait:
+            active.unregister(remote)
+            return ExitCode.OK
+        return follow_and_report(flags, remote, env, out, cancel, started_here=True)
+
+
+def _run_local(flags: RunFlags, values: dict[str, str], cancel: threading.Event, env: Env, out: Out) -> int:
+    from ..executor import run_local
+
+    root = project_root(flags.path, required=True)
+    assert root is not None  # required=True raises instead
+    result = run_local(root, parameters=values, parallelism=flags.parallelism, isolation=flags.isolation,
+                       timeout=flags.timeout, secrets_file=flags.secrets_file, out=out, cancel=cancel)
+    return report_local(result, env)
