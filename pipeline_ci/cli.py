@@ -89,7 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     run_flags.add_argument("--overrides-file", type=Path, help="workflow parameters, JSON or YAML (a flat mapping)")
     run_flags.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                            help="a parameter (wins over the file)")
-    run_flags.add_argument("--timeout", type=float, help="seconds to wait for the final status (remote default 3600)")
+    run_flags.add_argument("--timeout", type=float,
+                           help="seconds to wait for the final status (remote default 3600; local default: "
+                                "setting local.timeout, 3600)")
     run_flags.add_argument("--max-interval", type=float, default=30.0, help="longest pause between status polls")
     run_flags.add_argument("--paused-grace", type=float, default=600.0, help="seconds a paused run may stay paused")
     run_flags.add_argument("--no-wait", action="store_true", help="start the run, print its id and URL, exit 0")

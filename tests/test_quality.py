@@ -22,6 +22,12 @@ def test_ruff_is_clean():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_mypy_is_clean():
+    """The type hints are checked: ``mypy pipeline_ci`` (settings in pyproject.toml) reports no error."""
+    result = subprocess.run([sys.executable, "-m", "mypy", "pipeline_ci"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 HEAVY = ("git", "grpc", "clarifai_grpc", "requests")  # "git" is GitPython, which nothing may import
 
 

@@ -444,7 +444,7 @@ def _binary(op: str, a: object, b: object, offset: int) -> object:
         return found == (op == "=~")
     if op == "in":
         _need(b, list, "comparator", op, offset)
-        return any(_deep_equal(a, item) for item in b)  # type: ignore[union-attr]
+        return any(_deep_equal(a, item) for item in b)  # type: ignore[attr-defined]
     if op in ("<", "<=", ">", ">="):
         if not all(isinstance(v, str) for v in (a, b)) and not all(isinstance(v, float) for v in (a, b)):
             raise ExprError(

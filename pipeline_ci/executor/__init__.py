@@ -13,11 +13,12 @@ the run Failed after running the exit handler.
 
 Stopping is owned by the calling thread, not by the engine: it polls the signals, the ``cancel``
 event and the clock, and once the run is terminated it waits at most :data:`STOP_GRACE` seconds for
-the engine to unwind (an expression being evaluated, a venv being built) before it kills whatever is
-left and ends the run anyway. Called from the main thread, :func:`run_local` handles SIGINT and
-SIGTERM itself for the duration of the run (then puts the previous handlers back): the first ends
-the run Cancelled (exit 5), also when it arrives while the run is finishing, so a run that got a
-signal never reports Succeeded; a second one kills every process of the run and exits 5 at once.
+the engine to unwind (:data:`IDLE_GRACE` when no step process is left; an expression being
+evaluated, a lock being waited for) before it kills whatever is left and ends the run anyway.
+Called from the main thread, :func:`run_local` handles SIGINT and SIGTERM itself for the duration
+of the run (then puts the previous handlers back): the first ends the run Cancelled (exit 5), also
+when it arrives while the run is finishing, so a run that got a signal never reports Succeeded; a
+second one kills every process of the run and exits 5 at once.
 On Linux the process is a child subreaper during the run, so step descendants that ``setsid()``
 come back to us and die with the run (:mod:`.procs`). Limits (:class:`pipeline_ci.settings.LocalLimits`)
 come from the ``local:`` settings of the project (``.pipeline-ci.yaml`` or ``pyproject.toml``).
@@ -56,6 +57,7 @@ EXIT_CODES = {"Succeeded": ExitCode.OK, "Failed": ExitCode.FAILED, "Error": Exit
 """The exit code of each final phase of a local run (:class:`~pipeline_ci.exitcodes.ExitCode`)."""
 DEFAULT_SECRETS_FILE = "secrets.env"
 STOP_GRACE = KILL_GRACE + 1.5  # after a terminate, how long the engine may take to unwind
+IDLE_GRACE = 1.0  # the same when no step process is left
 POLL = 0.05
 
 
@@ -108,7 +110,7 @@ class _Signals:
 
     def __init__(self, runner: LeafRunner, already: bool):
         self.runner = runner
-        self.received: str | None = "signal" if already else None
+        self.received: str | None = None  # the name of the first signal (``already``: the caller got it)
         self.count = 1 if already else 0
         self.previous: dict[int, Any] = {}
 
@@ -238,6 +240,7 @@ def run_local(
                 record.write(record_path)
                 say(f"pipeline-ci: {record.message}; exit {record.exit_code}")
     finally:
+        runner.close()  # again, should anything have escaped
         if previous_reaper is False:
             procs.set_subreaper(False)
     return LocalRunResult(record.phase, record.exit_code, record.message, run_id, record_path, record.to_json())
@@ -288,8 +291,10 @@ def _drive(engine: Engine, signals: _Signals, cancel: threading.Event | None, ti
             break
         if engine.terminated and stopping_since is None:
             stopping_since = now
-        if stopping_since is not None and now - stopping_since > STOP_GRACE:
-            say(f"pipeline-ci: the executor did not stop within {STOP_GRACE:g}s; ending the run without it")
+        # a step being killed gets its SIGTERM grace; with none left, the engine has no reason to linger
+        grace = STOP_GRACE if engine.runner.busy() else IDLE_GRACE
+        if stopping_since is not None and now - stopping_since > grace:
+            say(f"pipeline-ci: the executor did not stop within {grace:g}s; ending the run without it")
             break
     phase, message = outcome.get("run", ("Error", "the executor stopped unexpectedly"))
     if engine.terminated:

@@ -117,7 +117,7 @@ class Engine(Pods):
         self.terminated_message = ""
         self.started = time.time()
         self._lock = threading.Lock()
-        self._exit_base = 0  # nodes created before the exit handler started
+        self._budget = {"main": 0, "exit": 0}  # template calls and loops so far (nodes), by stop signal
         limits = [threading.Semaphore(max(1, parallelism))]
         if isinstance(self.body.get("parallelism"), int) and self.body["parallelism"] > 0:
             limits.append(threading.Semaphore(self.body["parallelism"]))
@@ -170,7 +170,6 @@ class Engine(Pods):
             phase, message = FAILED, self.main_stop.message
         on_exit = self.body.get("onExit")
         if on_exit and self.terminated is None:
-            self._exit_base = len(self.nodes)
             self.set_global("workflow.status", phase)
             self.set_global("workflow.failures", json.dumps(to_json(self.failures())))
             self.set_global("workflow.duration", f"{time.time() - self.started:.3f}")
@@ -215,16 +214,22 @@ class Engine(Pods):
             self.say(f"[{rec.name}] {message}" if message.lower().startswith(phase.lower()) else
                      f"[{rec.name}] {phase}: {message}")
 
-    def over_budget(self, frame: Frame, label: str, extra: int = 1) -> str | None:
-        """If ``extra`` more nodes would exceed the node budget: stop the run (or exit handler) and say why."""
+    def over_budget(self, frame: Frame, label: str, display: str, path: str, extra: int = 1,
+                    reserve: int = 1) -> NodeResult | None:
+        """None if ``extra`` more nodes fit in the node budget (``reserve`` of them are taken now). Else the run
+        (or exit handler) is stopped: the first call to find out gets an Error node saying why, later ones a
+        "not started" result. Skipped and Error nodes are not counted (the spec's size bounds them)."""
         limit = self.runner.limits.max_nodes
-        base = self._exit_base if frame.stop is self.exit_stop else 0
-        if len(self.nodes) - base + extra <= limit:
-            return None
+        key = "exit" if frame.stop is self.exit_stop else "main"
+        with self._lock:  # check and reserve at once: thousands of threads may get here together
+            if self._budget[key] + extra <= limit:
+                self._budget[key] += reserve
+                return None
         message = (f"the run would exceed its budget of {limit} nodes ({self.runner.limits.setting('max-nodes')}) "
                    f"at template '{label}': unbounded recursion or fan-out?")
-        frame.stop.fire("budget", message)
-        return message
+        if frame.stop.fire("budget", message):
+            return self.error_node(display, path, frame, label, message)
+        return NodeResult(FAILED, f"not started: {frame.stop.message}")
 
     def error_node(self, display: str, path: str, frame: Frame, label: str, message: str) -> NodeResult:
         rec = self.node(display, path, OTHER, label, frame)
@@ -272,8 +277,8 @@ class Engine(Pods):
             items = expand_loop(substitute({k: call[k] for k in LOOP_KEYS if k in call}, scope, strict=True),
                                 limit=self.runner.limits.max_nodes)
         except TooManyItems as exc:
-            over = self.over_budget(frame, self._label(call), extra=exc.count + 1) or str(exc)
-            return self.error_node(name, path, frame, self._label(call), over)
+            over = self.over_budget(frame, self._label(call), name, path, extra=exc.count + 1)
+            return over or self.error_node(name, path, frame, self._label(call), str(exc))
         except SubstitutionError as exc:
             return self.error_node(name, path, frame, "", str(exc))
         if items is None:
@@ -284,9 +289,9 @@ class Engine(Pods):
             callee = self.callee(call)
         except LeafError:
             callee = None
-        over = self.over_budget(frame, self._label(call), extra=len(items) + 1)
+        over = self.over_budget(frame, self._label(call), name, path, extra=len(items) + 1)  # children reserve their own
         if over:
-            return self.error_node(name, path, frame, self._label(call), over)
+            return over
         if not items:
             return self.skipped(callee, name, path, frame, SKIPPED, "Skipped, empty params")
         rec = self.node(name, path, LOOP, callee.label if callee else "", frame)
@@ -362,9 +367,9 @@ class Engine(Pods):
                step_name: str | None) -> NodeResult:
         if frame.depth > MAX_DEPTH:
             return self.error_node(display, path, frame, callee.label, "templates nested too deeply (recursion?)")
-        over = self.over_budget(frame, callee.label)
+        over = self.over_budget(frame, callee.label, display, path)
         if over:
-            return self.error_node(display, path, frame, callee.label, over)
+            return over
         if callee.target is not None:
             return self.run_leaf(callee, args, {}, display, path, frame, step_name)
         tmpl = callee.template or {}

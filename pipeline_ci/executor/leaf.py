@@ -336,6 +336,10 @@ class LeafRunner:
             procs.sweep(pipes=pipes, exclude=lambda: self._leaders)
         _join(readers, 1.0)  # a process we cannot see still holds a pipe: do not wait for it
 
+    def busy(self) -> bool:
+        """Is a process of ours running (or not yet reaped)?"""
+        return bool(self._leaders)
+
     def close(self) -> None:
         """Start nothing more; kill every process of the run: the steps' groups, anything carrying the
         run's tag and (as the subreaper) any orphan re-parented to us."""

@@ -168,7 +168,8 @@ def release_all(limits: tuple[threading.Semaphore, ...]) -> None:
 
 
 def run_parallel(calls: list[Callable[[], T]], max_threads: int = 64) -> list[T]:
-    """Run ``calls`` on up to ``max_threads`` threads (in order of start); results in input order."""
+    """Run ``calls`` on up to ``max_threads`` threads, the caller's included (in order of start); results in
+    input order."""
     if len(calls) <= 1:
         return [call() for call in calls]
     results: list[Any] = [None] * len(calls)
@@ -188,9 +189,10 @@ def run_parallel(calls: list[Callable[[], T]], max_threads: int = 64) -> list[T]
             except BaseException as exc:  # re-raised in the caller's thread
                 errors.append(exc)
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(len(calls), max_threads))]
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(len(calls), max_threads) - 1)]
     for thread in threads:
         thread.start()
+    worker()  # the caller is a worker too: one thread less per fan-out (recursive templates nest them)
     for thread in threads:
         thread.join()
     if errors:

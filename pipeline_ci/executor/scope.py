@@ -143,7 +143,7 @@ def _int(seq: Mapping[str, Any], key: str, default: int | None = None) -> int | 
 def _sequence(seq: Any, limit: int | None = None) -> list[str]:
     if not isinstance(seq, dict):
         raise SubstitutionError("withSequence must be a mapping with start, end or count, and format")
-    start, end, count = _int(seq, "start", 0), _int(seq, "end"), _int(seq, "count")
+    start, end, count = _int(seq, "start", 0) or 0, _int(seq, "end"), _int(seq, "count")
     if end is not None and count is not None:
         raise SubstitutionError("only one of count or end can be defined in withSequence")
     if count is not None:

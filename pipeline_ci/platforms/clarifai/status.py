@@ -86,4 +86,4 @@ def name(code: int) -> str:
     """The code's name (``NOT_STARTED`` for an unset run status); the number for a code this clarifai-grpc lacks."""
     if code == ZERO:
         return "NOT_STARTED"
-    return _codes.StatusCode.Name(code) if code in _codes.StatusCode.values() else str(code)  # type: ignore[arg-type]
+    return _codes.StatusCode.Name(code) if code in _codes.StatusCode.values() else str(code)

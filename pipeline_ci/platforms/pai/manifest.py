@@ -137,12 +137,12 @@ def _shifted(first_line: int) -> Callable[[int, int], Pos]:
 def _document_bounds(text: str) -> list[tuple[int, int, int]]:
     """``(first line, start offset, end offset)`` of each document, whole lines from the document's start."""
     out: list[tuple[int, int, int]] = []
-    start: yaml.Mark | None = None
+    start: Any = None  # a yaml Mark (the C and the pure-Python loaders have different Mark types)
     for event in yaml.parse(text, Loader=Loader):
         if isinstance(event, yaml.DocumentStartEvent):
             start = event.start_mark
         elif isinstance(event, yaml.DocumentEndEvent) and start is not None:
-            out.append((start.line, start.index - start.column, event.end_mark.index))
+            out.append((start.line, start.index - start.column, event.end_mark.index if event.end_mark else len(text)))
             start = None
     return out
 
