@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from pipeline_ci import overrides as ov
-from pipeline_ci.executor import LocalRunResult, run_local
-from pipeline_ci.executor.isolation import READY, normalised_requirements, satisfied
+from pipeline_ci.platforms.local.executor import LocalRunResult, run_local
+from pipeline_ci.platforms.local.executor.isolation import READY, normalised_requirements, satisfied
 from pipeline_ci.testing.projects import BASE_SPEC, base_files, root_config
 
 from .conftest import REPO, write_files

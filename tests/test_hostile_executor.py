@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 from pipeline_ci.argo.when import check_template, evaluate_when
-from pipeline_ci.executor import LocalRunResult, run_local
-from pipeline_ci.executor.isolation import env_key, normalised_requirements
+from pipeline_ci.platforms.local.executor import LocalRunResult, run_local
+from pipeline_ci.platforms.local.executor.isolation import env_key, normalised_requirements
 from pipeline_ci.testing.projects import BASE_SPEC, base_files, root_config
 
 from .conftest import write_files

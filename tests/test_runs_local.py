@@ -106,3 +106,27 @@ def group_members(pgid: int) -> list[int]:
         if int(fields[2]) == pgid:
             out.append(int(stat.parent.name))
     return out
+
+
+def test_a_cancel_in_the_instant_after_a_local_run_ends_is_not_exit_0(hello: Path, monkeypatch: pytest.MonkeyPatch):
+    """The cancel event set once the run is over (here: while its final summary line is printed) still exits 5."""
+    import threading
+
+    from pipeline_ci.commands.run import _run_local
+    from pipeline_ci.exitcodes import ExitCode
+    from pipeline_ci.runs.session import RunFlags
+
+    cancel = threading.Event()
+    lines: list[str] = []
+
+    def out(line: str) -> None:
+        lines.append(line)
+        if line.startswith("workflow ") and " Succeeded" in line:
+            cancel.set()
+
+    monkeypatch.setenv("REPORT_TOKEN", "demo-token-value")  # the example's step secret
+    flags = RunFlags(backend="local", path=hello, isolation="none")
+    code = _run_local(flags, {}, cancel, {}, out)
+    assert any(line.startswith("workflow ") and " Succeeded" in line for line in lines), lines[-5:]
+    assert code == ExitCode.CANCELLED
+    assert lines[-1].startswith("pipeline-ci: cancelled as the run ended")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .. import github
 from ..errors import UsageError
-from ..exitcodes import ExitCode
+from ..exitcodes import ExitCode, status_word
 from ..runs import active
 from ..runs.session import (
     RunFlags,
@@ -80,10 +80,15 @@ def run(options: Options, env: Env, out: Out) -> int:
 
 
 def _run_local(flags: RunFlags, values: dict[str, str], cancel: threading.Event, env: Env, out: Out) -> int:
-    from ..executor import run_local
+    from ..platforms.local.executor import run_local
 
     root = project_root(flags.path, required=True)
     assert root is not None  # required=True raises instead
     result = run_local(root, parameters=values, parallelism=flags.parallelism, isolation=flags.isolation,
                        timeout=flags.timeout, secrets_file=flags.secrets_file, out=out, cancel=cancel)
-    return report_local(result, env)
+    code = report_local(result, env)
+    if cancel.is_set() and code == ExitCode.OK:  # a signal in the instant after the run ended
+        github.set_output("status", status_word(ExitCode.CANCELLED), env)  # the last value of a key wins
+        out(f"pipeline-ci: cancelled as the run ended; exit {int(ExitCode.CANCELLED)}")
+        return ExitCode.CANCELLED
+    return code

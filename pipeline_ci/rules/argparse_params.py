@@ -1,10 +1,11 @@
 """The step script's argparse options match the step's declared input parameters.
 
-Clarifai (and the local executor) start a step as ``python 1/pipeline_step.py --<name> <value>``
-for each argument. A declared ``pipeline_step_input_params`` entry ``X`` without an
-``add_argument("--X", ...)`` makes argparse exit 2 (``unrecognized arguments: --X``), unless the
-script uses ``parse_known_args``; an option declared ``required=True`` that is not an input
-parameter is never passed, so argparse exits 2 (``the following arguments are required``).
+Clarifai starts a step as ``python 1/pipeline_step.py --<name> <value>`` for each argument, the local
+executor as ``python 1/pipeline_step.py --<name>=<value>`` (argparse reads both the same way). A declared
+``pipeline_step_input_params`` entry ``X`` without an ``add_argument("--X", ...)`` makes argparse exit 2
+(``unrecognized arguments: --X``), unless the script uses ``parse_known_args``; an option declared
+``required=True`` that is not an input parameter is never passed, so argparse exits 2 (``the following
+arguments are required``).
 The script is only parsed (``ast.parse``), never imported. Only literal option strings are
 understood: scripts without ``add_argument`` calls are skipped, and so is the first check when an
 option name is computed. A unique prefix (``--input`` for ``--input_text``) counts, as argparse

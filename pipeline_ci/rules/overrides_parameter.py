@@ -50,8 +50,8 @@ from typing import Any
 import yaml
 
 from ..argo.walk import parameters, spec_body
-from ..executor.preflight import accepted_values, map_refs
 from ..overrides import NumberText, stringify, validate
+from ..platforms.local.executor.preflight import accepted_values, map_refs
 from ..yamldoc import Document
 from .base import Hit, OverridesContext, at
 

@@ -32,7 +32,7 @@ from . import active
 from .follow import FollowResult, RemoteRun, follow
 
 if TYPE_CHECKING:
-    from ..executor import LocalRunResult
+    from ..platforms.local.executor import LocalRunResult
 
 Out = Callable[[str], None]
 Start = Callable[[dict[str, str]], None]
@@ -169,7 +169,7 @@ def validate_for_project(root: Path | None, values: dict[str, str]) -> None:
         return
     from ..argo.walk import parameters as params_of
     from ..argo.walk import spec_body
-    from ..executor.preflight import accepted_values, map_refs
+    from ..platforms.local.executor.preflight import accepted_values, map_refs
     from ..project import load_project
 
     project = load_project(root)

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
 from ... import archive
+from ...errors import UsageError
 from ...lockfiles import StepKey
 from ...retry import Backoff
 from ...textsafe import print_line
@@ -59,7 +60,13 @@ class ClarifaiBackend:
             client = ClarifaiClient.from_env(env, log=lambda line: print_line(f"  retry: {line}"))
         except ApiError as exc:
             raise DeployError(exc.message, exit_code=2) from None
-        timeout = float(env.get("PIPELINE_CI_BUILD_TIMEOUT", "1800"))
+        raw = env.get("PIPELINE_CI_BUILD_TIMEOUT", "1800")
+        try:
+            timeout = float(raw)
+        except ValueError:
+            timeout = -1.0
+        if not 0 < timeout < float("inf"):
+            raise UsageError(f"PIPELINE_CI_BUILD_TIMEOUT must be a positive number of seconds, not {raw!r}")
         return cls(client, build_timeout=timeout)
 
     def _call(self, method: str, request: Any) -> Any:

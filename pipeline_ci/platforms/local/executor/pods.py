@@ -1,7 +1,8 @@
 """Leaf nodes of the engine: secrets, retries, time limits, slots, outputs (Argo docs ``retries/``,
 ``walk-through/timeouts/``, ``walk-through/output-parameters/``).
 
-:class:`Pods` is a mixin of :class:`pipeline_ci.executor.engine.Engine`. Each attempt of a leaf gets a
+:class:`PodRunner` is held by :class:`.engine.Engine` (composition: it sees the engine only as a
+:class:`.host.NodeBook`). Each attempt of a leaf gets a
 fresh temporary directory and takes the node's slots only while its process runs (not during the
 backoff between attempts). A Clarifai step's interpreter comes from :mod:`.isolation`; preparing a
 virtualenv runs through the same process runner, quietly, into the step log. Outputs: a Clarifai
@@ -18,12 +19,12 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from .host import NodeBook
 from .isolation import Isolation, IsolationError
 from .leaf import Job, LeafError, LeafRunner, Outcome, base_env, local_command, read_text_output, step_argv
 from .model import ERROR, FAILED, POD, SUCCEEDED, Callee, Frame, NodeRecord, NodeResult, acquire_all, release_all
@@ -34,41 +35,29 @@ from .secrets import MissingSecret, Secrets
 INLINE = frozenset({"inline"})
 
 
-class Pods:
-    """Running leaf nodes (mixed into the engine, which provides the attributes below)."""
+class PodRunner:
+    """Runs leaf nodes (Clarifai steps, script/container templates) for the engine, which holds one.
 
-    runner: LeafRunner
-    isolation: Isolation
-    secrets: Secrets
-    outputs: dict[str, str]
-    say: Callable[[str], None]
-    _lock: threading.Lock
+    It needs of the engine only a :class:`.host.NodeBook` (node records and exported outputs)."""
 
-    def node(self, display: str, path: str, kind: str, template: str, frame: Frame) -> NodeRecord:
-        raise NotImplementedError
+    def __init__(self, book: NodeBook, runner: LeafRunner, isolation: Isolation, secrets: Secrets,
+                 say: Callable[[str], None]):
+        self.book = book
+        self.runner = runner
+        self.isolation = isolation
+        self.secrets = secrets
+        self.say = say
 
-    def finish(self, rec: NodeRecord, phase: str, message: str = "", *, quiet: bool = False) -> None:
-        raise NotImplementedError
-
-    def set_global(self, key: str, value: str) -> None:
-        raise NotImplementedError
-
-    def export(self, param: dict, outputs: dict[str, str]) -> None:
-        name = param.get("globalName")
-        if isinstance(name, str) and name and param.get("name") in outputs:
-            self.set_global(f"workflow.outputs.parameters.{name}", outputs[param["name"]])
-            with self._lock:
-                self.outputs[name] = self.secrets.mask(outputs[param["name"]])  # record copy only
-
-    def run_leaf(self, callee: Callee, inputs: dict[str, str], scope: dict[str, str], display: str, path: str,
-                 frame: Frame, step_name: str | None) -> NodeResult:
-        rec = self.node(display, path, POD, callee.label, frame)
+    def run(self, callee: Callee, inputs: dict[str, str], scope: dict[str, str], display: str, path: str,
+            frame: Frame, step_name: str | None) -> NodeResult:
+        """Run one leaf node with its retries; its record, outputs and exports go to the node book."""
+        rec = self.book.node(display, path, POD, callee.label, frame)
         try:
             env = self.secrets.env_for(step_name) if step_name else {}
             strategy = substitute((callee.template or {}).get("retryStrategy"), scope, strict=False)
             policy = RetryPolicy.parse(strategy)
         except (MissingSecret, LeafError) as exc:
-            self.finish(rec, ERROR, str(exc))
+            self.book.finish(rec, ERROR, str(exc))
             return NodeResult(ERROR, str(exc), record=rec)
         delays, first, attempt = policy.delays(), time.monotonic(), 0
         while True:
@@ -85,12 +74,12 @@ class Pods:
             attempt += 1
         rec.exit_code = outcome.exit_code
         rec.outputs = {k: self.secrets.mask(v) for k, v in outputs.items()}  # the record's copy
-        self.finish(rec, outcome.phase, outcome.message)
+        self.book.finish(rec, outcome.phase, outcome.message)
         if callee.target is not None:
-            self.export({"name": "result", "globalName": f"{callee.label}-result"}, outputs)
+            self.book.export({"name": "result", "globalName": f"{callee.label}-result"}, outputs)
         for param in ((callee.template or {}).get("outputs") or {}).get("parameters") or []:
             if isinstance(param, dict):
-                self.export(param, outputs)
+                self.book.export(param, outputs)
         result = outcome.stdout if outcome.exit_code is not None else ""
         return NodeResult(outcome.phase, outcome.message, outputs=outputs, result=result,
                           exit_code=outcome.exit_code, record=rec)

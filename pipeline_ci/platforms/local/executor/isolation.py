@@ -36,7 +36,7 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from ..errors import RunFailure
+from ....errors import RunFailure
 
 try:
     import fcntl

@@ -51,9 +51,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..argo.walk import argo_string
-from ..errors import RunFailure
-from ..settings import LocalLimits, human_size
+from ....argo.walk import argo_string
+from ....errors import RunFailure
+from ....settings import LocalLimits, human_size
 from . import procs
 from .model import ERROR, FAILED, SUCCEEDED, Stop
 
@@ -175,7 +175,8 @@ def local_command(tmpl: dict, tmpdir: Path, python: str, output_paths: dict[str,
         raise LeafError(f"template '{tmpl.get('name')}' has no {kind} mapping")
     command = [remap(str(c)) for c in body.get("command") or []]
     args = [remap(str(a)) for a in body.get("args") or []]
-    env_list = body.get("env") if isinstance(body.get("env"), list) else []
+    env_value = body.get("env")
+    env_list = env_value if isinstance(env_value, list) else []
     env = {str(e["name"]): str(e.get("value", "")) for e in env_list if isinstance(e, dict) and e.get("name")}
     if kind == "script":
         command = command or ["python"]
@@ -198,7 +199,8 @@ def local_command(tmpl: dict, tmpdir: Path, python: str, output_paths: dict[str,
     for param in (tmpl.get("outputs") or {}).get("parameters") or []:
         if not isinstance(param, dict) or not isinstance(param.get("name"), str):
             continue
-        source_spec = param.get("valueFrom") if isinstance(param.get("valueFrom"), dict) else {}
+        value_from = param.get("valueFrom")
+        source_spec = value_from if isinstance(value_from, dict) else {}
         path = output_paths.get(param["name"])
         outputs.append(OutputSpec(
             name=param["name"],

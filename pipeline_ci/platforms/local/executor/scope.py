@@ -15,8 +15,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..argo.walk import TAG_RE, argo_string
-from ..errors import RunFailure
+from ....argo.walk import TAG_RE, argo_string
+from ....errors import RunFailure
 from .model import ERROR, FAILED, OMITTED, SKIPPED, NodeResult, rfc3339
 
 STRICT_ROOTS = frozenset({"steps", "tasks", "inputs", "item"})

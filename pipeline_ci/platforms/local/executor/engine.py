@@ -9,7 +9,8 @@ https://argo-workflows.readthedocs.io/en/latest/).
   ``tasks.*``, ``inputs.*`` and ``item`` tags must resolve.
 * Steps (``walk-through/steps/``, ``walk-through/conditionals/``): groups in order, the members of a group
   in parallel; ``when``; ``continueOn``; a failed group stops the template. DAGs (``walk-through/dag/``)
-  live in :mod:`.dagrun`. Loops (``walk-through/loops/``): ``name(i:value)`` children in parallel,
+  live in :mod:`.dagrun`, steps in :mod:`.steps`, peers over the engine's
+  :class:`.host.Scheduling`. Loops (``walk-through/loops/``): ``name(i:value)`` children in parallel,
   aggregated outputs. Leaves run through :mod:`.leaf` with the retries (``retries/``) and time limits
   (``walk-through/timeouts/``) of :mod:`.retries`. ``spec.onExit`` (``walk-through/exit-handlers/``) and
   the final phase are in :meth:`Engine.run`.
@@ -41,10 +42,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..argo.depends import ExprError
-from ..argo.walk import argo_string, spec_body, template_map, template_type
-from ..argo.when import clip, evaluate_when
-from . import dagrun
+from ....argo.depends import ExprError
+from ....argo.walk import argo_string, spec_body, template_map, template_type
+from ....argo.when import clip, evaluate_when
+from . import dagrun, steps
 from .isolation import Isolation
 from .leaf import LeafError, LeafRunner
 from .model import (
@@ -67,20 +68,19 @@ from .model import (
     NodeResult,
     StepTarget,
     Stop,
+    mapping,
     rfc3339,
     run_parallel,
 )
-from .pods import Pods
+from .pods import PodRunner
 from .retries import deadline
 from .scope import (
     LOOP_KEYS,
     SubstitutionError,
     TooManyItems,
-    continues_on,
     expand_loop,
     item_label,
     item_scope,
-    publish,
     substitute,
     to_json,
 )
@@ -95,7 +95,12 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:80] or "node"
 
 
-class Engine(Pods):
+class Engine:
+    """One run of a workflow: the node records, the globals, the stops and the node budget; it invokes
+    templates, hands steps/DAG templates to their schedulers (:mod:`.steps`, :mod:`.dagrun`, which see it
+    as a :class:`.host.Scheduling`) and leaves to the :class:`.pods.PodRunner` it holds (which sees it as
+    a :class:`.host.NodeBook`)."""
+
     def __init__(self, spec: dict, *, name: str, parameters: dict[str, str], targets: Mapping[str, StepTarget],
                  runner: LeafRunner, isolation: Isolation, secrets: Secrets, say: Callable[[str], None],
                  log_dir: Path, parallelism: int):
@@ -106,9 +111,9 @@ class Engine(Pods):
         self.parameters = parameters
         self.targets = targets
         self.runner = runner
-        self.isolation = isolation
         self.secrets = secrets
         self.say = say
+        self.pods = PodRunner(self, runner, isolation, secrets, say)
         self.log_dir = log_dir
         self.nodes: list[NodeRecord] = []
         self.outputs: dict[str, str] = {}
@@ -127,7 +132,7 @@ class Engine(Pods):
     # ----------------------------------------------------------------------------------- workflow
 
     def _initial_globals(self) -> dict[str, str]:
-        meta = self.spec.get("metadata") if isinstance(self.spec.get("metadata"), dict) else {}
+        meta = mapping(self.spec.get("metadata"))
         out = {
             "workflow.name": self.name, "workflow.namespace": "local", "workflow.uid": str(uuid.uuid4()),
             "workflow.serviceAccountName": str(self.body.get("serviceAccountName") or "default"),
@@ -139,7 +144,7 @@ class Engine(Pods):
         if self.parameters:
             out["workflow.parameters"] = to_json([{"name": n, "value": v} for n, v in self.parameters.items()])
         for kind in ("labels", "annotations"):
-            values = meta.get(kind) if isinstance(meta.get(kind), dict) else {}
+            values = mapping(meta.get(kind))
             out.update({f"workflow.{kind}.{k}": argo_string(v) for k, v in values.items()})
         if self.body.get("priority") is not None:
             out["workflow.priority"] = argo_string(self.body["priority"])
@@ -152,6 +157,14 @@ class Engine(Pods):
     def set_global(self, key: str, value: str) -> None:
         with self._lock:
             self._globals[key] = value
+
+    def export(self, param: dict, outputs: dict[str, str]) -> None:
+        """Publish output ``param`` as ``workflow.outputs.parameters.<globalName>`` when it has a global name."""
+        name = param.get("globalName")
+        if isinstance(name, str) and name and param.get("name") in outputs:
+            self.set_global(f"workflow.outputs.parameters.{name}", outputs[param["name"]])
+            with self._lock:
+                self.outputs[name] = self.secrets.mask(outputs[param["name"]])  # record copy only
 
     def terminate(self, kind: str, message: str) -> None:
         """Kill everything, exit handler included (cancellation, ``--timeout``)."""
@@ -247,7 +260,7 @@ class Engine(Pods):
         elif callee is not None and callee.template is not None:
             for param in (callee.template.get("outputs") or {}).get("parameters") or []:
                 if isinstance(param, dict) and isinstance(param.get("name"), str):
-                    source = param.get("valueFrom") if isinstance(param.get("valueFrom"), dict) else {}
+                    source = mapping(param.get("valueFrom"))
                     outputs[param["name"]] = argo_string(source.get("default")) if "default" in source else ""
             result = "" if template_type(callee.template) in HAS_OUTPUT else None
         return NodeResult(phase, message, outputs=outputs, result=result, record=rec)
@@ -371,7 +384,7 @@ class Engine(Pods):
         if over:
             return over
         if callee.target is not None:
-            return self.run_leaf(callee, args, {}, display, path, frame, step_name)
+            return self.pods.run(callee, args, {}, display, path, frame, step_name)
         tmpl = callee.template or {}
         inputs: dict[str, str] = {}
         for param in (tmpl.get("inputs") or {}).get("parameters") or []:
@@ -387,7 +400,7 @@ class Engine(Pods):
         scope["inputs.parameters"] = to_json([{"name": k, "value": v} for k, v in inputs.items()])
         kind = template_type(tmpl)
         if kind in HAS_OUTPUT:
-            return self.run_leaf(callee, inputs, scope, display, path, frame, step_name)
+            return self.pods.run(callee, inputs, scope, display, path, frame, step_name)
         if kind in ("steps", "dag"):
             return self.run_composite(kind, callee, scope, display, path, frame)
         if kind == "suspend":
@@ -401,13 +414,13 @@ class Engine(Pods):
         rec = self.node(display, path, STEPS if kind == "steps" else DAG, callee.label, frame)
         cap = body.get("parallelism")
         extra = (threading.Semaphore(cap),) if isinstance(cap, int) and cap > 0 else ()
-        runner = self.run_steps if kind == "steps" else partial(dagrun.run_dag, self)
-        phase, message, local = runner(body, scope, rec, frame.below(rec, extra))
+        schedule = steps.run_steps if kind == "steps" else dagrun.run_dag
+        phase, message, local = schedule(self, body, scope, rec, frame.below(rec, extra))
         outputs: dict[str, str] = {}
         for param in (body.get("outputs") or {}).get("parameters") or []:
             if not isinstance(param, dict) or not isinstance(param.get("name"), str):
                 continue
-            source = param.get("valueFrom") if isinstance(param.get("valueFrom"), dict) else {}
+            source = mapping(param.get("valueFrom"))
             raw = param["value"] if "value" in param else source.get("parameter")
             try:
                 outputs[param["name"]] = argo_string(substitute(raw, {**local, **self.globals()}, strict=True))
@@ -420,26 +433,6 @@ class Engine(Pods):
         rec.outputs = {k: self.secrets.mask(v) for k, v in outputs.items()}
         self.finish(rec, phase, message, quiet=phase == SUCCEEDED or frame.parent is None)
         return NodeResult(phase, message, outputs=outputs, record=rec)
-
-    def run_steps(self, body: dict, scope: dict[str, str], rec: NodeRecord, frame: Frame
-                  ) -> tuple[str, str, dict[str, str]]:
-        local = dict(scope)
-        for gi, group in enumerate(body.get("steps") or []):
-            if frame.stop.is_set():
-                return FAILED, frame.stop.message, local
-            if not isinstance(group, list):
-                return ERROR, f"steps[{gi}] is not a list of steps", local
-            snapshot = {**local, **self.globals()}
-            steps = [s for s in group if isinstance(s, dict)]
-            results = run_parallel([
-                partial(self.run_call, s, snapshot, f"{rec.path}[{gi}].{s.get('name')}", frame) for s in steps
-            ])
-            for step, res in zip(steps, results, strict=True):
-                publish(local, "steps", str(step.get("name")), res)
-            for step, res in zip(steps, results, strict=True):
-                if res.phase in FAILURES and not continues_on(step, res.phase):
-                    return FAILED, f"child '{step.get('name')}' {res.phase}: {res.message}", local
-        return SUCCEEDED, "", local
 
     def run_suspend(self, callee: Callee, scope: dict[str, str], display: str, path: str, frame: Frame
                     ) -> NodeResult:

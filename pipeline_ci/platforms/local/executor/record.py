@@ -2,7 +2,7 @@
 
 The record holds the run id, the workflow parameters (never secrets: they are not parameters), the
 options, the final phase and exit code, the global outputs, and one entry per node (see
-:meth:`pipeline_ci.executor.model.NodeRecord.to_json`). Step logs are beside it in ``logs/``.
+:meth:`pipeline_ci.platforms.local.executor.model.NodeRecord.to_json`). Step logs are beside it in ``logs/``.
 It is written when the run starts (phase ``Running``) and again when it ends.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import lockfiles
+from .... import lockfiles
 from .model import DAG, POD, SKIPPED_NODE, STEPS, NodeRecord, iso
 
 STATE_DIR = ".pipeline-ci"

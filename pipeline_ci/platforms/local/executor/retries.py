@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..argo.durations import argo_duration
-from ..retry import Backoff
+from ....argo.durations import argo_duration
+from ....retry import Backoff
 from .leaf import LeafError
 from .model import ERROR, FAILED
 

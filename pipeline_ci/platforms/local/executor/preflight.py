@@ -19,24 +19,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import overrides as ov
-from ..argo.walk import argo_string, nodes, parameters, spec_body, strings, template_map
-from ..errors import UsageError
-from ..findings import json_path
-from ..project import Project, StepDir, load_project
+from .... import overrides as ov
+from ....argo.walk import argo_string, nodes, parameters, spec_body, strings, template_map
+from ....errors import UsageError
+from ....findings import json_path
+from ....project import Project, StepDir, load_project
 from .model import StepTarget
 
 WORKFLOW_REF = re.compile(r"^\s*\{\{\s*workflow\.parameters\.([-a-zA-Z0-9_]+)\s*\}\}\s*$")
 
 
-class PlanError(UsageError):
+class RunPlanError(UsageError):
+    """Problems found by :func:`plan_run`, one message per entry of ``errors`` (exit code 2)."""
+
     def __init__(self, errors: list[str]):
         super().__init__("\n".join(errors))
         self.errors = errors
 
 
 @dataclass
-class Plan:
+class RunPlan:
+    """What a local run needs, checked: the project, its Argo spec, the final workflow parameters, the
+    templateRef -> step folder mapping and warnings. (Not :class:`pipeline_ci.deploy.Plan`, the upload plan.)"""
+
     project: Project
     spec: dict
     parameters: dict[str, str]
@@ -74,11 +79,11 @@ def map_refs(project: Project, errors: list[str], warnings: list[str]) -> dict[s
             errors.append(f"{where}: templateRef '{ref.name}' is not a Clarifai step reference "
                           "(users/<user>/apps/<app>/pipeline_steps/<step>[/versions/<version>])")
             continue
-        wanted = (ref.user_id, ref.app_id, ref.step_id)
+        wanted: tuple[str | None, ...] = (ref.user_id, ref.app_id, ref.step_id)
         matches = [s for s in project.steps if s.exists and tuple(map(_text, s.ids)) == wanted]
         if not matches:
             errors.append(f"{where}: templateRef '{ref.name}' maps to no local step folder: none of step_directories "
-                          f"has pipeline_step user_id/app_id/id = {'/'.join(wanted)}")
+                          f"has pipeline_step user_id/app_id/id = {'/'.join(w or '?' for w in wanted)}")
             continue
         if len(matches) > 1:
             errors.append(f"{where}: templateRef '{ref.name}' matches several step folders: "
@@ -157,16 +162,16 @@ def _workflow_parameters(spec: dict, values: dict[str, str], errors: list[str]) 
     return out
 
 
-def make_plan(root: Path, values: dict[str, str]) -> Plan:
+def plan_run(root: Path, values: dict[str, str]) -> RunPlan:
     """Load and check the project at ``root`` for a local run with the (merged, stringified) overrides."""
     if not (root / "config.yaml").is_file():
-        raise PlanError([f"{root}: no config.yaml (not a pipeline project)"])
+        raise RunPlanError([f"{root}: no config.yaml (not a pipeline project)"])
     project = load_project(root)
     errors = [f"{e.file}:{e.error.pos.line}:{e.error.pos.col}: {e.error.message}" for e in project.load_errors]
     spec = project.spec.data if project.spec else None
     if errors or not isinstance(spec, dict):
-        raise PlanError(errors or [f"{project.config_file}: pipeline.orchestration_spec.argo_orchestration_spec "
-                                   "is missing or is not a YAML string holding a mapping"])
+        raise RunPlanError(errors or [f"{project.config_file}: pipeline.orchestration_spec.argo_orchestration_spec "
+                                      "is missing or is not a YAML string holding a mapping"])
     body, templates = spec_body(spec), template_map(spec)
     entry = body.get("entrypoint")
     if entry is None:
@@ -182,6 +187,6 @@ def make_plan(root: Path, values: dict[str, str]) -> Plan:
     errors += ov.validate(values, declared, accepted_values(spec, steps))
     params = _workflow_parameters(spec, values, errors)
     if errors:
-        raise PlanError(errors)
+        raise RunPlanError(errors)
     targets = {name: StepTarget(str(_text(step.ids[2])), step.path) for name, step in steps.items()}
-    return Plan(project, spec, params, targets, warnings)
+    return RunPlan(project, spec, params, targets, warnings)

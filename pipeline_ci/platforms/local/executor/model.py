@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -167,7 +167,12 @@ def release_all(limits: tuple[threading.Semaphore, ...]) -> None:
         sem.release()
 
 
-def run_parallel(calls: list[Callable[[], T]], max_threads: int = 64) -> list[T]:
+def mapping(value: object) -> dict:
+    """``value`` if it is a mapping, else an empty one (for optional spec fields of any type)."""
+    return value if isinstance(value, dict) else {}
+
+
+def run_parallel(calls: Sequence[Callable[[], T]], max_threads: int = 64) -> list[T]:
     """Run ``calls`` on up to ``max_threads`` threads, the caller's included (in order of start); results in
     input order."""
     if len(calls) <= 1:

@@ -33,20 +33,21 @@ import string
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..argo.walk import spec_body
-from ..exitcodes import ExitCode
-from ..settings import LocalLimits, SettingsError, local_limits
+from ....argo.walk import spec_body
+from ....exitcodes import ExitCode
+from ....settings import LocalLimits, SettingsError, local_limits
 from . import procs
 from .engine import Engine
 from .isolation import MODES, Isolation
 from .leaf import KILL_GRACE, LeafRunner
-from .model import ERROR, RUNNING, locked_printer
-from .preflight import PlanError, make_plan
+from .model import ERROR, RUNNING, locked_printer, mapping
+from .preflight import RunPlan, RunPlanError, plan_run
 from .record import RunRecord, ensure_state_dir, new_run_id, print_summary, run_dir
 from .secrets import Secrets, SecretsError, load_secrets_file
 
@@ -93,10 +94,12 @@ def _usage(say: Callable[[str], None], errors: list[str]) -> LocalRunResult:
 
 
 def _workflow_name(spec: dict) -> str:
-    meta = spec.get("metadata") if isinstance(spec.get("metadata"), dict) else {}
-    if isinstance(meta.get("name"), str) and meta["name"]:
-        return meta["name"]
-    prefix = meta.get("generateName") if isinstance(meta.get("generateName"), str) else "local-"
+    meta = mapping(spec.get("metadata"))
+    name = meta.get("name")
+    if isinstance(name, str) and name:
+        return name
+    generate = meta.get("generateName")
+    prefix = generate if isinstance(generate, str) else "local-"
     return prefix + "".join(_random.choice(string.ascii_lowercase + string.digits) for _ in range(5))
 
 
@@ -170,9 +173,28 @@ def run_local(
     several threads, one line at a time, serialised). ``cancel``: set it (e.g. from a SIGTERM
     handler) to kill every step and end the run Cancelled. ``limits``: resource limits (default: the
     ``local:`` settings of the project's settings file).
+
+    The phases: :func:`_validate` -> :func:`_plan` -> :func:`_start` -> :func:`_supervise` -> :func:`_record`.
     """
     say = locked_printer(out)
     root = Path(project_root).resolve()
+    checked = _validate(root, isolation=isolation, parallelism=parallelism, timeout=timeout, limits=limits)
+    if isinstance(checked, list):
+        return _usage(say, checked)
+    prepared = _plan(root, parameters, secrets_file)
+    if isinstance(prepared, list):
+        return _usage(say, prepared)
+    with _start(root, prepared, checked, isolation=isolation, parallelism=parallelism, timeout=timeout,
+                cancel=cancel, say=say) as run:
+        phase, message = _supervise(run, cancel)
+        return _record(run, phase, message)
+
+
+def _validate(root: Path, *, isolation: str, parallelism: int | None, timeout: float | None,
+              limits: LocalLimits | None) -> LocalLimits | list[str]:
+    """Check the options and load the ``local:`` limits of the project's settings (unless given).
+
+    Returns the limits, or the usage problems found (nothing has started yet)."""
     problems = []
     if isolation not in MODES:
         problems.append(f"unknown isolation {isolation!r}; choose from {', '.join(MODES)}")
@@ -181,38 +203,78 @@ def run_local(
     if timeout is not None and not timeout > 0:
         problems.append(f"timeout must be positive, got {timeout:g}")
     if limits is None:
-        from ..discovery import find_settings
+        from ....discovery import find_settings
 
         try:
             limits = local_limits(find_settings(root))
         except SettingsError as exc:
             problems.append(str(exc))
-    if problems or limits is None:
-        return _usage(say, problems)
+    return problems if problems or limits is None else limits
+
+
+@dataclass
+class _Prepared:
+    """The checked plan of a run and the secrets its steps may read."""
+
+    plan: RunPlan
+    secrets: Secrets
+    secrets_file: Path | None
+
+
+def _plan(root: Path, parameters: dict[str, str] | None, secrets_file: Path | None) -> _Prepared | list[str]:
+    """Load and check the project (:func:`.preflight.plan_run`) and the secrets file.
+
+    Returns what the run needs, or the usage/configuration problems found (nothing has started yet)."""
     try:
-        plan = make_plan(root, dict(parameters or {}))
-    except PlanError as exc:
-        return _usage(say, exc.errors)
+        plan = plan_run(root, dict(parameters or {}))
+    except RunPlanError as exc:
+        return exc.errors
     if secrets_file is None and (root / DEFAULT_SECRETS_FILE).is_file():
         secrets_file = root / DEFAULT_SECRETS_FILE
     try:
         file_values = load_secrets_file(Path(secrets_file)) if secrets_file else {}
     except SecretsError as exc:
-        return _usage(say, [str(exc)])
+        return [str(exc)]
     config = plan.project.config.data if plan.project.config else None
-    secrets = Secrets.from_config(config, file_values, dict(os.environ))
-    run_timeout = timeout if timeout is not None else limits.timeout
+    return _Prepared(plan, Secrets.from_config(config, file_values, dict(os.environ)), secrets_file)
 
+
+@dataclass
+class _LocalRun:
+    """A started run: its id, folder and record, the engine and the process runner, the signal handlers."""
+
+    run_id: str
+    folder: Path
+    record_path: Path
+    record: RunRecord
+    engine: Engine
+    runner: LeafRunner
+    signals: _Signals
+    timeout: float
+    timeout_source: str
+    say: Callable[[str], None]
+
+
+@contextmanager
+def _start(root: Path, prepared: _Prepared, limits: LocalLimits, *, isolation: str, parallelism: int | None,
+           timeout: float | None, cancel: threading.Event | None, say: Callable[[str], None]
+           ) -> Iterator[_LocalRun]:
+    """Create the run (id, folder, engine, record), become the child subreaper, take SIGINT/SIGTERM, write the
+    first record and announce the run; on leaving, kill whatever is left and put the process state back."""
+    plan = prepared.plan
+    run_timeout = timeout if timeout is not None else limits.timeout
+    threads = parallelism or os.cpu_count() or 1
     state = ensure_state_dir(root)
     run_id = new_run_id()
     folder = run_dir(root, run_id)
     (folder / "logs").mkdir(parents=True, exist_ok=True)
     name = _workflow_name(plan.spec)
-    runner = LeafRunner(say, secrets.mask, limits, tag=f"{run_id}-{_random.token_hex(4)}")
+    runner = LeafRunner(say, prepared.secrets.mask, limits, tag=f"{run_id}-{_random.token_hex(4)}")
     engine = Engine(plan.spec, name=name, parameters=plan.parameters, targets=plan.targets, runner=runner,
-                    isolation=Isolation(isolation, state / "venvs"), secrets=secrets, say=say,
-                    log_dir=folder / "logs", parallelism=parallelism or os.cpu_count() or 1)
-    options = {"parallelism": parallelism or os.cpu_count() or 1, "isolation": isolation, "timeout": run_timeout,
+                    isolation=Isolation(isolation, state / "venvs"), secrets=prepared.secrets, say=say,
+                    log_dir=folder / "logs", parallelism=threads)
+    secrets_file = prepared.secrets_file
+    options = {"parallelism": threads, "isolation": isolation, "timeout": run_timeout,
                "secrets_file": str(secrets_file) if secrets_file else None,
                "limits": {k: v for k, v in asdict(limits).items() if k not in ("source", "explicit")}}
     record = RunRecord(run_id, str(root), name, engine.started, dict(plan.parameters), options,
@@ -225,30 +287,40 @@ def run_local(
             for warning in plan.warnings:
                 say(f"warning: {warning}")
             say(f"run {run_id}: workflow {name}, logs in {folder / 'logs'}")
-            phase, message = _drive(engine, signals, cancel, run_timeout, _timeout_source(timeout, limits), say)
-            runner.close()  # whatever is left: groups, escaped and re-parented descendants
-            for node in list(engine.nodes):  # only after an internal error or a hard stop
-                if node.phase == RUNNING:
-                    node.phase, node.message, node.finished = ERROR, f"unfinished: {message}", time.time()
-            record.phase, record.message, record.finished = phase, message, time.time()
-            record.exit_code = EXIT_CODES.get(phase, ExitCode.FAILED)
-            record.write(record_path)
-            print_summary(record, say, record_path)
-            if signals.received and record.phase != "Cancelled":  # arrived while the run was finishing
-                record.phase, record.exit_code = "Cancelled", EXIT_CODES["Cancelled"]
-                record.message = f"{signals.received} received as the run ended ({phase})"
-                record.write(record_path)
-                say(f"pipeline-ci: {record.message}; exit {record.exit_code}")
+            yield _LocalRun(run_id, folder, record_path, record, engine, runner, signals, run_timeout,
+                            _timeout_source(timeout, limits), say)
     finally:
         runner.close()  # again, should anything have escaped
         if previous_reaper is False:
             procs.set_subreaper(False)
-    return LocalRunResult(record.phase, record.exit_code, record.message, run_id, record_path, record.to_json())
 
 
-def _drive(engine: Engine, signals: _Signals, cancel: threading.Event | None, timeout: float, timeout_source: str,
-           say: Callable[[str], None]) -> tuple[str, str]:
-    """Run the engine on its own thread and watch signals, ``cancel`` and the clock from this one."""
+def _record(run: _LocalRun, phase: str, message: str) -> LocalRunResult:
+    """Kill what is left, write the final record and the summary; a signal that arrived while the run was
+    finishing still makes it Cancelled."""
+    record, say = run.record, run.say
+    run.runner.close()  # whatever is left: groups, escaped and re-parented descendants
+    for node in list(run.engine.nodes):  # only after an internal error or a hard stop
+        if node.phase == RUNNING:
+            node.phase, node.message, node.finished = ERROR, f"unfinished: {message}", time.time()
+    record.phase, record.message, record.finished = phase, message, time.time()
+    record.exit_code = EXIT_CODES.get(phase, ExitCode.FAILED)
+    record.write(run.record_path)
+    print_summary(record, say, run.record_path)
+    received = run.signals.received
+    if received and record.phase != "Cancelled":  # arrived while the run was finishing
+        record.phase, record.exit_code = "Cancelled", EXIT_CODES["Cancelled"]
+        record.message = f"{received} received as the run ended ({phase})"
+        record.write(run.record_path)
+        say(f"pipeline-ci: {record.message}; exit {record.exit_code}")
+    return LocalRunResult(record.phase, record.exit_code, record.message, run.run_id, run.record_path,
+                          record.to_json())
+
+
+def _supervise(run: _LocalRun, cancel: threading.Event | None) -> tuple[str, str]:
+    """Run the engine on its own thread and watch signals, ``cancel`` and the clock from this one; returns the
+    final phase and message."""
+    engine, signals, say, timeout, timeout_source = run.engine, run.signals, run.say, run.timeout, run.timeout_source
     body_deadline = spec_body(engine.spec).get("activeDeadlineSeconds")
     deadline = float(body_deadline) if isinstance(body_deadline, int) and body_deadline > 0 else None
     outcome: dict[str, tuple[str, str]] = {}

@@ -5,7 +5,8 @@ A task is ready once every dependency is fulfilled (completed, Skipped or Omitte
 expression (or ``dependencies`` list, read as ``A && B``) is then evaluated with
 :func:`pipeline_ci.argo.depends.evaluate`: false -> Omitted; true -> the task runs (its ``when`` may
 still skip it). Ready tasks start at once, each on its own thread; leaves are capped by the engine's
-slots.
+slots (the
+DAG depends on the engine only through :class:`.host.Scheduling`, as :mod:`.steps` does).
 
 ``failFast`` (default true) stops starting tasks after a failure that nothing handles. A failure is
 *handled* when the task has a matching ``continueOn`` or when another task's ``depends`` names its
@@ -24,16 +25,14 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..argo import depends as dep
-from ..argo.dag import ancestors, depends_text, find_cycle, graph
-from ..argo.walk import dag_tasks
-from .model import COMPLETED, ERROR, FAILED, FAILURES, OMITTED, SUCCEEDED, NodeRecord, NodeResult
+from ....argo import depends as dep
+from ....argo.dag import ancestors, depends_text, find_cycle, graph
+from ....argo.walk import dag_tasks
+from .host import Scheduling
+from .model import COMPLETED, ERROR, FAILED, FAILURES, OMITTED, SUCCEEDED, Callee, Frame, NodeRecord, NodeResult
 from .scope import continues_on, publish
-
-if TYPE_CHECKING:
-    from .engine import Engine, Frame
 
 HANDLING = frozenset({"Failed", "Errored", "AllFailed", "AnySucceeded"})
 
@@ -49,8 +48,8 @@ def _state(task: dict, res: NodeResult) -> dep.TaskState:
 
 
 class _DagRun:
-    def __init__(self, engine: Engine, body: dict, scope: dict[str, str], rec: NodeRecord, frame: Frame):
-        self.engine, self.body, self.rec, self.frame = engine, body, rec, frame
+    def __init__(self, host: Scheduling, body: dict, scope: dict[str, str], rec: NodeRecord, frame: Frame):
+        self.host, self.body, self.rec, self.frame = host, body, rec, frame
         self.local = dict(scope)
         self.tasks: dict[str, dict] = {}
         for _, task in dag_tasks(body):
@@ -104,7 +103,7 @@ class _DagRun:
 
     def work(self, name: str, snapshot: dict[str, str]) -> None:
         try:
-            res = self.engine.run_call(self.tasks[name], snapshot, f"{self.rec.path}.{name}", self.frame)
+            res = self.host.run_call(self.tasks[name], snapshot, f"{self.rec.path}.{name}", self.frame)
         except Exception as exc:  # an engine bug must not hang the DAG
             res = NodeResult(ERROR, f"internal error: {exc!r}")
         with self.cond:
@@ -129,21 +128,21 @@ class _DagRun:
                     states = {d: _state(self.tasks[d], self.results[d]) for d in self.deps[name]}
                     go = expr is None or dep.evaluate(expr, states)
                 except dep.ExprError as exc:
-                    self.record(name, self.engine.error_node(name, path, self.frame, "", f"depends: {exc.message}"))
+                    self.record(name, self.host.error_node(name, path, self.frame, "", f"depends: {exc.message}"))
                     continue
                 if not go:
                     callee = self._callee(name)
-                    res = self.engine.skipped(callee, name, path, self.frame, OMITTED,
+                    res = self.host.skipped(callee, name, path, self.frame, OMITTED,
                                               "omitted: depends condition not met")
                     self.record(name, res)
                     continue
                 self.running.add(name)
-                snapshot = {**self.local, **self.engine.globals()}
+                snapshot = {**self.local, **self.host.globals()}
                 threading.Thread(target=self.work, args=(name, snapshot), daemon=True).start()
 
-    def _callee(self, name: str) -> Any:
+    def _callee(self, name: str) -> Callee | None:
         try:
-            return self.engine.callee(self.tasks[name])
+            return self.host.callee(self.tasks[name])
         except Exception:
             return None
 
@@ -204,7 +203,8 @@ class _DagRun:
         return SUCCEEDED, ""
 
 
-def run_dag(engine: Engine, body: dict, scope: dict[str, str], rec: NodeRecord, frame: Frame
+def run_dag(host: Scheduling, body: dict, scope: dict[str, str], rec: NodeRecord, frame: Frame
             ) -> tuple[str, str, dict[str, str]]:
-    """Run a (template-level substituted) DAG template; returns phase, message and the final scope."""
-    return _DagRun(engine, body, scope, rec, frame).run()
+    """Run a (template-level substituted) DAG template; returns phase, message and the final scope.
+    A peer of :func:`.steps.run_steps`: both depend only on a :class:`.host.Scheduling` host."""
+    return _DagRun(host, body, scope, rec, frame).run()
