@@ -20,6 +20,29 @@ def write_files(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+MUTATION_KINDS = ("delete", "duplicate", "replace", "insert", "indent")
+
+
+def mutate_lines(text: str, edits: list[tuple[str, int, str]]) -> str:
+    """Apply line edits ``(kind, where, snippet)`` to ``text``: the mutation step of the fuzz tests."""
+    for kind, where, snippet in edits:
+        lines = text.split("\n")
+        i = where % max(len(lines), 1)
+        if kind == "delete":
+            del lines[i]
+        elif kind == "duplicate":
+            lines.insert(i, lines[i])
+        elif kind == "replace":
+            j = where % max(len(lines[i]), 1)
+            lines[i] = lines[i][:j] + snippet + lines[i][j + len(snippet):]
+        elif kind == "insert":
+            lines.insert(i, snippet)
+        else:
+            lines[i] = "  " + lines[i]
+        text = "\n".join(lines)
+    return text
+
+
 @pytest.fixture
 def make_project(tmp_path: Path):
     """``make_project(spec=None, **files)`` → a project folder; ``files`` keys use ``__`` for ``/``."""

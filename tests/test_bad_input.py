@@ -18,7 +18,7 @@ from pipeline_ci.rules.base import Options
 from pipeline_ci.settings import Settings
 from pipeline_ci.testing.projects import BASE_SPEC, base_files, root_config
 
-from .conftest import write_files
+from .conftest import MUTATION_KINDS, mutate_lines, write_files
 
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -127,7 +127,7 @@ def test_missing_path_and_bad_settings_are_usage_errors(project: Path, tmp_path:
     assert result.returncode == 2 and "no Clarifai pipeline project" in result.stderr
 
 
-MUTATIONS = st.sampled_from(["delete", "duplicate", "replace", "insert", "indent"])
+MUTATIONS = st.sampled_from(MUTATION_KINDS)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -141,22 +141,7 @@ MUTATIONS = st.sampled_from(["delete", "duplicate", "replace", "insert", "indent
 )
 def test_linter_never_crashes_on_mutated_configs(tmp_path_factory, edits, target):
     files = base_files()
-    text = BASE_SPEC if target == "spec" else files[target]
-    for kind, where, snippet in edits:
-        lines = text.split("\n")
-        i = where % max(len(lines), 1)
-        if kind == "delete":
-            del lines[i]
-        elif kind == "duplicate":
-            lines.insert(i, lines[i])
-        elif kind == "replace":
-            j = where % max(len(lines[i]), 1)
-            lines[i] = lines[i][:j] + snippet + lines[i][j + len(snippet):]
-        elif kind == "insert":
-            lines.insert(i, snippet)
-        else:
-            lines[i] = "  " + lines[i]
-        text = "\n".join(lines)
+    text = mutate_lines(BASE_SPEC if target == "spec" else files[target], edits)
     if target == "spec":
         files["config.yaml"] = root_config(text)
     else:

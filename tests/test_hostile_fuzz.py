@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from pipeline_ci import cli
 from pipeline_ci.testing.projects import base_files
 
-from .conftest import write_files
+from .conftest import MUTATION_KINDS, mutate_lines, write_files
 
 OVERRIDES = "input_text: hello\n"
 LOCK = "id: v1\nhash:\n  algo: md5\n  value: 0123456789abcdef0123456789abcdef\n"
@@ -54,27 +54,8 @@ def project_files() -> dict[str, str]:
 
 
 TEXT = st.text(alphabet=" -:[]{}\"'|>&*!#%@`,?\n\t\r\x1babc019{}=~.\\/", max_size=16)
-EDIT = st.tuples(st.sampled_from(["delete", "duplicate", "replace", "insert", "indent"]), st.integers(0, 10_000), TEXT)
+EDIT = st.tuples(st.sampled_from(MUTATION_KINDS), st.integers(0, 10_000), TEXT)
 SHAPE = st.sampled_from(["none", "delete", "binary", "folder", "link-out", "link-loop", "deep", "long-line"])
-
-
-def mutate_text(text: str, edits: list[tuple[str, int, str]]) -> str:
-    for kind, where, snippet in edits:
-        lines = text.split("\n")
-        i = where % max(len(lines), 1)
-        if kind == "delete":
-            del lines[i]
-        elif kind == "duplicate":
-            lines.insert(i, lines[i])
-        elif kind == "replace":
-            j = where % max(len(lines[i]), 1)
-            lines[i] = lines[i][:j] + snippet + lines[i][j + len(snippet):]
-        elif kind == "insert":
-            lines.insert(i, snippet)
-        else:
-            lines[i] = "  " + lines[i]
-        text = "\n".join(lines)
-    return text
 
 
 def apply_shape(root: Path, name: str, shape: str, secret: Path) -> None:
@@ -124,7 +105,7 @@ def test_whole_project_mutations_never_crash_leak_or_hang(tmp_path_factory, targ
     secret.parent.mkdir()
     secret.write_text(SECRET)
     files = project_files()
-    files[target] = mutate_text(files[target], edits)
+    files[target] = mutate_lines(files[target], edits)
     root = write_files(base / "p", files)
     apply_shape(root, shape_target, shape, secret)
 

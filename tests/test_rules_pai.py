@@ -21,7 +21,7 @@ from pipeline_ci.rules.base import Options
 from pipeline_ci.settings import Settings
 from pipeline_ci.testing.projects import base_files
 
-from .conftest import REPO, write_files
+from .conftest import MUTATION_KINDS, REPO, mutate_lines, write_files
 
 HEAD = """\
 apiVersion: core/v1
@@ -600,7 +600,7 @@ def test_p13_loops(tmp_path: Path):
 # -- robustness ----------------------------------------------------------------------------------------------
 
 SOURCES = [(REPO / "examples" / "pai" / name).read_text() for name in ("train-pipeline.yaml", "inline-component.yaml")]
-MUTATIONS = st.sampled_from(["delete", "duplicate", "replace", "insert", "indent"])
+MUTATIONS = st.sampled_from(MUTATION_KINDS)
 JUNK = st.recursive(
     st.none() | st.booleans() | st.integers(-3, 3) | st.floats(allow_nan=False)
     | st.text(alphabet="{}.ab-_", max_size=6),
@@ -626,22 +626,7 @@ def _lint_text(root: Path, text: str) -> None:
     source=st.sampled_from(SOURCES),
 )
 def test_malformed_manifest_text_never_crashes(tmp_path_factory, edits, source):
-    text = source
-    for kind, where, snippet in edits:
-        lines = text.split("\n")
-        i = where % max(len(lines), 1)
-        if kind == "delete":
-            del lines[i]
-        elif kind == "duplicate":
-            lines.insert(i, lines[i])
-        elif kind == "replace":
-            j = where % max(len(lines[i]), 1)
-            lines[i] = lines[i][:j] + snippet + lines[i][j + len(snippet):]
-        elif kind == "insert":
-            lines.insert(i, snippet)
-        else:
-            lines[i] = "  " + lines[i]
-        text = "\n".join(lines)
+    text = mutate_lines(source, edits)
     _lint_text(tmp_path_factory.mktemp("fuzz"), text)
 
 
