@@ -170,6 +170,8 @@ def write_crash_report(exc: BaseException, argv: Sequence[str], env: Mapping[str
     for path in crash_paths(env, stamp):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent.name == ".pipeline-ci" and not (path.parent / ".gitignore").exists():
+                (path.parent / ".gitignore").write_text("# pipeline-ci local state\n*\n", encoding="utf-8")
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as exc_open:
             problem = exc_open

@@ -201,6 +201,7 @@ def test_crash_file_falls_back_to_the_project_state_folder_and_debug_reraises(tm
     crash = Path(crash_line(capsys.readouterr().err).group(3))
     assert crash.parent == tmp_path / ".pipeline-ci" and crash.name.startswith("crash-")
     assert "RuntimeError: rules broke" in crash.read_text(encoding="utf-8")
+    assert (tmp_path / ".pipeline-ci" / ".gitignore").read_text(encoding="utf-8").endswith("*\n")  # never committed
     monkeypatch.setenv("PIPELINE_CI_DEBUG", "1")
     with pytest.raises(RuntimeError, match="rules broke"):
         cli.main(["rules"])
