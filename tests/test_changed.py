@@ -270,3 +270,57 @@ def test_git_variables_of_a_hook_in_another_repository_do_not_redirect_git(repo:
     plain, hooked = (data(changed(repo, "--format", "json", "--base", "main", env=e)) for e in ({}, hostile))
     assert [(s["step_id"], s["reason"]) for s in hooked["selected"]] == [("stepB", "content")]
     assert hooked == plain and hooked["base"] == git(repo, "rev-parse", "main")
+
+
+# -- no event, no --base: the lockfiles are the baseline ----------------------------------------------------------
+
+
+def outputs(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines())
+
+
+def test_no_event_and_no_base_with_fresh_lockfiles_changes_nothing(repo: Path, tmp_path: Path):
+    git(repo, "branch", "-m", "main", "dev")  # no origin/HEAD, main or master: git has no baseline
+    out = tmp_path / "out.txt"
+    result = data(changed(repo, "--format", "json", env={"GITHUB_OUTPUT": str(out)}))
+    assert result["changed"] is False and result["selected"] == [] and result["baseline"] == "lock"
+    assert "lockfiles are the baseline" in result["range"]
+    assert not any(s["touched"] for s in result["projects"][0]["steps"])
+    got = outputs(out)
+    assert got["changed"] == "false" and json.loads(got["matrix"]) == {"include": []} and json.loads(got["steps"]) == []
+    text = changed(repo)
+    assert "0 step(s) to upload" in text.stdout and " * " not in text.stdout, text.stdout
+
+
+def test_no_event_and_no_base_selects_exactly_the_stale_step(repo: Path, tmp_path: Path):
+    git(repo, "branch", "-m", "main", "dev")
+    script = repo / "pipelines" / "p" / "stepC" / "1" / "pipeline_step.py"
+    script.write_text(script.read_text() + "# tweak\n")
+    git(repo, "commit", "-qam", "tweak C")
+    out = tmp_path / "out.txt"
+    result = data(changed(repo, "--format", "json", env={"GITHUB_OUTPUT": str(out)}))
+    assert result["changed"] is True and [(s["step_id"], s["reason"]) for s in result["selected"]] == [
+        ("stepC", "content")]
+    assert [m["step_id"] for m in json.loads(outputs(out)["matrix"])["include"]] == ["stepC"]
+
+
+def test_a_step_touched_without_a_new_hash_is_not_selected(repo: Path):
+    """A branch that only commits a refreshed lockfile touches the folder, but the step has nothing to upload."""
+    git(repo, "checkout", "-qb", "feature")
+    lock = repo / "pipelines" / "p" / "stepB" / "config-lock.yaml"
+    lock.write_text(lock.read_text() + "# refreshed\n")
+    git(repo, "commit", "-qam", "touch B's lockfile")
+    result = data(changed(repo, "--format", "json"))
+    step_b = next(s for s in result["projects"][0]["steps"] if s["step_id"] == "stepB")
+    assert step_b["touched"] and step_b["reason"] == "unchanged" and not step_b["selected"]
+    assert result["selected"] == [] and result["changed"] is False
+
+
+def test_a_repository_without_a_commit_is_a_clear_usage_error(tmp_path: Path):
+    root = write_files(tmp_path / "fresh", base_files())
+    git(root, "init", "-q", "-b", "main")
+    result = changed(root)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "pipeline-ci: error:" in result.stderr and "has no commits yet" in result.stderr
+    assert "git commit" in result.stderr and "--baseline lock" in result.stderr
+    assert "unknown head revision" not in result.stderr and "Traceback" not in result.stderr

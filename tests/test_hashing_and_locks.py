@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from pipeline_ci.hashing import hash_step, walk_files
-from pipeline_ci.testing.projects import BASE_SPEC
+from pipeline_ci.testing.projects import BASE_SPEC, base_files
 
-from .conftest import REPO, lint, rules_of
+from .conftest import REPO, lint, rules_of, write_files
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -245,7 +245,8 @@ def test_one_changed_byte_makes_the_lock_stale(make_project, outside_git, tmp_pa
     result = lint(root)
     assert findings(result, "L04") == [("stepA/config-lock.yaml", 3, 10, "warning",
                                        f"stepA changed since its lockfile was written (md5 {new}, lockfile "
-                                       f"{STEP_A_MD5}): it will be uploaded on the next deploy")]
+                                       f"{STEP_A_MD5}): it will be uploaded on the next deploy; run `pipeline-ci upload {root}` "
+                                       "(or `clarifai pipeline upload`) to refresh the lockfile")]
     assert rules_of(result) == {"L04"} and result.errors == 0
 
     strict = lint(root, require_fresh_locks=True)
@@ -378,7 +379,8 @@ def test_ref_version_differs_from_step_lockfile(make_project, outside_git):
     line = line_of(root / "config-lock.yaml", "name: users/u1/apps/a1/pipeline_steps/stepB/versions/ver0")
     assert findings(lint(root), "L02") == [
         ("config-lock.yaml", line, 23, "error", "templateRef pins step 'stepB' to version 'ver0' but "
-         "stepB/config-lock.yaml has id 'ver2': re-run `clarifai pipeline upload` to rewrite the root lockfile")]
+         "stepB/config-lock.yaml has id 'ver2': run `pipeline-ci upload "
+         f"{root}` (or `clarifai pipeline upload`) to rewrite the root lockfile")]
 
 
 def test_unversioned_ref_and_template_mismatch(make_project, outside_git):
@@ -412,8 +414,8 @@ def test_root_lock_ids_must_match_config(make_project, outside_git):
     root = locked_project(make_project, spec, **{"config-lock.yaml": root_lock(spec, app_id="a2")})
     assert findings(lint(root), "L03") == [
         ("config-lock.yaml", 4, 11, "error", "pipeline.app_id is 'a2' in config-lock.yaml but 'a1' in config.yaml: "
-         "`clarifai pipeline run` and `clarifai pipelinerun` would use the lockfile's pipeline; re-run "
-         "`clarifai pipeline upload` (or delete the stale lockfile)")]
+         "`clarifai pipeline run` and `clarifai pipelinerun` would use the lockfile's pipeline; run "
+         f"`pipeline-ci upload {root}` (or `clarifai pipeline upload`), or delete the stale lockfile")]
 
 
 def test_empty_version_id_is_left_to_the_schema_rule(make_project, outside_git):
@@ -472,3 +474,20 @@ def test_broken_lock_examples_do_not_depend_on_git_state(tmp_path: Path, case: s
     committed = {(f.rule, Path(f.file).resolve().relative_to((repo / case).resolve()).as_posix(), f.line)
                  for f in lint(repo / case).findings}
     assert committed == untracked and committed
+
+
+def test_lockfile_messages_name_the_upload_command_for_the_project(tmp_path: Path, outside_git):
+    """Seen from the folder above, the fix is `pipeline-ci upload <that path>` (shell-quoted), then the Clarifai CLI."""
+    files = base_files()
+    files["stepA/config-lock.yaml"] = step_lock("0" * 32)  # stale: L04
+    files["stepB/config-lock.yaml"] = step_lock(STEP_B_MD5, extra="pipeline_step:\n  id: other\n")  # L03
+    files["stepA/1/__pycache__/x.pyc"] = "compiled"  # L05
+    write_files(tmp_path / "my pipelines" / "p", files)
+    result = subprocess.run([sys.executable, "-m", "pipeline_ci", "lint", "my pipelines/p"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    fix = "run `pipeline-ci upload 'my pipelines/p'` (or `clarifai pipeline upload`)"
+    lines = {rule: [line for line in result.stdout.splitlines() if rule in line] for rule in ("L03", "L04", "L05")}
+    assert all(lines.values()), result.stdout + result.stderr
+    for rule, found in lines.items():
+        assert all(fix in line for line in found), (rule, found)
+    assert "clarifai pipeline upload` (or" not in result.stdout  # pipeline-ci first, the Clarifai CLI second

@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from ..discovery import real
+from ..errors import UsageError
 from .detector import GitView
 from .git import FileChange, Git, GitError
 from .gitrange import Range, changed_files, resolve_range
@@ -42,8 +43,24 @@ def repo_diff(folder: Path, base: str | None, head: str | None, env: Mapping[str
             raise
         raise GitError(f"{folder} is not in a git work tree (use --baseline lock)", exc.command, exc.stderr,
                        exc.returncode) from None
+    if head is None:
+        _require_commit(Git(top), top)
     rng = resolve_range(top, base=base, head=head, env=env)
     return RepoDiff(top, rng, changed_files(top, rng))
+
+
+def _require_commit(git: Git, top: Path) -> None:
+    """:class:`UsageError` when HEAD names no commit yet: an empty repository, or an unborn (orphan) branch."""
+    if git.commit("HEAD") is not None:
+        return
+    branch = (git.symbolic_ref("HEAD") or "HEAD").removeprefix("refs/heads/")
+    hint = ("commit the pipeline first (git add -A && git commit -m 'pipeline'), or run "
+            "'pipeline-ci changed --baseline lock' to compare with the lockfiles only")
+    if git.answer("rev-list", "-n", "1", "--all"):
+        raise UsageError(f"{top}: branch {branch!r} has no commits yet (unborn HEAD): there is no head commit to "
+                         "diff", hint=hint)
+    raise UsageError(f"{top}: the repository has no commits yet (branch {branch!r} is unborn): there is no head "
+                     "commit to diff", hint=hint)
 
 
 def project_view(diff: RepoDiff, project_root: Path) -> GitView:

@@ -13,6 +13,12 @@ When ``$GITHUB_OUTPUT`` is set, writes ``changed`` (true/false), ``steps`` (the 
 as JSON) and ``matrix`` (``{"include": [...selected...]}``, ready for ``strategy.matrix``). When
 ``$GITHUB_STEP_SUMMARY`` is set, appends the change plan (selected steps with reasons) as a table.
 
+``selected`` (and so ``steps`` and ``matrix``) never holds an ``unchanged`` step: each entry is a job with
+work to do. When the range has no git baseline (no GitHub event and no ``--base`` on the default branch, or on
+a branch with no ``origin/HEAD``/``main``/``master`` to fork from), the lockfiles are the baseline: ``baseline``
+is ``"lock"`` and ``changed`` is false when every lockfile is fresh. A repository with no commit yet (or an
+unborn branch) is a usage error (exit 2) that says so.
+
 The change detector itself is :mod:`pipeline_ci.changes`; this module selects, renders and publishes.
 """
 
@@ -23,7 +29,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..changes import GitView, ProjectChanges, RepoDiff, StepChange, detect
+from ..changes import GitView, ProjectChanges, Range, RepoDiff, StepChange, detect
 from ..discovery import display, real
 from ..errors import UsageError
 from ..exitcodes import ExitCode
@@ -46,12 +52,15 @@ class Options:
 
 
 def selected(step: StepChange, baseline: str) -> bool:
+    """Whether ``step`` goes in ``selected`` (and the matrix): never an unchanged step, which would be a no-op job."""
+    if step.reason == "unchanged":
+        return False
     by_lock = step.needs_upload or step.reason == "deleted"
     by_git = step.touched or step.reason in ("renamed", "deleted")
     return {"lock": by_lock, "git": by_git, "both": by_lock or by_git}[baseline]
 
 
-def report(results: list[ProjectChanges], baseline: str, git: GitView | None) -> dict:
+def report(results: list[ProjectChanges], baseline: str, rng: Range | None) -> dict:
     projects, chosen = [], []
     for res in results:
         steps = []
@@ -67,9 +76,9 @@ def report(results: list[ProjectChanges], baseline: str, git: GitView | None) ->
     return {
         "version": 1,
         "baseline": baseline,
-        "base": git.range.base if git else None,
-        "head": git.range.head if git else None,
-        "range": git.range.reason if git else "lockfiles only",
+        "base": rng.base if rng else None,
+        "head": rng.head if rng else None,
+        "range": rng.reason if rng else "lockfiles only",
         "changed": bool(chosen) or any(p["pipeline_changed"] for p in projects),
         "selected": chosen,
         "projects": projects,
@@ -135,19 +144,29 @@ def run(options: Options, env: Env, out: Out) -> int:
     if not roots:
         raise UsageError("no Clarifai pipeline project found in the given paths")
     results: list[ProjectChanges] = []
-    view: GitView | None = None
+    rng: Range | None = None
+    baseline = options.baseline
     diffs: dict[Path, RepoDiff] = {}
     for root in roots:  # a GitError (exit 2) or a UsageError propagates: nothing is printed or written
         project = load_project(root)
+        view: GitView | None = None
         if options.baseline != "lock":
             top = next((d for d in diffs if root.is_relative_to(d)), None)
             if top is None:
                 diff = repo_diff(root, options.base, options.head, env)
                 top = real(diff.top)
                 diffs[top] = diff
-            view = project_view(diffs[top], root)
+            rng = diffs[top].rng
+            if rng.base is None:
+                # No git baseline (e.g. no GitHub event and HEAD is the default branch): git would call every
+                # file new and every step touched, so the lockfiles are the baseline.
+                baseline = "lock"
+            else:
+                view = project_view(diffs[top], root)
         results.append(detect(project, tracked_only=project.in_git, git=view))
-    data = report(results, options.baseline, view)
+    data = report(results, baseline, rng)
+    if rng is not None and rng.base is None:
+        data["range"] = f"{rng.reason}; lockfiles are the baseline"
     rendered = json.dumps(data, indent=2) if options.format == "json" else text(data, options.explain)
     for line in rendered.rstrip("\n").split("\n"):  # JSON escapes line breaks; text() made each line safe
         out(line)

@@ -7,8 +7,10 @@ from ``config.yaml`` (copied from another project, or left behind after a rename
 controls another pipeline. A step lockfile carries an informational copy of the step config's
 ``pipeline_step``; when its ``id``, ``user_id`` or ``app_id`` differs, the lockfile (and the
 step version ``id`` it holds) was written for another step, e.g. a folder copied from another
-project. Missing or empty ids, including ``version_id`` (validate-lock:
-``Required field 'version_id' cannot be empty``), are reported by the ``schema`` rule.
+project. The fix is an upload that rewrites the lockfile, ``pipeline-ci upload <project>`` (or
+``clarifai pipeline upload``), after deleting a step lockfile written for another step. Missing or empty ids, including
+``version_id`` (validate-lock: ``Required field 'version_id' cannot be empty``), are reported by
+the ``schema`` rule.
 
 Passing project::
 
@@ -48,6 +50,7 @@ from collections.abc import Iterator
 from ..project import CONFIG, LOCK
 from ..yamldoc import Document
 from .base import ClarifaiContext, Hit, at
+from .upload_fix import upload_fix
 
 ID = "L03"
 NAME = "lock-ids"
@@ -73,11 +76,11 @@ def check(ctx: ClarifaiContext) -> Iterator[Hit]:
         for key, got, want in _differences(project.lock, project.config, "pipeline"):
             yield at(project.lock, ("pipeline", key), f"pipeline.{key} is '{got}' in {LOCK} but '{want}' in {CONFIG}: "
                      "`clarifai pipeline run` and `clarifai pipelinerun` would use the lockfile's pipeline; "
-                     "re-run `clarifai pipeline upload` (or delete the stale lockfile)")
+                     f"{upload_fix(project.root)}, or delete the stale lockfile")
     for step in project.steps:
         if step.lock is None or step.config is None:
             continue
         for key, got, want in _differences(step.lock, step.config, "pipeline_step"):
             yield at(step.lock, ("pipeline_step", key), f"pipeline_step.{key} is '{got}' in {step.entry}/{LOCK} but "
                      f"'{want}' in {step.entry}/{CONFIG}: the lockfile and its step version id were written for "
-                     "another step; delete it so the step is uploaded")
+                     f"another step; delete it, then {upload_fix(project.root)} to upload the step")

@@ -9,7 +9,8 @@ first entry that ends with or merely contains it. ``clarifai pipeline run`` and
 ``Could not find version for step``), a version that differs from the step lockfile's ``id``
 (e.g. after ``clarifai pipeline run --dev``, which rewrites the step lockfiles but not this
 file) or a step added to or removed from ``config.yaml`` since the last upload means the lock
-no longer describes the project: upload again.
+no longer describes the project: upload again with ``pipeline-ci upload <project>`` (or
+``clarifai pipeline upload``), which rewrites it.
 
 Passing project::
 
@@ -110,13 +111,16 @@ from ..argo.walk import spec_body
 from ..project import LOCK, SPEC_PATH, Project, StepDir, TemplateRef, template_refs
 from ..yamldoc import Document
 from .base import ClarifaiContext, Hit, at
+from .upload_fix import upload_fix
 
 ID = "L02"
 NAME = "lock-refs"
 SEVERITY = "error"
 TARGET = "clarifai"
 
-UPLOAD_AGAIN = "re-run `clarifai pipeline upload` to rewrite the root lockfile"
+def upload_again(project: Project) -> str:
+    """The fix: upload again, which rewrites the root lockfile."""
+    return f"{upload_fix(project.root)} to rewrite the root lockfile"
 
 
 def locked_step(project: Project, step_id: str) -> StepDir | None:
@@ -134,7 +138,7 @@ def _version_hits(project: Project, spec: Document, refs: list[TemplateRef]) -> 
         if ref.version is None or ref.step_id is None:
             yield at(spec, where, f"templateRef '{ref.name}' in {LOCK} is not pinned to a step version "
                      "(users/<user>/apps/<app>/pipeline_steps/<step>/versions/<version>): the SDK could not find a "
-                     f"version for it when the lockfile was written; {UPLOAD_AGAIN}")
+                     f"version for it when the lockfile was written; {upload_again(project)}")
             continue
         if ref.template is not None and ref.template != ref.name:
             yield at(spec, (*ref.path, "template"), f"templateRef template '{ref.template}' differs from its name "
@@ -143,7 +147,7 @@ def _version_hits(project: Project, spec: Document, refs: list[TemplateRef]) -> 
         lock_id = step.lock.get(("id",)) if step is not None and step.lock is not None else None
         if step is not None and lock_id and str(lock_id) != ref.version:
             yield at(spec, where, f"templateRef pins step '{ref.step_id}' to version '{ref.version}' but "
-                     f"{step.entry}/{LOCK} has id '{lock_id}': {UPLOAD_AGAIN}")
+                     f"{step.entry}/{LOCK} has id '{lock_id}': {upload_again(project)}")
 
 
 def check(ctx: ClarifaiContext) -> Iterator[Hit]:
@@ -162,7 +166,7 @@ def check(ctx: ClarifaiContext) -> Iterator[Hit]:
             first_in_lock.setdefault(ref.step_id, ref)
     for step_id in sorted(in_config - set(first_in_lock)):
         yield at(project.lock, SPEC_PATH, f"step '{step_id}' is referenced in config.yaml but not in {LOCK}: "
-                 f"the root lockfile is out of date; {UPLOAD_AGAIN}")
+                 f"the root lockfile is out of date; {upload_again(project)}")
     for step_id in sorted(set(first_in_lock) - in_config):
         yield at(lock_spec, (*first_in_lock[step_id].path, "name"), f"step '{step_id}' is pinned in {LOCK} "
-                 f"but no longer referenced in config.yaml: the root lockfile is out of date; {UPLOAD_AGAIN}")
+                 f"but no longer referenced in config.yaml: the root lockfile is out of date; {upload_again(project)}")

@@ -9,7 +9,8 @@ lockfile pins a version built from older code. Inside a git work tree the hash i
 the files git tracks or has staged, which is what CI checks out; a folder not yet added to git is
 hashed as it is. Warning by default; an error with ``--require-fresh-locks`` (or
 ``require-fresh-locks: true`` in the settings), e.g. to make CI insist that the committed lockfiles
-describe the committed code.
+describe the committed code. The fix is ``pipeline-ci upload <project>`` (or ``clarifai pipeline
+upload``), which uploads the step and rewrites its lockfile.
 
 A step folder whose content cannot be hashed and uploaded as it is is always an **error**, reported
 at the offending path itself (line 1), whether or not the step has a lockfile: a symlink (to a file
@@ -58,6 +59,7 @@ from ..yamldoc import JsonPath, Pos
 from .base import ClarifaiContext, Hit, at
 from .step_files import REQUIREMENTS, SCRIPT, read
 from .step_hashes import StepHashes, step_hashes
+from .upload_fix import upload_fix
 
 ID = "L04"
 NAME = "stale-lock"
@@ -102,7 +104,7 @@ def check(ctx: ClarifaiContext) -> Iterator[Hit]:
         if lock is None or hashes.working.blockers or hashes.ci.blockers:
             continue  # nothing to compare, or the hash cannot be what the SDK computes
         name, data, digest = step.entry, lock.data, hashes.ci.digest
-        upload = "it will be uploaded on the next deploy"
+        upload = f"it will be uploaded on the next deploy; {upload_fix(ctx.project.root)} to refresh the lockfile"
         if data is None:
             yield at(lock, (), f"{name}/{LOCK} is empty: {upload}", severity=severity)
             continue

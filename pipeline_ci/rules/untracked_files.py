@@ -10,7 +10,7 @@ tracks nor has staged (pre-commit does not stash them either); for a step folder
 to git, or outside git, it names the usual never-committed files (byte code, OS and editor
 files, virtualenvs, tool caches). Reported at the step lockfile's ``hash.value``, or at the
 step's ``step_directories`` entry when it has no lockfile yet. Delete the files (or commit
-them) before uploading.
+them), then upload with ``pipeline-ci upload <project>`` (or ``clarifai pipeline upload``).
 
 Passing project::
 
@@ -36,6 +36,7 @@ from ..project import StepDir
 from ..yamldoc import Document, JsonPath
 from .base import ClarifaiContext, Hit, at
 from .step_hashes import listing, step_hashes
+from .upload_fix import upload_fix
 
 ID = "L05"
 NAME = "untracked-files"
@@ -59,13 +60,14 @@ def check(ctx: ClarifaiContext) -> Iterator[Hit]:
         if hashes is None or anchor is None:
             continue
         one = len(extra) == 1
+        fix = upload_fix(ctx.project.root)
         count = "1 file" if one else f"{len(extra)} files"
         if hashes.tracked:
             message = (f"{step.entry}: {count} not tracked by git {'makes' if one else 'make'} the hash `clarifai "
                        f"pipeline upload` computes here differ from the one CI computes: {listing(extra)}; delete "
-                       f"{'it' if one else 'them'} or add {'it' if one else 'them'} to git")
+                       f"{'it' if one else 'them'} or add {'it' if one else 'them'} to git, then {fix}")
         else:
             message = (f"{step.entry}: {count} that {'is' if one else 'are'} normally not committed "
                        f"{'is' if one else 'are'} hashed by `clarifai pipeline upload`, so a CI checkout hashes "
-                       f"differently: {listing(extra)}; delete {'it' if one else 'them'} before uploading")
+                       f"differently: {listing(extra)}; delete {'it' if one else 'them'}, then {fix}")
         yield at(*anchor, message)
