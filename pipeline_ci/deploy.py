@@ -7,6 +7,9 @@ only when the resolved spec, secrets, compute or visibility differ from the root
 write the root lockfile last. Every lockfile is written atomically; a failure leaves each one
 either untouched or consistent with what the backend holds.
 
+The local backend never writes a project file: :func:`make_local_plan` / :func:`apply_local` pin to content hashes
+under ``.pipeline-ci/store/locks/`` and leave the committed lockfiles (remote pins only) alone.
+
 The ``upload`` and ``deploy`` commands (:mod:`pipeline_ci.commands.upload`) lint first and run this per project.
 """
 
@@ -22,6 +25,7 @@ from .changes import NEW_VERSION, ProjectChanges, StepChange, detect
 from .discovery import display
 from .lockfiles import StepKey
 from .platforms.base import Backend, Log, StepUpload
+from .platforms.local.store import LocalBackend
 from .project import LOCK, Project, StepDir
 
 
@@ -202,7 +206,10 @@ def plan_summary(plan: Plan, result: Result, backend: str) -> str:
     """The job-summary table of a deploy: uploaded and reused steps with reasons and versions."""
     from .report.summary import cell, code
 
-    rows = [f"| {cell(up.change.step_id)} | uploaded | {cell(up.change.reason)} | {code(result.uploaded.get(up.key[2], ''))} |"
+    def version(up: StepUpload) -> str:  # a local deploy may reuse a version its store already holds
+        return result.uploaded.get(up.key[2]) or result.reused.get(up.key[2], "")
+
+    rows = [f"| {cell(up.change.step_id)} | uploaded | {cell(up.change.reason)} | {code(version(up))} |"
             for up in plan.uploads]
     rows += [f"| {cell(change.step_id)} | reused | {cell(change.reason)} | {code(str(change.lock_id))} |"
              for _, change in plan.reused]
@@ -211,3 +218,88 @@ def plan_summary(plan: Plan, result: Result, backend: str) -> str:
                 if result.pipeline_version_created else f"pipeline unchanged ({code(str(result.pipeline_version))})")
     return (f"### pipeline-ci deploy: {cell(display(plan.project.root))} ({backend})\n\n{pipeline}\n\n"
             "| step | action | reason | version |\n|---|---|---|---|\n" + "\n".join(rows) + "\n")
+
+
+@dataclass
+class LocalPlan:
+    """What a local deploy does: the project's lockfiles are never touched. Each step is pinned locally to its
+    content hash (stored unless the store holds it), the pipeline version is derived from the resolved spec."""
+
+    plan: Plan
+    differs: list[StepChange]  # steps whose working tree differs from their committed lockfile
+    store: list[StepUpload]  # steps the store does not hold yet
+    reuse: list[StepUpload]  # steps the store already holds
+    resolved: Any
+    pipeline_version: str
+    pipeline_exists: bool
+
+
+def make_local_plan(plan: Plan, backend: LocalBackend) -> LocalPlan:
+    """The local deploy of ``plan`` (no side effects): what is stored, reused, and the pins it records."""
+    pipeline = _pipeline(plan.project)
+    steps = list(plan.uploads)
+    for step, change in plan.reused:
+        hashed = step.ci_hash(plan.tracked_only)
+        steps.append(StepUpload(step, change, hashed.files if hashed else [], _config(step)))
+    differs = [up.change for up in plan.uploads]
+    store = [up for up in steps if not backend.verify_step_version(up.key, str(up.change.digest))]
+    reuse = [up for up in steps if up not in store]
+    versions = {up.key: str(up.change.digest) for up in steps}
+    resolved = lockfiles.pin_refs(plan.project.spec.data if plan.project.spec else None, versions)
+    version = backend.pipeline_version_for(pipeline, resolved)
+    return LocalPlan(plan, differs, store, reuse, resolved, version, backend.has_pipeline_version(pipeline, version))
+
+
+def differ_lines(local: LocalPlan) -> list[str]:
+    """One line per step whose working tree differs from its committed lockfile."""
+    what = {"new": "no lockfile", "content": "content changed", "config": "config changed", "renamed": "renamed"}
+    return [f"{c.step_id}: differs from its lockfile ({what.get(c.reason, c.reason)}); running the working tree"
+            for c in local.differs]
+
+
+def describe_local(local: LocalPlan, backend: LocalBackend) -> str:
+    """The dry-run text of a local deploy: exactly what :func:`apply_local` does, and the local pins it records."""
+    from .textsafe import safe_line
+
+    plan = local.plan
+    lines = [f"{display(plan.project.root)} (pipeline {plan.changes.pipeline_id}, backend {backend.name})"]
+    lines += ["  " + line for line in differ_lines(local)]
+    for up in local.store:
+        lines.append(f"  store   {up.change.step_id:<20} -> version {up.change.digest}")
+        lines.append(f"    pin {display(backend.step_pin_path(up.key, str(up.change.digest)))}")
+    for up in local.reuse:
+        lines.append(f"  reuse   {up.change.step_id:<20} local pin, version {up.change.digest}")
+    pipeline = _pipeline(plan.project)
+    if local.pipeline_exists:
+        lines.append(f"  pipeline: unchanged, local version {local.pipeline_version}")
+    else:
+        lines.append(f"  pipeline: new local version {local.pipeline_version}")
+        lines.append(f"    pin {display(backend.pipeline_pin_path(pipeline, local.pipeline_version))}")
+    lines.append("  committed lockfiles: not touched")
+    return "\n".join(safe_line(line) for line in lines) + "\n"
+
+
+def apply_local(local: LocalPlan, backend: LocalBackend, log: Log) -> Result:
+    """Carry out a local deploy: store what the store lacks, record local pins under the store; never write a
+    file of the project."""
+    result = Result()
+    pipeline = _pipeline(local.plan.project)
+    backend.prepare(pipeline, log)
+    for line in differ_lines(local):
+        log(line)
+    for up in local.store:
+        digest = str(up.change.digest)
+        result.uploaded[up.key[2]] = backend.upload_step(up, log)
+        path = backend.step_pin_path(up.key, digest)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lockfiles.write_atomic(path, lockfiles.step_lock_text(digest, digest, up.config))
+    for up in local.reuse:
+        result.reused[up.key[2]] = str(up.change.digest)
+    result.pipeline_version = local.pipeline_version
+    if not local.pipeline_exists:
+        created = backend.create_pipeline_version(pipeline, local.resolved, log)
+        path = backend.pipeline_pin_path(pipeline, created)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lockfiles.write_atomic(path, lockfiles.root_lock_text(pipeline, local.resolved, created))
+        result.pipeline_version, result.pipeline_version_created = created, True
+    return result

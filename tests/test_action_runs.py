@@ -152,8 +152,8 @@ def test_local_deploy_and_run_step(tmp_path):
                            extra_args="--run --isolation none", REPORT_TOKEN="demo-secret-token")
     assert code == 0, out
     outputs = runner.outputs()
-    lock = (hello / "config-lock.yaml").read_text()
-    assert outputs["pipeline-version-id"] and outputs["pipeline-version-id"] in lock
+    pins = list((hello / ".pipeline-ci" / "store" / "locks" / "pipelines").rglob("*.yaml"))  # local pins, not lockfiles
+    assert outputs["pipeline-version-id"] and [p.stem for p in pins] == [outputs["pipeline-version-id"]]
     assert outputs["status"] == "succeeded" and outputs["run-id"]
     summary = runner.files["summary"].read_text()
     assert "pipeline-ci deploy" in summary and "| prepare |" in summary

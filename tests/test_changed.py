@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline_ci.deploy import apply, make_plan
+from pipeline_ci.platforms.local.store import LocalBackend
+from pipeline_ci.project import load_project
 from pipeline_ci.testing.projects import STEP_TEMPLATE, base_files, root_config
 
 from .conftest import write_files
@@ -53,8 +56,9 @@ def repo(tmp_path: Path) -> Path:
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "initial")
-    assert subprocess.run([sys.executable, "-m", "pipeline_ci", "upload", "pipelines/p"], cwd=root,
-                          capture_output=True).returncode == 0
+    # pin the steps the way a remote upload does (the deploy engine writing lockfiles; a local upload writes none)
+    project = load_project(root / "pipelines" / "p")
+    apply(make_plan(project, tracked_only=True), LocalBackend(project.root), lambda _line: None)
     git(root, "add", "-A")
     git(root, "commit", "-qm", "deployed: lockfiles")
     return root

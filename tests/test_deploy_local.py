@@ -1,5 +1,6 @@
-"""Deploy with the local backend, through the real CLI: only changed steps upload, locks are pinned
-exactly like the SDK's, re-deploys are no-ops, and failures leave lockfiles consistent."""
+"""Deploy with the local backend, through the real CLI: only changed steps are stored, pins live in the
+git-ignored store and never in a committed lockfile, re-deploys are no-ops; and the lockfile-writing engine
+remote uploads use leaves lockfiles consistent after a failure."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline_ci.deploy import apply, make_plan
+from pipeline_ci.deploy import apply, lock_texts, make_plan
 from pipeline_ci.hashing import hash_step
 from pipeline_ci.platforms.base import DeployError
 from pipeline_ci.platforms.local.store import LocalBackend
@@ -44,48 +45,55 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_first_upload_pins_every_step_like_the_sdk(project: Path):
+def local_pins(root: Path, kind: str = "steps") -> list[Path]:
+    return sorted((root / ".pipeline-ci" / "store" / "locks" / kind).rglob("*.yaml"))
+
+
+def test_a_local_upload_writes_no_lockfile_and_pins_in_the_store(project: Path):
+    before = snapshot(project)
     result = cli("upload", str(project))
     assert result.returncode == 0, result.stdout + result.stderr
-    for step in ("stepA", "stepB"):
-        data = lock(project / step / "config-lock.yaml")
-        digest = hash_step(project / step).digest
-        assert data["hash"] == {"algo": "md5", "value": digest} and data["id"] == digest
-        assert data["pipeline_step"]["id"] == step and "pipeline_step_compute_info" in data
-        assert list(data) == sorted(data)  # PyYAML sorted keys, as the SDK writes them
-    root = lock(project / "config-lock.yaml")["pipeline"]
-    assert list(root)[:5] == ["id", "user_id", "app_id", "version_id", "orchestration_spec"]
-    assert root["version_id"].startswith("pv-")
+    assert not list(project.rglob("config-lock.yaml"))
+    assert {k: v for k, v in snapshot(project).items() if not k.startswith(".pipeline-ci")} == before
+    pins = local_pins(project)
+    assert sorted(p.stem for p in pins) == sorted(hash_step(project / s).digest for s in ("stepA", "stepB"))
+    for pin in pins:
+        data = yaml.safe_load(pin.read_text())
+        assert data["id"] == data["hash"]["value"] == pin.stem
+    [root_pin] = local_pins(project, "pipelines")
+    assert root_pin.stem.startswith("pv-") and root_pin.stem in result.stdout
     digest_a = hash_step(project / "stepA").digest
-    assert refs(project)[0] == f"users/u1/apps/a1/pipeline_steps/stepA/versions/{digest_a}"
+    assert f"users/u1/apps/a1/pipeline_steps/stepA/versions/{digest_a}" in root_pin.read_text()
+    assert "stepA: differs from its lockfile (no lockfile); running the working tree" in result.stdout
     assert (project / ".pipeline-ci" / ".gitignore").read_text().strip().endswith("*")
     assert cli("lint", str(project)).returncode == 0
 
 
-def test_scenario_21_only_the_changed_step_uploads(project: Path):
+def test_scenario_21_only_the_changed_step_is_stored(project: Path):
     assert cli("upload", str(project)).returncode == 0
-    before = lock(project / "config-lock.yaml")["pipeline"]["version_id"]
     again = cli("upload", str(project))
     assert "uploaded 0 step(s)" in again.stdout and "pipeline unchanged" in again.stdout
-    assert lock(project / "config-lock.yaml")["pipeline"]["version_id"] == before
-    old_a, old_b = refs(project)
+    assert len(local_pins(project, "pipelines")) == 1
     script = project / "stepB" / "1" / "pipeline_step.py"
     script.write_bytes(script.read_bytes() + b" ")
     result = cli("upload", str(project))
     assert "uploaded 1 step(s) (stepB=" in result.stdout and "new pipeline version" in result.stdout
-    new_a, new_b = refs(project)
-    assert new_a == old_a and new_b != old_b
-    assert new_b.endswith(hash_step(project / "stepB").digest)
-    assert lock(project / "config-lock.yaml")["pipeline"]["version_id"] != before
+    assert hash_step(project / "stepB").digest in result.stdout
+    assert len(local_pins(project)) == 3 and len(local_pins(project, "pipelines")) == 2
+    assert not list(project.rglob("config-lock.yaml"))
 
 
-def test_dry_run_changes_nothing_and_shows_the_plan(project: Path):
+def test_dry_run_changes_nothing_and_shows_what_the_local_deploy_does(project: Path):
     before = snapshot(project)
     result = cli("upload", "--dry-run", str(project))
     assert result.returncode == 0
-    assert "upload  stepA" in result.stdout and "upload  stepB" in result.stdout
-    assert "pipeline: new version" in result.stdout and "+id: " in result.stdout
+    assert "store   stepA" in result.stdout and "store   stepB" in result.stdout
+    assert "pipeline: new local version pv-" in result.stdout and ".pipeline-ci/store/locks/" in result.stdout
+    assert "+id: " not in result.stdout and "committed lockfiles: not touched" in result.stdout
     assert snapshot(project) == before and not (project / ".pipeline-ci").exists()
+    assert cli("upload", str(project)).returncode == 0
+    after = cli("upload", "--dry-run", str(project))
+    assert "reuse   stepA" in after.stdout and "pipeline: unchanged, local version" in after.stdout
 
 
 def test_lint_errors_stop_the_deploy_before_any_upload(project: Path):
@@ -96,8 +104,38 @@ def test_lint_errors_stop_the_deploy_before_any_upload(project: Path):
     assert not (project / ".pipeline-ci").exists() and not (project / "stepA" / "config-lock.yaml").exists()
 
 
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True).stdout
+
+
+def test_a_local_deploy_leaves_committed_remote_pins_alone(project: Path):
+    plan = make_plan(load_project(project), tracked_only=False)
+    remote = {"stepA": "8f2c0a1e9b7d4c35", "stepB": "c41d7e02a9f3b6e8"}  # Clarifai-looking ids, not content hashes
+    for path, text in lock_texts(plan, remote, "e5a9b1c7d3f2").items():
+        Path(path).write_text(text)
+    git(project, "init", "-q", "-b", "main")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "remote pins")
+    script = project / "stepB" / "1" / "pipeline_step.py"
+    script.write_bytes(script.read_bytes() + b"# changed\n")
+    result = cli("deploy", str(project), "--backend", "local", "--run", "--isolation", "none")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert git(project, "status", "--porcelain").splitlines() == [" M stepB/1/pipeline_step.py"]
+    assert "stepB: differs from its lockfile (content changed); running the working tree" in result.stdout
+    assert "stepA: differs" not in result.stdout and "Succeeded" in result.stdout
+    stored = sorted((project / ".pipeline-ci" / "store" / "steps").rglob("*.tar.gz"))
+    assert len(stored) == 2 and len(local_pins(project)) == 2
+    again = cli("deploy", str(project), "--backend", "local")
+    assert again.returncode == 0 and "uploaded 0 step(s)" in again.stdout and "pipeline unchanged" in again.stdout
+    assert sorted((project / ".pipeline-ci" / "store" / "steps").rglob("*.tar.gz")) == stored
+    assert git(project, "status", "--porcelain").splitlines() == [" M stepB/1/pipeline_step.py"]
+    dry = cli("upload", "--dry-run", "--backend", "clarifai", str(project))
+    assert "upload  stepB" in dry.stdout and "reuse   stepA" in dry.stdout and remote["stepA"] in dry.stdout
+
+
 class FailingBackend(LocalBackend):
-    """Fails the upload of one step, like a broken build."""
+    """Stands in for a remote backend in the lockfile-writing engine (:func:`apply`, what remote uploads use);
+    fails the upload of one step, like a broken build."""
 
     def __init__(self, root: Path, fail: str):
         super().__init__(root)
@@ -126,11 +164,10 @@ def test_a_failure_midway_leaves_consistent_locks_and_a_rerun_finishes(project: 
     assert len(refs(project)) == 2 and all("/versions/" in r for r in refs(project))
 
 
-def test_a_pin_missing_from_the_store_is_uploaded_again(project: Path):
+def test_a_pin_missing_from_the_store_is_stored_again(project: Path):
     assert cli("upload", str(project)).returncode == 0
-    store = project / ".pipeline-ci"
-    for manifest in (store / "store" / "steps").rglob("*.json"):
+    for manifest in (project / ".pipeline-ci" / "store" / "steps").rglob("*.json"):
         if "stepA" in manifest.parts:
             manifest.unlink()
     result = cli("upload", str(project))
-    assert "stepA: pinned version" in result.stdout and "uploaded 1 step(s) (stepA=" in result.stdout
+    assert "uploaded 1 step(s) (stepA=" in result.stdout and "reused 1" in result.stdout

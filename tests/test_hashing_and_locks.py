@@ -245,7 +245,8 @@ def test_one_changed_byte_makes_the_lock_stale(make_project, outside_git, tmp_pa
     result = lint(root)
     assert findings(result, "L04") == [("stepA/config-lock.yaml", 3, 10, "warning",
                                        f"stepA changed since its lockfile was written (md5 {new}, lockfile "
-                                       f"{STEP_A_MD5}): it will be uploaded on the next deploy; run `pipeline-ci upload {root}` "
+                                       f"{STEP_A_MD5}): it will be uploaded on the next deploy; run "
+                                       f"`pipeline-ci upload --backend clarifai {root}` "
                                        "(or `clarifai pipeline upload`) to refresh the lockfile")]
     assert rules_of(result) == {"L04"} and result.errors == 0
 
@@ -379,7 +380,7 @@ def test_ref_version_differs_from_step_lockfile(make_project, outside_git):
     line = line_of(root / "config-lock.yaml", "name: users/u1/apps/a1/pipeline_steps/stepB/versions/ver0")
     assert findings(lint(root), "L02") == [
         ("config-lock.yaml", line, 23, "error", "templateRef pins step 'stepB' to version 'ver0' but "
-         "stepB/config-lock.yaml has id 'ver2': run `pipeline-ci upload "
+         "stepB/config-lock.yaml has id 'ver2': run `pipeline-ci upload --backend clarifai "
          f"{root}` (or `clarifai pipeline upload`) to rewrite the root lockfile")]
 
 
@@ -415,7 +416,7 @@ def test_root_lock_ids_must_match_config(make_project, outside_git):
     assert findings(lint(root), "L03") == [
         ("config-lock.yaml", 4, 11, "error", "pipeline.app_id is 'a2' in config-lock.yaml but 'a1' in config.yaml: "
          "`clarifai pipeline run` and `clarifai pipelinerun` would use the lockfile's pipeline; run "
-         f"`pipeline-ci upload {root}` (or `clarifai pipeline upload`), or delete the stale lockfile")]
+         f"`pipeline-ci upload --backend clarifai {root}` (or `clarifai pipeline upload`), or delete the stale lockfile")]
 
 
 def test_empty_version_id_is_left_to_the_schema_rule(make_project, outside_git):
@@ -477,7 +478,7 @@ def test_broken_lock_examples_do_not_depend_on_git_state(tmp_path: Path, case: s
 
 
 def test_lockfile_messages_name_the_upload_command_for_the_project(tmp_path: Path, outside_git):
-    """Seen from the folder above, the fix is `pipeline-ci upload <that path>` (shell-quoted), then the Clarifai CLI."""
+    """Seen from the folder above, the fix is `pipeline-ci upload --backend clarifai <path>` (quoted), then the Clarifai CLI."""
     files = base_files()
     files["stepA/config-lock.yaml"] = step_lock("0" * 32)  # stale: L04
     files["stepB/config-lock.yaml"] = step_lock(STEP_B_MD5, extra="pipeline_step:\n  id: other\n")  # L03
@@ -485,7 +486,7 @@ def test_lockfile_messages_name_the_upload_command_for_the_project(tmp_path: Pat
     write_files(tmp_path / "my pipelines" / "p", files)
     result = subprocess.run([sys.executable, "-m", "pipeline_ci", "lint", "my pipelines/p"], cwd=tmp_path,
                             capture_output=True, text=True, timeout=60)
-    fix = "run `pipeline-ci upload 'my pipelines/p'` (or `clarifai pipeline upload`)"
+    fix = "run `pipeline-ci upload --backend clarifai 'my pipelines/p'` (or `clarifai pipeline upload`)"
     lines = {rule: [line for line in result.stdout.splitlines() if rule in line] for rule in ("L03", "L04", "L05")}
     assert all(lines.values()), result.stdout + result.stderr
     for rule, found in lines.items():

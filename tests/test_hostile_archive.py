@@ -195,7 +195,9 @@ def test_inside_links_are_stored_like_the_sdk_and_the_archive_hashes_to_the_lock
 
     code, output = run_in_process("deploy", "--backend", "local", str(project))
     assert code == 0, output
-    digest = yaml.safe_load((step / "config-lock.yaml").read_text())["hash"]["value"]
+    [pin] = (project / ".pipeline-ci" / "store" / "locks" / "steps").rglob("stepA/*.yaml")  # the local pin
+    digest = yaml.safe_load(pin.read_text())["hash"]["value"]
+    assert not (step / "config-lock.yaml").exists()  # a local deploy writes no lockfile
     assert digest == sdk_hash(step) == hash_step(step, boundary=project.resolve()).digest
     archive = next(p for p in stored_archives(project) if p.name == f"{digest}.tar.gz")
     with tarfile.open(archive) as tar:

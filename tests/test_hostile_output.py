@@ -158,7 +158,7 @@ def test_hostile_folder_and_file_names_stay_on_their_line(tmp_path: Path):
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "initial")
-    dry = cli(["upload", "--dry-run", "--backend", "local", "."], cwd=root)
+    dry = cli(["upload", "--dry-run", "--backend", "clarifai", "."], cwd=root)  # a remote plan diffs lockfiles
     assert dry.returncode == 0, dry.stdout + dry.stderr
     assert_inert(dry)
     assert "--- a/stepA\\x1b[31mRED\\x1b]0;pwned\\x07/config-lock.yaml" in dry.stdout

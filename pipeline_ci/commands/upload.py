@@ -29,7 +29,7 @@ class Options:
 
 def run(options: Options, env: Env, out: Out) -> int:
     from .. import github, platforms
-    from ..deploy import apply, describe, make_plan, plan_summary
+    from ..deploy import apply, apply_local, describe, describe_local, make_local_plan, make_plan, plan_summary
     from ..discovery import display
     from ..lint import lint_paths
     from ..platforms.base import DeployError
@@ -47,16 +47,29 @@ def run(options: Options, env: Env, out: Out) -> int:
         project = load_project(root)
         try:
             plan = make_plan(project, tracked_only=project.in_git)
-            if options.dry_run:  # no side effects and no network: credentials are not even read
+            if options.backend == "local":  # local pins live in the store: no project file is written
+                from ..platforms.local.store import LocalBackend
+
+                local_backend = LocalBackend(root)
+                local = make_local_plan(plan, local_backend)
+                if options.dry_run:
+                    for line in describe_local(local, local_backend).rstrip("\n").split("\n"):
+                        out(line)
+                    continue
+                result = apply_local(local, local_backend, out)
+                backend_name = local_backend.name
+            elif options.dry_run:  # no side effects and no network: credentials are not even read
                 for line in describe(plan, platforms.planner(options.backend, root)).rstrip("\n").split("\n"):
                     out(line)
                 continue
-            backend = platforms.get(options.backend, root, env)
-            result = apply(plan, backend, out)
+            else:
+                backend = platforms.get(options.backend, root, env)
+                result = apply(plan, backend, out)
+                backend_name = backend.name
         except DeployError as exc:
             raise DeployError(f"{display(root)}: {exc}", exc.exit_code, exc.log) from exc
         github.set_output("pipeline-version-id", result.pipeline_version or "", env)
-        github.append_summary(plan_summary(plan, result, backend.name), env)
+        github.append_summary(plan_summary(plan, result, backend_name), env)
         uploaded = ", ".join(f"{k}={v}" for k, v in result.uploaded.items()) or "none"
         out(f"{display(root)}: uploaded {len(result.uploaded)} step(s) ({uploaded}), reused {len(result.reused)}; "
             + (f"new pipeline version {result.pipeline_version}" if result.pipeline_version_created

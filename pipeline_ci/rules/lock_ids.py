@@ -7,7 +7,7 @@ from ``config.yaml`` (copied from another project, or left behind after a rename
 controls another pipeline. A step lockfile carries an informational copy of the step config's
 ``pipeline_step``; when its ``id``, ``user_id`` or ``app_id`` differs, the lockfile (and the
 step version ``id`` it holds) was written for another step, e.g. a folder copied from another
-project. The fix is an upload that rewrites the lockfile, ``pipeline-ci upload <project>`` (or
+project. The fix is an upload that rewrites the lockfile, ``pipeline-ci upload --backend clarifai <project>`` (or
 ``clarifai pipeline upload``), after deleting a step lockfile written for another step. Missing or empty ids, including
 ``version_id`` (validate-lock: ``Required field 'version_id' cannot be empty``), are reported by
 the ``schema`` rule.

@@ -9,7 +9,7 @@ first entry that ends with or merely contains it. ``clarifai pipeline run`` and
 ``Could not find version for step``), a version that differs from the step lockfile's ``id``
 (e.g. after ``clarifai pipeline run --dev``, which rewrites the step lockfiles but not this
 file) or a step added to or removed from ``config.yaml`` since the last upload means the lock
-no longer describes the project: upload again with ``pipeline-ci upload <project>`` (or
+no longer describes the project: upload again with ``pipeline-ci upload --backend clarifai <project>`` (or
 ``clarifai pipeline upload``), which rewrites it.
 
 Passing project::

@@ -9,7 +9,7 @@ lockfile pins a version built from older code. Inside a git work tree the hash i
 the files git tracks or has staged, which is what CI checks out; a folder not yet added to git is
 hashed as it is. Warning by default; an error with ``--require-fresh-locks`` (or
 ``require-fresh-locks: true`` in the settings), e.g. to make CI insist that the committed lockfiles
-describe the committed code. The fix is ``pipeline-ci upload <project>`` (or ``clarifai pipeline
+describe the committed code. The fix is ``pipeline-ci upload --backend clarifai <project>`` (or ``clarifai pipeline
 upload``), which uploads the step and rewrites its lockfile.
 
 A step folder whose content cannot be hashed and uploaded as it is is always an **error**, reported

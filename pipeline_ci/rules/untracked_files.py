@@ -10,7 +10,7 @@ tracks nor has staged (pre-commit does not stash them either); for a step folder
 to git, or outside git, it names the usual never-committed files (byte code, OS and editor
 files, virtualenvs, tool caches). Reported at the step lockfile's ``hash.value``, or at the
 step's ``step_directories`` entry when it has no lockfile yet. Delete the files (or commit
-them), then upload with ``pipeline-ci upload <project>`` (or ``clarifai pipeline upload``).
+them), then upload with ``pipeline-ci upload --backend clarifai <project>`` (or ``clarifai pipeline upload``).
 
 Passing project::
 

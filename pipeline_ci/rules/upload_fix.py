@@ -20,5 +20,5 @@ def project_arg(root: Path) -> str:
 
 
 def upload_fix(root: Path) -> str:
-    """E.g. "run `pipeline-ci upload pipelines/p` (or `clarifai pipeline upload`)"."""
-    return f"run `pipeline-ci upload {project_arg(root)}` (or `clarifai pipeline upload`)"
+    """E.g. "run `pipeline-ci upload --backend clarifai pipelines/p` (or `clarifai pipeline upload`)"."""
+    return f"run `pipeline-ci upload --backend clarifai {project_arg(root)}` (or `clarifai pipeline upload`)"

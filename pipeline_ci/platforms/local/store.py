@@ -4,6 +4,11 @@ Uploads go to ``<project>/.pipeline-ci/store/`` (git-ignored by a ``.gitignore``
 ``steps/<user>/<app>/<step>/<version>.tar.gz`` with a ``.json`` manifest beside it, and
 ``pipelines/<user>/<app>/<pipeline>/<version>.json``. A pipeline version id is derived from the
 resolved spec, secrets, compute and visibility, so re-deploying unchanged content is a no-op.
+
+The local backend never writes a committed file: its pins (the lockfile texts a local deploy would have written)
+live under ``store/locks/steps/<user>/<app>/<step>/<content-hash>.yaml`` and
+``store/locks/pipelines/<user>/<app>/<pipeline>/<version>.yaml``; the project's ``config-lock.yaml`` files hold
+remote pins only (see :func:`pipeline_ci.deploy.apply_local`).
 """
 
 from __future__ import annotations
@@ -36,6 +41,36 @@ class LocalBackend:
     def _step_path(self, key: StepKey, version: str) -> Path:
         return self.store.joinpath("steps", *key) / version
 
+    def step_pin_path(self, key: StepKey, digest: str) -> Path:
+        """Where the local pin (lockfile text) of a step version is kept, keyed by its content hash."""
+        return self.store.joinpath("locks", "steps", *key) / f"{digest}.yaml"
+
+    def pipeline_pin_path(self, pipeline: dict[str, Any], version: str) -> Path:
+        """Where the local pin (root lockfile text) of a pipeline version is kept."""
+        return self.store.joinpath("locks", "pipelines", str(pipeline.get("user_id")), str(pipeline.get("app_id")),
+                                   str(pipeline.get("id"))) / f"{version}.yaml"
+
+    def _pipeline_path(self, pipeline: dict[str, Any], version: str) -> Path:
+        return self.store.joinpath("pipelines", str(pipeline.get("user_id")), str(pipeline.get("app_id")),
+                                   str(pipeline.get("id")), f"{version}.json")
+
+    @staticmethod
+    def _pipeline_record(pipeline: dict[str, Any], resolved_spec: Any) -> dict[str, Any]:
+        return {
+            "spec": resolved_spec,
+            "secrets": (pipeline.get("config") or {}).get("step_version_secrets"),
+            "compute": pipeline.get("compute"),
+            "visibility": pipeline.get("visibility"),
+        }
+
+    def pipeline_version_for(self, pipeline: dict[str, Any], resolved_spec: Any) -> str:
+        """The pipeline version id ``resolved_spec`` gets (no side effects)."""
+        text = lockfiles.canonical(self._pipeline_record(pipeline, resolved_spec))
+        return "pv-" + hashlib.md5(text.encode()).hexdigest()[:16]
+
+    def has_pipeline_version(self, pipeline: dict[str, Any], version: str) -> bool:
+        return self._pipeline_path(pipeline, version).is_file()
+
     def prepare(self, pipeline: dict[str, Any], log: Log) -> None:
         self._ensure_store()
 
@@ -58,16 +93,9 @@ class LocalBackend:
         return version
 
     def create_pipeline_version(self, pipeline: dict[str, Any], resolved_spec: Any, log: Log) -> str:
-        record = {
-            "spec": resolved_spec,
-            "secrets": (pipeline.get("config") or {}).get("step_version_secrets"),
-            "compute": pipeline.get("compute"),
-            "visibility": pipeline.get("visibility"),
-        }
-        text = lockfiles.canonical(record)
-        version = "pv-" + hashlib.md5(text.encode()).hexdigest()[:16]
-        path = self.store.joinpath("pipelines", str(pipeline.get("user_id")), str(pipeline.get("app_id")),
-                                   str(pipeline.get("id")), f"{version}.json")
+        record = self._pipeline_record(pipeline, resolved_spec)
+        version = self.pipeline_version_for(pipeline, resolved_spec)
+        path = self._pipeline_path(pipeline, version)
         path.parent.mkdir(parents=True, exist_ok=True)
         lockfiles.write_atomic(path, json.dumps(record, indent=2, default=str) + "\n")
         log(f"stored pipeline version {version}")
