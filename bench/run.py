@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipeline_ci.rules.examples import SCRIPT, STEP_TEMPLATE, root_config  # noqa: E402
+from pipeline_ci.testing.projects import SCRIPT, STEP_TEMPLATE, root_config  # noqa: E402
 
 CLI = [sys.executable, "-m", "pipeline_ci"]
 

@@ -35,8 +35,8 @@ def calls_in(seconds: float, rng_value: float) -> int:
 
 
 def exit_latency() -> None:
-    from pipeline_ci.rules.examples import base_files
     from pipeline_ci.testing.clarifai_emulator import ClarifaiEmulator
+    from pipeline_ci.testing.projects import base_files
 
     pat = "bench-pat"
     with ClarifaiEmulator({pat}) as emu, tempfile.TemporaryDirectory() as tmp:

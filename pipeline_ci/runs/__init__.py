@@ -8,9 +8,3 @@ the ``run``, ``deploy --run``, ``watch`` and ``cancel`` commands (:mod:`pipeline
 Exit codes are :class:`pipeline_ci.exitcodes.ExitCode` (the README's contract: 0 succeeded · 1 run failed ·
 2 nothing was started · 3 API or infrastructure error · 4 timed out · 5 cancelled · 70 internal error).
 """
-
-from ..exitcodes import ExitCode
-
-# The names :mod:`.follow` imports; new code uses :class:`ExitCode` itself.
-SUCCEEDED, FAILED, API_ERROR, TIMED_OUT, CANCELLED = (ExitCode.OK, ExitCode.FAILED, ExitCode.API, ExitCode.TIMED_OUT,
-                                                      ExitCode.CANCELLED)

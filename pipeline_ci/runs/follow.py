@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..errors import PlatformError
-from . import API_ERROR, CANCELLED, FAILED, SUCCEEDED, TIMED_OUT
+from ..exitcodes import ExitCode
 
 STATES = ("running", "success", "failure", "cancelled", "paused", "unknown")
 FINAL_STATES = ("success", "failure", "cancelled")
@@ -146,7 +146,7 @@ class _Follower:
             if clock() >= deadline:
                 self.drain()
                 out(f"run {run.run_id}: still {self.last_status or 'not started'} after {timeout:.0f}s: timed out")
-                return FollowResult(TIMED_OUT, "timeout", self.last_status, self.polls)
+                return FollowResult(ExitCode.TIMED_OUT, "timeout", self.last_status, self.polls)
             self.polls += 1
             try:
                 poll = run.poll()
@@ -155,13 +155,13 @@ class _Follower:
                 errors += 1
                 if errors > error_budget:
                     out(f"run {run.run_id}: lost track of the run after {errors} failed polls: {exc}")
-                    return FollowResult(API_ERROR, "error", self.last_status, self.polls)
+                    return FollowResult(ExitCode.API, "error", self.last_status, self.polls)
                 out(f"run {run.run_id}: poll failed ({exc}); retrying")
                 wait = exc.retry_after if exc.retry_after is not None else next(delays)
                 continue
             except FatalError as exc:
                 out(f"run {run.run_id}: {exc}")
-                return FollowResult(API_ERROR, "error", self.last_status, self.polls)
+                return FollowResult(ExitCode.API, "error", self.last_status, self.polls)
             self.settled = poll.state in FINAL_STATES
             self.read_logs()
             if poll.status != self.last_status:
@@ -175,12 +175,12 @@ class _Follower:
                 if clock() - paused_since > paused_grace:
                     self.drain()
                     out(f"run {run.run_id}: paused for more than {paused_grace:.0f}s: counted as failed")
-                    return FollowResult(FAILED, "paused", poll.status, self.polls)
+                    return FollowResult(ExitCode.FAILED, "paused", poll.status, self.polls)
             else:
                 paused_since = None
             if poll.state in FINAL_STATES:
                 self.drain()
-                code = {"success": SUCCEEDED, "failure": FAILED, "cancelled": CANCELLED}[poll.state]
+                code = {"success": ExitCode.OK, "failure": ExitCode.FAILED, "cancelled": ExitCode.CANCELLED}[poll.state]
                 return FollowResult(code, poll.state, poll.status, self.polls)
             wait = next(delays)
 
@@ -253,7 +253,7 @@ class _Follower:
             out(f"run {run.run_id}: cancelled")
         except (TransientError, FatalError) as exc:
             out(f"run {run.run_id}: could not cancel the remote run: {exc}")
-        return FollowResult(CANCELLED, "cancelled", self.last_status, self.polls)
+        return FollowResult(ExitCode.CANCELLED, "cancelled", self.last_status, self.polls)
 
     def clean_up(self, exc: BaseException) -> None:
         """Cancel the run after ``exc`` escaped the follow (best effort; never raises)."""
