@@ -1,30 +1,40 @@
 """Plan and apply a deploy: upload only the steps that changed, pin them, version the pipeline.
 
-``make_plan`` has no side effects (``upload --dry-run`` prints it). ``apply`` follows it:
-verify that reused pins still exist, upload each changed step and write its lockfile right away
-(so a re-run after a failure re-uploads nothing already pinned), then create a pipeline version
-only when the resolved spec, secrets, compute or visibility differ from the root lockfile, and
-write the root lockfile last. Every lockfile is written atomically; a failure leaves each one
-either untouched or consistent with what the backend holds.
+``make_plan`` has no side effects. :func:`resolve` and :func:`decide_pipeline` check it against the backend with
+read-only calls: pinned versions that are gone, and versions of the same content already there (found by the content
+hash recorded when they were created). ``upload --dry-run`` prints that decision (:func:`describe`) and ``apply`` carries
+out the same one: reuse what is pinned or found, upload each remaining step and write its lockfile right away, then
+pin the pipeline version that stands (the root lockfile's, verified), or one of the same content found on the
+platform, or a new one, and write the root lockfile last.
+
+Crash safety: every lockfile is written atomically (its temporary file under the git-ignored ``.pipeline-ci/tmp``,
+never in a step folder, whose hash it would change); :mod:`~pipeline_ci.crashpoints` names every write point. A run
+killed anywhere is completed by running it again: what it uploaded is found by content hash, not uploaded twice, and a
+root lockfile behind its step lockfiles (a crash, a git merge) is rewritten. :func:`upload_lock` serialises the
+uploads of one project on one machine.
 
 The local backend never writes a project file: :func:`make_local_plan` / :func:`apply_local` pin to content hashes
 under ``.pipeline-ci/store/locks/`` and leave the committed lockfiles (remote pins only) alone.
 
-The ``upload`` and ``deploy`` commands (:mod:`pipeline_ci.commands.upload`) lint first and run this per project.
+The ``upload`` and ``deploy`` commands (:mod:`pipeline_ci.commands.upload`) lint first and run this per project,
+under :func:`upload_lock`.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from . import lockfiles
+from . import crashpoints, lockfiles
 from .changes import NEW_VERSION, ProjectChanges, StepChange, detect
 from .discovery import display
 from .lockfiles import StepKey
-from .platforms.base import Backend, Log, StepUpload
+from .platforms.base import Backend, Log, Planner, StepUpload
 from .platforms.local.store import LocalBackend
 from .project import LOCK, Project, StepDir
 
@@ -45,9 +55,11 @@ class Plan:
 @dataclass
 class Result:
     uploaded: dict[str, str] = field(default_factory=dict)  # step id -> new version
-    reused: dict[str, str] = field(default_factory=dict)
+    reused: dict[str, str] = field(default_factory=dict)  # step id -> pinned version
+    found: dict[str, str] = field(default_factory=dict)  # step id -> version of the same content found on the platform
     pipeline_version: str | None = None
     pipeline_version_created: bool = False
+    pipeline_version_found: bool = False  # a version of the same content was on the platform: pinned, not created
     written: list[str] = field(default_factory=list)
 
 
@@ -114,38 +126,128 @@ def lock_texts(plan: Plan, new: dict[str, str], pipeline_version: str | None) ->
     return out
 
 
-class Planner(Protocol):
-    """What :func:`describe` needs of a backend: a :class:`~pipeline_ci.platforms.base.Backend`, or the stand-in
-    :func:`pipeline_ci.platforms.planner` returns for dry runs."""
+@dataclass
+class Resolution:
+    """A plan checked against its backend with read-only calls: what :func:`apply` does and ``--dry-run`` prints.
 
-    name: str
+    ``plan``: the plan with every step whose pin is missing on the platform moved to the uploads; ``found``: step id
+    -> a version of the same content already on the platform (reused, not uploaded); ``planned``: step id -> the id
+    an upload gets, when known in advance; ``missing``: step id -> its pinned version the platform does not have.
+    """
 
-    def planned_version(self, upload: StepUpload) -> str | None: ...
+    plan: Plan
+    found: dict[str, str]
+    planned: dict[str, str]
+    missing: dict[str, str]
+    verified: bool
+
+
+@dataclass
+class PipelineDecision:
+    """``unchanged`` (the root lockfile's version stands), ``found`` (a version of the same content is on the
+    platform: pin it) or ``new`` (create one); ``missing``: the root lockfile's version the platform does not have."""
+
+    action: str
+    version: str | None
+    resolved: Any
+    missing: str | None = None
+
+
+def resolve(plan: Plan, backend: Planner) -> Resolution:
+    """Check ``plan`` against ``backend`` (reads only): pinned versions that are gone, content already there."""
+    uploads, reused, missing = list(plan.uploads), [], {}
+    for step, change in plan.reused:
+        user, app, sid = (str(x) for x in step.ids)
+        if backend.verify_step_version((user, app, sid), str(change.lock_id)):
+            reused.append((step, change))
+            continue
+        missing[change.step_id] = str(change.lock_id)
+        hashed = step.ci_hash(plan.tracked_only)
+        uploads.append(StepUpload(step, change, hashed.files if hashed else [], _config(step)))
+    found: dict[str, str] = {}
+    planned: dict[str, str] = {}
+    for up in uploads:
+        version = backend.find_step_version(up)
+        if version is not None:
+            found[up.key[2]] = version
+            continue
+        proposed = backend.planned_version(up)
+        if proposed is not None:
+            planned[up.key[2]] = proposed
+    checked = Plan(plan.project, plan.changes, uploads, reused, plan.tracked_only)
+    return Resolution(checked, found, planned, missing, backend.verified)
+
+
+def decide_pipeline(plan: Plan, backend: Planner, versions: dict[StepKey, str]) -> PipelineDecision:
+    """Whether the root lockfile's pipeline version stands, a version of the same content is found, or a new one is
+    needed, once the steps are pinned to ``versions`` (reads only)."""
+    pipeline = _pipeline(plan.project)
+    resolved = lockfiles.pin_refs(plan.project.spec.data if plan.project.spec else None, versions)
+    locked = plan.project.lock_spec.data if plan.project.lock_spec else None
+    lock = plan.project.lock.get(("pipeline", "version_id")) if plan.project.lock else None
+    other = [r for r in plan.changes.pipeline_reasons if r not in ("spec", "step versions")]
+    missing = None
+    if lock and not other and lockfiles.canonical(resolved) == lockfiles.canonical(locked):
+        if backend.verify_pipeline_version(pipeline, str(lock), resolved):
+            return PipelineDecision("unchanged", str(lock), resolved)
+        missing = str(lock)
+    if NEW_VERSION in versions.values():
+        return PipelineDecision("new", None, resolved, missing)
+    found = backend.find_pipeline_version(pipeline, resolved)
+    return PipelineDecision("found" if found else "new", found, resolved, missing)
+
+
+def _step_versions(res: Resolution, new: dict[str, str]) -> dict[str, str]:
+    return {up.key[2]: res.found.get(up.key[2]) or new.get(up.key[2]) or NEW_VERSION for up in res.plan.uploads}
+
+
+FOUND = "(found on platform by content hash)"
 
 
 def describe(plan: Plan, backend: Planner) -> str:
-    """The dry-run text: uploads with reasons, reused pins, the pipeline decision, lockfile diffs.
+    """The dry-run text: for each step upload / reuse (pinned, or found by content hash) with its version, the
+    pipeline decision, whether the pins were verified on the platform, and the lockfile diffs. It is
+    :func:`apply`'s own decision (:func:`resolve`, :func:`decide_pipeline`), made with read-only calls.
 
     Every line is made safe on its own (:func:`~pipeline_ci.textsafe.safe_line`): a step id or path
     with a line break cannot add a line.
     """
     from .textsafe import safe_line
 
+    res = resolve(plan, backend)
+    plan = res.plan
     lines = [f"{display(plan.project.root)} (pipeline {plan.changes.pipeline_id}, backend {backend.name})"]
-    planned = {up.key[2]: backend.planned_version(up) or NEW_VERSION for up in plan.uploads}
+    versions = _step_versions(res, res.planned)
     for up in plan.uploads:
-        lines.append(f"  upload  {up.change.step_id:<20} {up.change.reason:<9} -> version {planned[up.key[2]]}")
+        sid, reason = up.change.step_id, up.change.reason
+        gone = (f" (pinned version {res.missing[up.key[2]]} is not on {backend.name})"
+                if up.key[2] in res.missing else "")
+        if up.key[2] in res.found:
+            lines.append(f"  reuse   {sid:<20} {reason:<9} version {res.found[up.key[2]]} {FOUND}{gone}")
+        else:
+            lines.append(f"  upload  {sid:<20} {reason:<9} -> version {versions[up.key[2]]}{gone}")
     for _, change in plan.reused:
         lines.append(f"  reuse   {change.step_id:<20} {change.reason:<9} version {change.lock_id}")
     for change in plan.changes.steps:
         if change.reason == "deleted":
             lines.append(f"  deleted {change.step_id:<20} (was {change.path})")
-    if plan.new_pipeline_version:
-        lines.append(f"  pipeline: new version ({', '.join(plan.changes.pipeline_reasons)})")
+    decision = decide_pipeline(plan, backend, _versions(plan, versions))
+    reasons = list(plan.changes.pipeline_reasons)
+    if decision.missing:
+        reasons.append(f"pinned version {decision.missing} is not on {backend.name} with this content")
+    if decision.action == "unchanged":
+        lines.append(f"  pipeline: unchanged, no new version (version {decision.version})")
+    elif decision.action == "found":
+        lines.append(f"  pipeline: reuse version {decision.version} {FOUND}")
     else:
-        lines.append("  pipeline: unchanged, no new version")
-    version = NEW_VERSION if plan.new_pipeline_version else None
-    for path, new in lock_texts(plan, planned, version).items():
+        lines.append(f"  pipeline: new version ({', '.join(reasons or ['the step pins changed'])})")
+    if res.verified:
+        lines.append(f"  pins verified on {backend.name} (read-only)")
+    else:
+        lines.append(f"  pins not verified: no credentials for {backend.name}; assuming every pinned version exists "
+                     "there and no version of the changed content does")
+    pinned = None if decision.action == "unchanged" else decision.version or NEW_VERSION
+    for path, new in lock_texts(plan, versions, pinned).items():
         old = _read(path)
         diff = difflib.unified_diff((old or "").splitlines(), new.splitlines(), f"a/{display_path(path)}",
                                     f"b/{display_path(path)}", lineterm="", n=1)
@@ -165,59 +267,155 @@ def _read(path: str) -> str | None:
         return None
 
 
-def apply(plan: Plan, backend: Backend, log: Log) -> Result:
-    """Carry out ``plan`` on ``backend`` (see the module docstring for the order and guarantees)."""
+@contextmanager
+def upload_lock(root: Path, log: Log) -> Iterator[None]:
+    """Hold the project's upload lock (``flock`` on ``<root>/.pipeline-ci/upload.lock``): a second ``upload`` or
+    ``deploy`` of the project on this machine waits, says so, and then finds the work done. Under the lock, the
+    temporary files an upload killed mid-write left in ``.pipeline-ci/tmp`` are removed."""
+    import fcntl
+
+    from .platforms.local.store import ensure_state_dir
+
+    state = ensure_state_dir(root)
+    with open(state / "upload.lock", "a+", encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            log(f"{display(root)}: another upload of this project is running (pid {holder}); waiting for it")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            log(f"{display(root)}: the other upload finished; going on")
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        tmp = state / "tmp"
+        if tmp.is_dir():
+            for leftover in tmp.iterdir():
+                if leftover.is_file() or leftover.is_symlink():
+                    leftover.unlink(missing_ok=True)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def apply(plan: Plan, backend: Backend, log: Log, workers: int | None = None) -> Result:
+    """Carry out ``plan`` on ``backend`` (see the module docstring for the order and guarantees).
+
+    Decides with :func:`resolve` and :func:`decide_pipeline`, as the dry run does, then acts; ``plan`` is updated
+    in place (a step whose pin is gone moves to the uploads). The steps are uploaded and built ``workers`` at a time
+    (default :func:`pipeline_ci.builds.concurrency`); a step that fails does not stop the others, which are pinned,
+    and the deploy then fails naming it.
+    """
+    from . import builds, progress
+    from .errors import PipelineCIError
+    from .platforms.local.store import ensure_state_dir
+
     result = Result()
     pipeline = _pipeline(plan.project)
     backend.prepare(pipeline, log)
-    for step, change in list(plan.reused):
-        user, app, sid = (str(x) for x in step.ids)
-        if backend.verify_step_version((user, app, sid), str(change.lock_id)):
-            result.reused[change.step_id] = str(change.lock_id)
-            continue
-        log(f"{change.step_id}: pinned version {change.lock_id} is not available on {backend.name}; uploading again")
-        plan.reused.remove((step, change))
-        hashed = step.ci_hash(plan.tracked_only)
-        plan.uploads.append(StepUpload(step, change, hashed.files if hashed else [], _config(step)))
-    for up in plan.uploads:
-        log(f"{up.change.step_id}: uploading ({up.change.reason})")
-        version = backend.upload_step(up, log)
-        result.uploaded[up.key[2]] = version
-        path = up.step.path / LOCK
-        lockfiles.write_atomic(path, lockfiles.step_lock_text(version, str(up.change.digest), up.config))
-        result.written.append(display(path))
-    versions = _versions(plan, result.uploaded)
-    resolved = lockfiles.pin_refs(plan.project.spec.data if plan.project.spec else None, versions)
-    locked = plan.project.lock_spec.data if plan.project.lock_spec else None
-    other = [r for r in plan.changes.pipeline_reasons if r not in ("spec", "step versions")]
-    if other or lockfiles.canonical(resolved) != lockfiles.canonical(locked):
-        result.pipeline_version = backend.create_pipeline_version(pipeline, resolved, log)
-        result.pipeline_version_created = True
-        path = plan.project.root / LOCK
-        lockfiles.write_atomic(path, lockfiles.root_lock_text(pipeline, resolved, result.pipeline_version))
-        result.written.append(display(path))
+    res = resolve(plan, backend)
+    plan.uploads[:], plan.reused[:] = res.plan.uploads, res.plan.reused
+    tmp = ensure_state_dir(plan.project.root) / "tmp"
+    tmp.mkdir(exist_ok=True)
+    for _, change in plan.reused:
+        result.reused[change.step_id] = str(change.lock_id)
+    for up in plan.uploads:  # what happens to each step, and why (one line each, in plan order)
+        sid = up.key[2]
+        gone = f"its pinned version {res.missing[sid]} is not on {backend.name}" if sid in res.missing else ""
+        if sid in res.found:
+            log(f"{up.change.step_id}: reuse version {res.found[sid]} {FOUND}" + (f"; {gone}" if gone else ""))
+        else:
+            why = f"{up.change.reason}, but {gone}" if gone and up.change.reason != "unchanged" else gone
+            log(f"{up.change.step_id}: uploading ({why or up.change.reason})")  # never "(unchanged)" alone
+
+    def settle(up: StepUpload) -> str:
+        """Upload the step, or take the version of its content found, and wait until it is usable (a worker)."""
+        sid = up.key[2]
+        progress.update(sid, "starting")
+        try:
+            if sid in res.found:
+                backend.adopt_step_version(up, res.found[sid], log)
+                return res.found[sid]
+            return backend.upload_step(up, log)
+        finally:
+            progress.done(sid)
+
+    failed: list[tuple[str, PipelineCIError]] = []
+    title = f"{display(plan.project.root)}: building {len(plan.uploads)} step(s) on {backend.name}"
+    with progress.progress(title, log, total=len(plan.uploads)):
+        # overlapped, at most `workers` at a time; the outcomes (and the lockfile writes) in plan order
+        for outcome in builds.overlapped(plan.uploads, settle, builds.concurrency() if workers is None else workers):
+            up, sid = outcome.item, outcome.item.key[2]
+            if outcome.error is not None or outcome.value is None:
+                failed.append((up.change.step_id, outcome.error or PipelineCIError(f"{sid}: no version")))
+                continue  # the other steps still finish and are pinned
+            version = outcome.value
+            if sid in res.found:
+                result.found[sid] = version
+            else:
+                result.uploaded[sid] = version
+            crashpoints.reached("step-ready")
+            path = up.step.path / LOCK
+            lockfiles.write_atomic(path, lockfiles.step_lock_text(version, str(up.change.digest), up.config),
+                                   point="step-lock-temp", tmp_dir=tmp)
+            result.written.append(display(path))
+            crashpoints.reached("step-lock-written")
+    if failed:  # no pipeline version and no root lockfile: they would pin what did not build
+        raise builds.failure(failed)
+    decision = decide_pipeline(plan, backend, _versions(plan, {**result.uploaded, **result.found}))
+    if decision.missing:
+        log(f"pipeline: its pinned version {decision.missing} is not on {backend.name} with this content")
+    if decision.action == "unchanged":
+        result.pipeline_version = decision.version
+        return result
+    if decision.action == "found" and decision.version:
+        log(f"pipeline: reuse version {decision.version} {FOUND}")
+        result.pipeline_version, result.pipeline_version_found = decision.version, True
     else:
-        lock = plan.project.lock.get(("pipeline", "version_id")) if plan.project.lock else None
-        result.pipeline_version = str(lock) if lock else None
+        result.pipeline_version = backend.create_pipeline_version(pipeline, decision.resolved, log)
+        result.pipeline_version_created = True
+        crashpoints.reached("pipeline-created")
+    path = plan.project.root / LOCK
+    lockfiles.write_atomic(path, lockfiles.root_lock_text(pipeline, decision.resolved, result.pipeline_version),
+                           point="root-lock-temp", tmp_dir=tmp)
+    result.written.append(display(path))
+    crashpoints.reached("root-lock-written")
     return result
 
 
 def plan_summary(plan: Plan, result: Result, backend: str) -> str:
-    """The job-summary table of a deploy: uploaded and reused steps with reasons and versions."""
+    """The job summary of a deploy: uploaded and reused steps with reasons and versions, and the pipeline's flowchart
+    with the uploaded steps highlighted."""
     from .report.summary import cell, code
 
-    def version(up: StepUpload) -> str:  # a local deploy may reuse a version its store already holds
-        return result.uploaded.get(up.key[2]) or result.reused.get(up.key[2], "")
+    def row(up: StepUpload) -> str:
+        sid = up.key[2]
+        if sid in result.found:
+            return f"| {cell(up.change.step_id)} | reused {FOUND} | {cell(up.change.reason)} | {code(result.found[sid])} |"
+        version = result.uploaded.get(sid) or result.reused.get(sid, "")  # a local deploy may reuse a stored version
+        return f"| {cell(up.change.step_id)} | uploaded | {cell(up.change.reason)} | {code(version)} |"
 
-    rows = [f"| {cell(up.change.step_id)} | uploaded | {cell(up.change.reason)} | {code(version(up))} |"
-            for up in plan.uploads]
+    rows = [row(up) for up in plan.uploads]
     rows += [f"| {cell(change.step_id)} | reused | {cell(change.reason)} | {code(str(change.lock_id))} |"
              for _, change in plan.reused]
-    pipeline = (f"new pipeline version {code(str(result.pipeline_version))} "
-                f"({cell(', '.join(plan.changes.pipeline_reasons) or 'steps')})"
-                if result.pipeline_version_created else f"pipeline unchanged ({code(str(result.pipeline_version))})")
+    if result.pipeline_version_created:
+        pipeline = (f"new pipeline version {code(str(result.pipeline_version))} "
+                    f"({cell(', '.join(plan.changes.pipeline_reasons) or 'steps')})")
+    elif result.pipeline_version_found:
+        pipeline = f"pipeline version {code(str(result.pipeline_version))} reused {FOUND}"
+    else:
+        pipeline = f"pipeline unchanged ({code(str(result.pipeline_version))})"
+    chart = ""
+    if plan.project.spec is not None:  # the pipeline with the uploaded steps highlighted (GitHub renders Mermaid)
+        from .report import mermaid
+
+        uploaded = {up.change.step_id for up in plan.uploads}
+        chart = "\n" + mermaid.fenced(mermaid.spec_flowchart(plan.project.spec.data, uploaded))
     return (f"### pipeline-ci deploy: {cell(display(plan.project.root))} ({backend})\n\n{pipeline}\n\n"
-            "| step | action | reason | version |\n|---|---|---|---|\n" + "\n".join(rows) + "\n")
+            "| step | action | reason | version |\n|---|---|---|---|\n" + "\n".join(rows) + "\n" + chart)
 
 
 @dataclass
@@ -287,13 +485,20 @@ def apply_local(local: LocalPlan, backend: LocalBackend, log: Log) -> Result:
     backend.prepare(pipeline, log)
     for line in differ_lines(local):
         log(line)
-    for up in local.store:
-        digest = str(up.change.digest)
-        result.uploaded[up.key[2]] = backend.upload_step(up, log)
-        path = backend.step_pin_path(up.key, digest)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lockfiles.write_atomic(path, lockfiles.step_lock_text(digest, digest, up.config))
+    from . import progress
+
+    with progress.progress(f"{display(local.plan.project.root)}: storing {len(local.store)} step(s)", log,
+                           total=len(local.store)):
+        for up in local.store:
+            digest = str(up.change.digest)
+            progress.update(up.key[2], "archiving")
+            result.uploaded[up.key[2]] = backend.upload_step(up, log)
+            progress.done(up.key[2])
+            path = backend.step_pin_path(up.key, digest)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lockfiles.write_atomic(path, lockfiles.step_lock_text(digest, digest, up.config))
     for up in local.reuse:
+        log(f"{up.change.step_id}: version {up.change.digest} is already in the local store (same content); reusing it")
         result.reused[up.key[2]] = str(up.change.digest)
     result.pipeline_version = local.pipeline_version
     if not local.pipeline_exists:

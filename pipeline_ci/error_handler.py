@@ -2,7 +2,9 @@
 :func:`run_command`, which turns whatever escapes it into one message on stderr and one exit code.
 
 - :class:`~pipeline_ci.errors.PipelineCIError` (an expected failure): ``pipeline-ci: error: <message>``, its
-  detail lines (``  | ...``) and ``  hint: <hint>``; the error's exit code.
+  detail lines (``  | ...``) and ``  hint: <hint>``; the error's exit code. Argument errors are printed by
+  :func:`print_error` too (the CLI's parser raises them as :class:`~pipeline_ci.errors.UsageError`), so every user
+  error has this one format; on a terminal the prefix and the hint are coloured (:mod:`pipeline_ci.console`).
 - :class:`KeyboardInterrupt`: 130 in a command that started no run (``run`` and ``watch`` handle SIGINT
   themselves: they cancel the run and exit 5; if a run is still registered here, it is cancelled and the exit is 5).
 - :class:`BrokenPipeError`: 0 (whoever read the output went away, e.g. ``pipeline-ci rules | head -1``).

@@ -101,23 +101,36 @@ def _reason(exc: OSError) -> str:
 
 
 def _walk(step_dir: Path) -> _Walk:
-    """Files (hashing order), symlinks to folders (not entered) and folders that could not be listed."""
+    """Files (hashing order), symlinks to folders (not entered) and folders that could not be listed.
+
+    What ``os.walk(step_dir, followlinks=False)`` lists (with subfolders and files sorted), built with one
+    ``scandir`` per folder and plain string prefixes: lint and ``changed`` walk every step folder of a monorepo.
+    """
     out = _Walk([], [], [])
-    base = os.fspath(step_dir)
 
-    def rel_of(top: str, name: str) -> str:
-        rel_top = os.path.relpath(top, base)
-        return name if rel_top == "." else f"{rel_top}/{name}".replace(os.sep, "/")
+    def visit(top: str, prefix: str) -> None:
+        dirs: list[str] = []
+        files: list[str] = []
+        try:
+            with os.scandir(top) as entries:
+                for entry in entries:
+                    try:
+                        is_dir = entry.is_dir()
+                    except OSError:  # like os.walk: not a folder then
+                        is_dir = False
+                    (dirs if is_dir else files).append(entry.name)
+        except OSError as exc:  # the folder cannot be listed (like os.walk: nothing of it is kept)
+            out.errors.append((prefix[:-1], _reason(exc)))
+            return
+        links = {d for d in dirs if os.path.islink(os.path.join(top, d))}
+        out.dir_links += [prefix + d for d in sorted(links)]
+        out.files += [prefix + name for name in sorted(files) if name not in EXCLUDED_NAMES]
+        for name in sorted(d for d in dirs if d not in links):
+            path = os.path.join(top, name)
+            if not os.path.islink(path):  # replaced by a link meanwhile: not entered (as os.walk)
+                visit(path, f"{prefix}{name}/")
 
-    def failed(exc: OSError) -> None:
-        rel = os.path.relpath(exc.filename, base).replace(os.sep, "/") if exc.filename else "."
-        out.errors.append((rel if rel != "." else "", _reason(exc)))
-
-    for top, dirs, files in os.walk(base, onerror=failed, followlinks=False):
-        links = [d for d in dirs if os.path.islink(os.path.join(top, d))]
-        dirs[:] = sorted(d for d in dirs if d not in links)
-        out.dir_links += [rel_of(top, d) for d in sorted(links)]
-        out.files += [rel_of(top, name) for name in sorted(files) if name not in EXCLUDED_NAMES]
+    visit(os.fspath(step_dir), "")
     return out
 
 
@@ -131,12 +144,15 @@ def hash_order(paths: list[str]) -> list[str]:
     return sorted(paths, key=lambda p: (*((0, d) for d in p.split("/")[:-1]), (-1, p.rsplit("/", 1)[-1])))
 
 
-def _git_top(folder: Path) -> Path | None:
+def _git_top(folder: str) -> str | None:
     """The work tree holding ``folder`` (the nearest parent with a ``.git`` entry), without running git."""
-    for candidate in (folder, *folder.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return None
+    while True:
+        if os.path.exists(os.path.join(folder, ".git")):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
 
 
 @lru_cache(maxsize=64)
@@ -152,16 +168,21 @@ def _tracked_in(top: Path, index_stamp: float) -> tuple[str, ...] | None:
 
 def git_tracked_files(step_dir: Path) -> set[str] | None:
     """Files under ``step_dir`` that git tracks or has staged, relative to it; None outside a repository."""
-    folder = Path(os.path.realpath(step_dir))
+    folder = os.path.realpath(step_dir)
     top = _git_top(folder)
     if top is None:
         return None
-    index = top / ".git" / "index"
-    stamp = index.stat().st_mtime_ns if index.is_file() else 0.0
-    tracked = _tracked_in(top, stamp)
+    prefix = os.path.relpath(folder, top).replace(os.sep, "/")
+    if ".pipeline-ci" in prefix.split("/"):  # our own state (a generated DSL bundle)
+        return None
+    try:
+        index = os.stat(os.path.join(top, ".git", "index"))
+        stamp: float = index.st_mtime_ns if stat.S_ISREG(index.st_mode) else 0.0
+    except OSError:
+        stamp = 0.0
+    tracked = _tracked_in(Path(top), stamp)
     if tracked is None:
         return None
-    prefix = folder.relative_to(top).as_posix()
     if prefix == ".":
         return set(tracked)
     start = prefix + "/"

@@ -8,25 +8,31 @@ which targets of each kind a loaded project has, and this module knows no rule b
 
 from __future__ import annotations
 
-import concurrent.futures
-import multiprocessing
 import os
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import rules as registry
 from . import settings as settings_mod
 from . import suppress
 from .discovery import discover, display, find_settings
 from .findings import Finding, LintResult, UsageError, json_path
-from .platforms.pai.manifest import Manifest, load_manifest
 from .project import Project, load_project
 from .rules.base import Options, contexts
+from .yamldoc import gc_paused
+
+if TYPE_CHECKING:
+    from .platforms.pai.manifest import Manifest
 
 
 def load(root: Path) -> Project | Manifest:
     """What discovery found at ``root``: a PAI manifest (a file) or a Clarifai project (a folder)."""
-    return load_manifest(root) if root.is_file() else load_project(root)
+    if root.is_file():
+        from .platforms.pai.manifest import load_manifest  # not imported to lint Clarifai projects
+
+        return load_manifest(root)
+    return load_project(root)
 
 
 def lint_project(
@@ -89,10 +95,26 @@ def _lint_one(job: tuple[Path, Options, settings_mod.Settings], select: list[str
 def _run_jobs(jobs: list[tuple[Path, Options, settings_mod.Settings]], select: list[str] | None) -> list[list[Finding]]:
     """Lint each project; large monorepos are spread over the CPUs (projects are independent)."""
     workers = min(os.cpu_count() or 1, len(jobs) // PARALLEL_FROM)
-    if workers < 2 or multiprocessing.get_start_method(allow_none=True) not in (None, "fork"):
+    if workers < 2:
+        return [_lint_one(job, select) for job in jobs]
+    import concurrent.futures  # only here: importing them costs a tenth of a small project's lint
+    import multiprocessing
+
+    if multiprocessing.get_start_method(allow_none=True) not in (None, "fork"):
         return [_lint_one(job, select) for job in jobs]
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
         return list(pool.map(_lint_one, jobs, [select] * len(jobs), chunksize=max(1, len(jobs) // (workers * 4))))
+
+
+def _names_dsl(paths: list[Path], config: Path | None) -> bool:
+    """Does a path name a Python-defined pipeline? (a cheap byte test first: no more imports for other projects)"""
+    from .dsl import may_name_dsl
+
+    if not may_name_dsl(paths, config):
+        return False
+    from .dsl.resolve import names_dsl
+
+    return any(names_dsl(p, config) for p in paths)
 
 
 def lint_paths(
@@ -107,15 +129,28 @@ def lint_paths(
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise UsageError(f"no such file or directory: {', '.join(map(str, missing))}")
+    dsl = _names_dsl(paths, config)
+    if dsl:  # Python-defined pipelines are linted as their generated bundles (pipeline_ci.dsl)
+        from .dsl.resolve import expand
+
+        paths = expand(paths, os.environ, config)
     roots, unmatched = discover(paths, manifests=True)
-    known = set(registry.by_key())
+    if dsl:
+        from .dsl.resolve import drop_committed
+
+        roots = drop_committed(roots)
+    settings_files = {root: config or find_settings(root) for root in roots}
+    # every rule's ID and name, to check --select and settings files (importing every rule module): only when needed
+    known = set(registry.by_key()) if select or any(settings_files.values()) else set()
     unknown = sorted(set(select or ()) - known)
     if unknown:
-        raise UsageError(f"unknown rule(s) in --select: {', '.join(unknown)}")
+        close = [f"`{key}`: did you mean `{registry.suggest(key)}`?" for key in unknown if registry.suggest(key)]
+        raise UsageError(f"unknown rule(s) in --select: {', '.join(unknown)}",
+                         hint=" ".join(close) or "`pipeline-ci rules` lists the rule IDs and names")
     jobs: list[tuple[Path, Options, settings_mod.Settings]] = []
     for root in roots:
         try:
-            conf = settings_mod.load(config or find_settings(root), known)
+            conf = settings_mod.load(settings_files[root], known)
         except settings_mod.SettingsError as exc:
             raise UsageError(str(exc)) from None
         if conf.ignored(root):
@@ -126,8 +161,13 @@ def lint_paths(
         )
         jobs.append((root, options, conf))
     result = LintResult(projects=[root for root, _, _ in jobs])
-    for findings in _run_jobs(jobs, select):
-        result.findings.extend(findings)
+    with gc_paused():  # see there: a monorepo's documents would be traversed again and again
+        for findings in _run_jobs(jobs, select):
+            result.findings.extend(findings)
+    if dsl:
+        from .dsl.sourcemap import remap
+
+        result.findings = remap(result.findings)
     if not roots and any(p.is_dir() for p in unmatched):
         raise UsageError(
             "no Clarifai pipeline project (a config.yaml with a top-level 'pipeline:' key) or PAI pipeline manifest "

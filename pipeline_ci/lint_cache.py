@@ -15,12 +15,12 @@ else ``~/.cache/pipeline-ci``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .discovery import SKIP_DIRS
@@ -42,12 +42,21 @@ def cache_dir(env: Mapping[str, str]) -> Path | None:
     return Path(base) / "pipeline-ci" if base else None
 
 
+def _new_digest() -> Any:
+    """BLAKE2b from its own small module: ``hashlib`` loads OpenSSL, a tenth of a cached lint's run time."""
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - an interpreter built without it
+        from hashlib import blake2b
+    return blake2b(digest_size=32)
+
+
 class _Fingerprint:
     def __init__(self) -> None:
-        self.digest = hashlib.sha256()
+        self.digest = _new_digest()
         self.horizon = time.time_ns() - RACY_NS
 
-    def stat(self, label: str, path: Path) -> None:
+    def stat(self, label: str, path: Path | str) -> None:
         try:
             st = os.lstat(path)
         except OSError:
@@ -58,12 +67,29 @@ class _Fingerprint:
         row = f"{label}\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n"
         self.digest.update(row.encode("utf-8", "surrogateescape"))
 
-    def tree(self, root: Path, skip: set[str]) -> None:
-        for top, dirs, files in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if d not in skip)
-            for name in sorted(files) + dirs:
-                path = Path(top) / name
-                self.stat(str(path.relative_to(root)), path)
+    def tree(self, root: Path, skip: set[str], _prefix: str = "") -> None:
+        """Every file and folder under ``root`` (like ``os.walk``: symlinks to folders listed, not entered), with
+        plain strings and one ``scandir`` per folder: this runs on every cached lint, over this package too."""
+        top = os.fspath(root)
+        try:
+            with os.scandir(top) as entries:
+                listed = [(entry.name, _is_dir(entry)) for entry in entries]
+        except OSError:
+            return
+        dirs = sorted(name for name, is_dir in listed if is_dir and name not in skip)
+        for name in sorted(name for name, is_dir in listed if not is_dir) + dirs:
+            self.stat(_prefix + name, os.path.join(top, name))
+        for name in dirs:
+            path = os.path.join(top, name)
+            if not os.path.islink(path):
+                self.tree(Path(path), skip, f"{_prefix}{name}/")
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _git_index(root: Path) -> Path | None:

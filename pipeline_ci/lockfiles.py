@@ -12,6 +12,8 @@ unchanged re-deploy can prove nothing changed; the SDK ignores the extra key.
 from __future__ import annotations
 
 import copy
+import errno
+import hashlib
 import json
 import os
 import re
@@ -99,24 +101,52 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
-    write_atomic_bytes(path, text.encode("utf-8"))
+def write_atomic(path: Path, text: str, *, point: str | None = None, tmp_dir: Path | None = None) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: readers see the old or the new file.
+
+    ``tmp_dir``: where the temporary file goes (default: beside ``path``; the deploy engine uses the project's
+    git-ignored ``.pipeline-ci/tmp`` so that a process killed before the rename leaves nothing in a step folder,
+    whose content hash would change). ``point``: the :mod:`~pipeline_ci.crashpoints` name reached just before the
+    rename.
+    """
+    write_atomic_bytes(path, text.encode("utf-8"), point=point, tmp_dir=tmp_dir)
 
 
-def write_atomic_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def write_atomic_bytes(path: Path, data: bytes, *, point: str | None = None, tmp_dir: Path | None = None) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename (see :func:`write_atomic`)."""
+    fd, tmp = tempfile.mkstemp(dir=tmp_dir or path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        if point is not None:
+            from . import crashpoints
+
+            crashpoints.reached(point)
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV or tmp_dir is None:
+                raise
+            Path(tmp).unlink(missing_ok=True)  # another file system: write beside the target instead
+            write_atomic_bytes(path, data)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def pipeline_hash(pipeline: dict, resolved_spec: Any) -> str:
+    """The content hash of a pipeline version: its pinned spec, secrets, compute and visibility (MD5 hex). Recorded
+    in the version's metadata on the platform, so a re-run finds the version it already created."""
+    record = {
+        "spec": resolved_spec,
+        "secrets": (pipeline.get("config") or {}).get("step_version_secrets"),
+        "compute": pipeline.get("compute"),
+        "visibility": pipeline.get("visibility"),
+    }
+    return hashlib.md5(canonical(record).encode()).hexdigest()
 
 
 def version_of(name: str) -> str | None:

@@ -11,7 +11,8 @@ The Clarifai SDK's behaviour is the one of ``clarifai pipeline run --set/--overr
 * **Errors are errors**: a syntax error, an empty document, a top level that is not a mapping, a
   ``null`` value or a duplicate key raise :class:`OverridesError` whose message starts with
   ``file:line:col:`` when the position is known (the SDK ignores a broken YAML file and runs with
-  the defaults).
+  the defaults). Every problem is reported at once: all of a file's (:func:`combine`), all bad ``--set``
+  arguments, and the caller adds one to the other (:func:`pipeline_ci.runs.session.parameters`).
 * **The same limits as lint**: JSON nested deeper than :data:`pipeline_ci.yamldoc.MAX_DEPTH` (or too
   deep for the JSON parser) is handed to lint's loader (:func:`pipeline_ci.yamldoc.load_text`), which
   refuses it with the message and position of lint's F01 finding.
@@ -31,19 +32,24 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from . import yamldoc
 from .argo.variables import did_you_mean
-from .argo.walk import argo_string
+from .argo.walk import argo_string, nodes, parameters
 from .errors import UsageError
 
-__all__ = ["OverridesError", "load_overrides_file", "parse_set", "merge", "stringify", "validate"]
+if TYPE_CHECKING:
+    from .project import Project, StepDir
+
+__all__ = ["OverridesError", "load_overrides_file", "parse_set", "combine", "merge", "stringify", "validate",
+           "map_refs", "Accepted", "accepted_values", "step_params", "spec_where", "id_text"]
 
 
 class OverridesError(UsageError, ValueError):
@@ -151,9 +157,10 @@ def _from_json(data: Any, file: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise _top_level_error(file, data, yamldoc.Pos(1, 1))
     out: dict[str, Any] = {}
+    errors = [_null_error(file, name) for name, value in data.items() if value is None]
+    if errors:
+        raise combine(errors)
     for name, value in data.items():
-        if value is None:
-            raise _null_error(file, name)
         out[name] = NumberText(value.text) if isinstance(value, _JsonFloat) else value
     return out
 
@@ -163,33 +170,51 @@ def _from_yaml(text: str, file: str) -> dict[str, Any]:
         doc = yamldoc.load_text(text, file)
     except yamldoc.LoadError as exc:
         raise OverridesError(f"{_where(file, exc.pos)}: {exc.message}") from None
-    for problem in doc.problems:
-        raise OverridesError(f"{_where(file, problem.pos)}: {problem.message}")
+    errors = [OverridesError(f"{_where(file, problem.pos)}: {problem.message}") for problem in doc.problems]
     if not isinstance(doc.data, dict):
-        raise _top_level_error(file, doc.data, doc.pos(()) if doc.data is not None else None)
+        raise combine([*errors, _top_level_error(file, doc.data, doc.pos(()) if doc.data is not None else None)])
     out: dict[str, Any] = {}
     for key, value in doc.data.items():
         if key is None or isinstance(key, dict | list):
-            raise OverridesError(f"{_where(file, doc.pos((key,), key=True))}: invalid parameter name {key!r}")
+            errors.append(OverridesError(f"{_where(file, doc.pos((key,), key=True))}: invalid parameter name {key!r}"))
+            continue
         name = key if isinstance(key, str) else stringify(key)
         if value is None:
-            raise _null_error(_where(file, doc.pos((key,))), name)
+            errors.append(_null_error(_where(file, doc.pos((key,))), name))
+            continue
         node = doc.node_at((key,))
         if isinstance(node, yaml.ScalarNode) and not isinstance(value, str | bool):
             value = NumberText(node.value)  # int, float or timestamp: keep the user's spelling
         out[name] = value
+    if errors:  # every problem of the file at once
+        raise combine(errors)
     return out
 
 
 def parse_set(items: Iterable[str]) -> dict[str, str]:
     """``["k=v", ...]`` -> ``{k: v}``: split on the first ``=``, no trimming, no type parsing; later wins."""
     out: dict[str, str] = {}
+    bad: list[str] = []
     for item in items:
         if "=" not in item:
-            raise OverridesError(f"Invalid --set format: {item}. Expected format: key=value")
+            bad.append(item)
+            continue
         key, _, value = item.partition("=")
         out[key] = value
+    if bad:
+        raise OverridesError(f"invalid --set {', '.join(repr(b) for b in bad)}: expected KEY=VALUE",
+                             hint="e.g. --set input_text=hello (quote a value with spaces for the shell)")
     return out
+
+
+def combine(errors: list[OverridesError]) -> OverridesError:
+    """One error for every problem found: the error itself when there is one, else a count with each problem as a
+    detail line (the problems of an error that already combines several are taken one by one)."""
+    lines = [line for error in errors for line in (error.details or [error.message])]
+    if len(errors) == 1:
+        return errors[0]
+    return OverridesError(f"{len(lines)} problems with the run parameters", details=lines,
+                          hint=next((e.hint for e in errors if e.hint), None))
 
 
 def merge(file_values: Mapping[str, Any], set_values: Mapping[str, Any]) -> dict[str, str]:
@@ -254,8 +279,109 @@ def validate(values: Mapping[str, str], declared: Mapping[str, Any], accepted: M
                 continue
         accepted_here = accepted.get(name)
         if accepted_here is not None and value not in accepted_here:
+            by = [f"'{step}' (input '{param}')" for step, param, values in getattr(accepted_here, "by", ())
+                  if value not in values]
+            who = (f"the accepted_values of step{'s' if len(by) > 1 else ''} {' and '.join(by)}" if by
+                   else "the steps it is passed to")
             errors.append(
-                f"value '{value}' of parameter '{name}' is not accepted by the steps it is passed to; "
+                f"value '{value}' of parameter '{name}' is not in {who}; "
                 f"accepted values: {', '.join(accepted_here) or 'none (the steps disagree)'}"
             )
     return errors
+
+
+# Shared by the O02 lint rule (overrides-parameter), the local executor's preflight and remote runs (one copy,
+# here, so that lint imports no executor).
+
+WORKFLOW_REF = re.compile(r"^\s*\{\{\s*workflow\.parameters\.([-a-zA-Z0-9_]+)\s*\}\}\s*$")
+
+
+def id_text(value: object) -> str | None:
+    """An id as text: strings and integers (not booleans); None otherwise."""
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
+def step_params(step: StepDir) -> dict[str, dict]:
+    """The step's ``pipeline_step_input_params`` by name (the first of each name)."""
+    items = step.config.get(("pipeline_step_input_params",)) if step.config else None
+    out: dict[str, dict] = {}
+    for item in items if isinstance(items, list) else []:
+        entry = {"name": item} if isinstance(item, str) else item
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            out.setdefault(entry["name"], entry)
+    return out
+
+
+def spec_where(project: Project, path: tuple) -> str:
+    """``config.yaml:line:col`` of ``path`` in the project's Argo spec (the file alone without a spec)."""
+    pos = project.spec.pos(path) if project.spec else None
+    return f"{project.config_file}:{pos.line}:{pos.col}" if pos else project.config_file
+
+
+def map_refs(project: Project, errors: list[str], warnings: list[str]) -> dict[str, StepDir]:
+    """templateRef name -> the step folder it runs locally."""
+    out: dict[str, StepDir] = {}
+    for ref in project.refs:
+        if not ref.name or ref.name in out:
+            continue
+        where = spec_where(project, ref.path)
+        if ref.step_id is None:
+            errors.append(f"{where}: templateRef '{ref.name}' is not a Clarifai step reference "
+                          "(users/<user>/apps/<app>/pipeline_steps/<step>[/versions/<version>])")
+            continue
+        wanted: tuple[str | None, ...] = (ref.user_id, ref.app_id, ref.step_id)
+        matches = [s for s in project.steps if s.exists and tuple(map(id_text, s.ids)) == wanted]
+        if not matches:
+            errors.append(f"{where}: templateRef '{ref.name}' maps to no local step folder: none of step_directories "
+                          f"has pipeline_step user_id/app_id/id = {'/'.join(w or '?' for w in wanted)}")
+            continue
+        if len(matches) > 1:
+            errors.append(f"{where}: templateRef '{ref.name}' matches several step folders: "
+                          f"{', '.join(s.entry for s in matches)}")
+            continue
+        step = matches[0]
+        if not (step.path / "1" / "pipeline_step.py").is_file():
+            errors.append(f"{where}: step folder '{step.entry}' has no 1/pipeline_step.py")
+            continue
+        pinned = step.lock.get(("id",)) if step.lock else None
+        if ref.version and pinned != ref.version:
+            warnings.append(f"templateRef '{ref.name}' pins version {ref.version}; running the local code of "
+                            f"'{step.entry}' (its lockfile {'pins ' + str(pinned) if pinned else 'is missing'})")
+        out[ref.name] = step
+    return out
+
+
+class Accepted(list):
+    """The values of a workflow parameter that every step param it is passed to accepts (a ``list[str]``), and
+    ``by``: each of those step params as ``(step folder, param name, its accepted values)``, so an error can name
+    the step whose ``accepted_values`` a value breaks."""
+
+    by: list[tuple[str, str, list[str]]]
+
+    def __init__(self, values: Iterable[str] = (), by: Iterable[tuple[str, str, list[str]]] = ()):
+        super().__init__(values)
+        self.by = list(by)
+
+
+def accepted_values(spec: dict, steps: dict[str, StepDir]) -> dict[str, list[str]]:
+    """Workflow parameter -> values accepted by every step param it is passed to literally (an :class:`Accepted`)."""
+    out: dict[str, list[str]] = {}
+    for node in nodes(spec):
+        ref = node.body.get("templateRef")
+        name = ref.get("name") if isinstance(ref, dict) else None
+        step = steps.get(name) if isinstance(name, str) else None
+        if step is None:
+            continue
+        declared = step_params(step)
+        for _, param in parameters(node.body, "arguments"):
+            match = WORKFLOW_REF.match(param["value"]) if isinstance(param.get("value"), str) else None
+            pname = param.get("name")
+            allowed = declared.get(pname, {}).get("accepted_values") if isinstance(pname, str) else None
+            if not match or not isinstance(allowed, list) or not allowed:
+                continue
+            values = [argo_string(a) for a in allowed]
+            name = match.group(1)
+            before = out.get(name)
+            out[name] = Accepted([v for v in before if v in values] if before is not None else values,
+                                 [*getattr(before, "by", ()), (step.entry, str(pname), values)])
+    return out

@@ -174,13 +174,18 @@ def _spec_of(doc: Document | None, errors: list[FileError]) -> Document | None:
         return None
 
 
-def load_project(root: Path) -> Project:
-    """Load the project whose root ``config.yaml`` is in ``root``."""
+def load_project(root: Path, *, positions: bool = True, overrides: bool = True) -> Project:
+    """Load the project whose root ``config.yaml`` is in ``root``.
+
+    ``changed`` prints no position and needs no run overrides file: it passes ``positions=False`` (documents without
+    position tables, see :func:`pipeline_ci.yamldoc.load_text`) and ``overrides=False`` (the folder is not searched
+    for them), and gets the same data otherwise.
+    """
     root = real(root)
     project = Project(root=root)
-    project.config = load_inside(root / CONFIG, project.load_errors, root)
+    project.config = load_inside(root / CONFIG, project.load_errors, root, positions=positions)
     if (root / LOCK).exists():
-        project.lock = load_inside(root / LOCK, project.load_errors, root)
+        project.lock = load_inside(root / LOCK, project.load_errors, root, positions=positions)
     spec_errors: list[FileError] = []
     project.spec = _spec_of(project.config, spec_errors)
     project.lock_spec = _spec_of(project.lock, spec_errors)
@@ -190,21 +195,23 @@ def load_project(root: Path) -> Project:
     for i, entry in enumerate(entries if isinstance(entries, list) else []):
         if isinstance(entry, str) and entry and entry not in seen:
             seen.add(entry)
-            project.steps.append(_step(root, entry, listed=True, index=i))
+            project.steps.append(_step(root, entry, listed=True, index=i, positions=positions))
     listed_ids = {s.ids[2] for s in project.steps}
     for ref in project.refs:
         if ref.step_id and not ref.version and ref.step_id not in listed_ids and ref.step_id not in seen:
             seen.add(ref.step_id)
-            candidate = _step(root, ref.step_id, listed=False)
+            candidate = _step(root, ref.step_id, listed=False, positions=positions)
             if candidate.exists:
                 project.steps.append(candidate)
+    if not overrides:
+        return project
     step_folders = [real(s.path) for s in project.steps if not s.escapes]
     # their load errors are lint's business, not a run's
     project.overrides = load_overrides(root, step_folders, project.overrides_errors)
     return project
 
 
-def _step(root: Path, entry: str, *, listed: bool, index: int | None = None) -> StepDir:
+def _step(root: Path, entry: str, *, listed: bool, index: int | None = None, positions: bool = True) -> StepDir:
     rel = Path(entry)
     path = root / rel
     step = StepDir(entry=entry, path=path, listed=listed, index=index, boundary=root)
@@ -212,7 +219,7 @@ def _step(root: Path, entry: str, *, listed: bool, index: int | None = None) -> 
         step.escapes = True
         return step
     if (path / CONFIG).exists():
-        step.config = load_inside(path / CONFIG, step.load_errors, root)
+        step.config = load_inside(path / CONFIG, step.load_errors, root, positions=positions)
     if (path / LOCK).exists():
-        step.lock = load_inside(path / LOCK, step.load_errors, root)
+        step.lock = load_inside(path / LOCK, step.load_errors, root, positions=positions)
     return step

@@ -31,11 +31,24 @@ class SchemaIssue:
 
 
 def check_data(data: Any, name: str) -> list[SchemaIssue]:
-    """Every violation of schema ``name`` by ``data``, in document order."""
-    from jsonschema.exceptions import best_match
+    """Every violation of schema ``name`` by ``data``, in document order.
+
+    A valid document (the common case) is recognised by the generated :mod:`pipeline_ci.schemas.fastcheck`
+    without importing ``jsonschema``; only a document it cannot vouch for goes through ``jsonschema``.
+    """
+    from .schemas import fastcheck
 
     issues: list[SchemaIssue] = []
     data = _string_keys(data, (), issues)
+    if fastcheck.valid(name, data):
+        return issues
+    return issues + _jsonschema_issues(data, name)
+
+
+def _jsonschema_issues(data: Any, name: str) -> list[SchemaIssue]:
+    from jsonschema.exceptions import best_match
+
+    issues: list[SchemaIssue] = []
     for error in schemas.validator(name).iter_errors(data):
         path = tuple(error.absolute_path)
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):

@@ -14,6 +14,8 @@ Looked up from each project's folder upwards (the first file found wins), or giv
       max-log-size: 100MiB               # one step's log on disk; the rest is discarded
       console-lines-per-second: 100      # per step on the console; the rest only in the log
       max-nodes: 10000                   # nodes of one run (recursion, fan-out)
+    dsl: pipelines/text.py               # Python-defined pipelines (see pipeline_ci.dsl.resolve)
+    python: .venv/bin/python             # the interpreter that compiles them
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 from .discovery import real
 from .errors import UsageError
 
-KNOWN = {"disable", "severity", "ignore", "require-fresh-locks", "strict", "local"}
+KNOWN = {"disable", "severity", "ignore", "require-fresh-locks", "strict", "local", "dsl", "python"}
 MIB = 1024 * 1024
 _SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(B|K|KB|KIB|M|MB|MIB|G|GB|GIB)?\s*", re.I)
 _UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "KIB": 1024, "M": MIB, "MB": MIB, "MIB": MIB,
@@ -172,7 +174,9 @@ def parse(raw: dict[str, Any], source: Path, known_rules: set[str]) -> Settings:
         raise SettingsError(f"{source}: 'disable' and 'ignore' must be lists, 'severity' a mapping")
     for rule in [*disable, *severity]:
         if str(rule) not in known_rules:
-            raise SettingsError(f"{source}: unknown rule {rule!r}")
+            from .argo.variables import did_you_mean
+
+            raise SettingsError(f"{source}: unknown rule {rule!r}{did_you_mean(str(rule), known_rules)}")
     for rule, level in severity.items():
         if level not in ("error", "warning"):
             raise SettingsError(f"{source}: severity of {rule} must be 'error' or 'warning', not {level!r}")
@@ -180,6 +184,10 @@ def parse(raw: dict[str, Any], source: Path, known_rules: set[str]) -> Settings:
         if not isinstance(raw.get(flag, False), bool):
             raise SettingsError(f"{source}: '{flag}' must be true or false")
     parse_local(raw.get("local"), source)  # validated here too, so lint reports a bad value
+    if "dsl" in raw or "python" in raw:
+        from .dsl.resolve import settings_entries
+
+        settings_entries(source)  # raises SettingsError for a bad entry
     return Settings(
         source=source,
         disable=frozenset(map(str, disable)),

@@ -63,3 +63,12 @@ def lint(path: Path, **kwargs) -> LintResult:
 
 def rules_of(result: LintResult) -> set[str]:
     return {f.rule for f in result.findings}
+
+
+@pytest.fixture(autouse=True)
+def _dsl_sdk_for_rule_examples(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The examples of the Python-pipeline rules (D-numbers) compile pipeline files: give them the SDK's venv."""
+    if "-dsl-" in request.node.name:
+        from .dsl_sdk import sdk_python
+
+        monkeypatch.setenv("PIPELINE_CI_PYTHON", str(sdk_python()))

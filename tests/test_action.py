@@ -38,12 +38,14 @@ from .conftest import REPO
 ACTION = REPO / "action.yml"
 RUN_SH = REPO / "pipeline_ci" / "data" / "action_run.sh"
 MATCHER = REPO / "pipeline_ci" / "data" / "problem-matcher.json"
-WORKFLOWS = sorted((REPO / "examples" / "workflows").glob("*.yml"))
-PRE_COMMIT_EXAMPLE = REPO / "examples" / "workflows" / "pre-commit-config.yaml"
+CANCEL_ACTION = REPO / "cancel" / "action.yml"
+WORKFLOWS = sorted((REPO / "examples" / "workflows").rglob("*.yml"))
+PRE_COMMIT_EXAMPLE = REPO / "examples" / "pre-commit-config.yaml"
 EXAMPLE = REPO / "examples" / "hello-pipeline"
 BIN = Path(sys.executable).parent
 SHA = re.compile(r"^[0-9a-f]{40}$")
 PLACEHOLDER = "pipeline-ci/pipeline-ci@" + "0" * 40
+CANCEL_PLACEHOLDER = "pipeline-ci/pipeline-ci/cancel@" + "0" * 40
 COMMANDS = ("lint", "changed", "upload", "run", "deploy")
 
 
@@ -77,12 +79,16 @@ def actionlint_binary() -> str:
 
 def test_action_matches_the_github_actions_schema():
     result = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-actions",
-                             str(ACTION)], capture_output=True, text=True)
+                             str(ACTION), str(CANCEL_ACTION)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_example_workflows_match_the_github_workflows_schema():
-    assert {p.name for p in WORKFLOWS} == {"pr-lint.yml", "changed-matrix.yml", "release-deploy.yml"}
+    """One consistent set per team workflow, and nothing else in the folder (GitHub parses every YAML file in
+    .github/workflows/, so the pre-commit example lives in examples/)."""
+    folder = REPO / "examples" / "workflows"
+    assert {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} == {
+        "ci-uploads/pr.yml", "ci-uploads/release.yml", "developers-upload/pr.yml", "developers-upload/release.yml"}
     result = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
                              *map(str, WORKFLOWS)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -102,11 +108,16 @@ def test_actionlint_on_the_examples_against_action_yml(tmp_path: Path):
     """The examples with ``uses: ./`` next to our action.yml: actionlint checks inputs and outputs too."""
     repo = tmp_path / "repo"
     (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / "cancel").mkdir()
     shutil.copy2(ACTION, repo / "action.yml")
+    shutil.copy2(CANCEL_ACTION, repo / "cancel" / "action.yml")
     for path in WORKFLOWS:
         text = path.read_text(encoding="utf-8")
         assert PLACEHOLDER in text or "pipeline-ci/pipeline-ci" not in text
-        (repo / ".github" / "workflows" / path.name).write_text(text.replace(PLACEHOLDER, "./"), encoding="utf-8")
+        text = text.replace(CANCEL_PLACEHOLDER, "./cancel").replace(PLACEHOLDER, "./")
+        assert "pipeline-ci/pipeline-ci" not in text
+        name = f"{path.parent.name}-{path.name}"
+        (repo / ".github" / "workflows" / name).write_text(text, encoding="utf-8")
     (repo / ".github" / "workflows" / "every-input.yml").write_text(_every_input_workflow(), encoding="utf-8")
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     env = {**os.environ, "PATH": os.pathsep.join([str(Path(tool("shellcheck")).parent), os.environ["PATH"]])}
@@ -131,7 +142,7 @@ def test_actionlint_rejects_an_unknown_input(tmp_path: Path):
 
 def test_shellcheck_on_the_action_scripts(tmp_path: Path):
     scripts = [RUN_SH]
-    for i, s in enumerate(action()["runs"]["steps"]):
+    for i, s in enumerate(action()["runs"]["steps"] + load(CANCEL_ACTION)["runs"]["steps"]):
         if "run" in s:
             path = tmp_path / f"step{i}.sh"
             path.write_text("#!/usr/bin/env bash\n" + s["run"], encoding="utf-8")
@@ -178,7 +189,7 @@ def test_workflows_pin_every_action_by_sha():
 
 
 def test_every_run_step_is_strict_bash_without_expressions():
-    docs = [("action.yml", action()["runs"]["steps"])]
+    docs = [("action.yml", action()["runs"]["steps"]), ("cancel/action.yml", load(CANCEL_ACTION)["runs"]["steps"])]
     docs += [(p.name, [s for job in load(p)["jobs"].values() for s in job.get("steps", [])]) for p in WORKFLOWS]
     for name, steps in docs:
         for s in steps:
@@ -198,7 +209,7 @@ def test_inputs_reach_the_run_step_and_outputs_come_from_it():
     for name, spec in data["inputs"].items():
         assert spec.get("description") and "default" in spec, name
     assert set(data["outputs"]) == {"changed", "steps", "matrix", "pipeline-version-id", "run-id", "run-url",
-                                    "status", "sarif-file"}
+                                    "status", "sarif-file", "lockfiles"}
     for name, spec in data["outputs"].items():
         assert spec["value"] == f"${{{{ steps.run.outputs.{name} }}}}"
     assert env["PCI_ACTION_PATH"] == "${{ github.action_path }}"
@@ -290,6 +301,62 @@ def test_run_sh_changed_and_upload(tmp_path: Path):
     assert argv(run_sh(tmp_path, command="upload", backend="clarifai")) == ["upload", ".", "--backend", "clarifai"]
     assert argv(run_sh(tmp_path, command="deploy", path="p", backend="local", extra_args="--run")) == [
         "deploy", "p", "--backend", "local", "--run"]
+
+
+EXTRA_ARGS_CASES = [
+    "--strict  --format text",
+    """--set "message=hello world" --set 'quote=it'"'"'s' --select A07,X01""",
+    """--set 'a=$HOME ~ *' --set "b=\\"quoted\\" \\\\ \\n" c\\ d '' "" e"f"'g'""",
+    "\t--run\n--isolation none\r\n",
+    "",
+]
+
+
+@pytest.mark.parametrize("extra", EXTRA_ARGS_CASES)
+def test_run_sh_splits_extra_args_like_shlex(tmp_path: Path, extra: str):
+    """Quotes, escapes and blanks as Python's shlex.split (POSIX mode) reads them; nothing is expanded."""
+    import shlex
+
+    args = argv(run_sh(tmp_path, command="deploy", path="p", backend="local", extra_args=extra))
+    assert args == ["deploy", "p", "--backend", "local", *shlex.split(extra)]
+
+
+def test_run_sh_extra_args_with_spaces_reach_the_cli_parser(tmp_path: Path):
+    args = argv(run_sh(tmp_path, command="run", path="p", backend="local",
+                       extra_args='--run-id r1 --set "input_text=Hello   World" --set \'top_n=3\''))
+    parsed = _parser().parse_args(args)
+    assert parsed.set == ["input_text=Hello   World", "top_n=3"] and parsed.run_id == "r1"
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ('--set "a=1', "input 'extra-args': no closing quotation"),
+    ("--set 'a=1", "input 'extra-args': no closing quotation"),
+    ("--strict \\", "input 'extra-args': no character after the final backslash"),
+])
+def test_run_sh_rejects_unbalanced_extra_args(tmp_path: Path, extra: str, message: str):
+    import shlex
+
+    with pytest.raises(ValueError):
+        shlex.split(extra)  # the same inputs shlex refuses
+    result = run_sh(tmp_path, command="lint", extra_args=extra)
+    assert result.returncode == 2 and message in result.stdout and "ARG:" not in result.stdout
+
+
+def test_run_sh_working_directory(tmp_path: Path):
+    fake = tmp_path / "fake-python"
+    fake.write_text("#!/bin/sh\nprintf 'CWD:%s\\n' \"$PWD\"\n")
+    fake.chmod(0o755)
+    (tmp_path / "sub dir" / "pipelines").mkdir(parents=True)
+    env = {"PATH": os.environ["PATH"], "RUNNER_TEMP": str(tmp_path), "PCI_PYTHON": str(fake),
+           "PCI_COMMAND": "lint", "PCI_PATH": "pipelines", "PCI_WORKING_DIRECTORY": "sub dir"}
+    result = subprocess.run(["bash", str(RUN_SH)], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"CWD:{tmp_path / 'sub dir'}" in result.stdout.splitlines()
+    missing = subprocess.run(["bash", str(RUN_SH)], env={**env, "PCI_WORKING_DIRECTORY": "nope"},
+                             capture_output=True, text=True, cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "::error title=pipeline-ci action::input 'working-directory': no such directory: nope" in missing.stdout
+    assert "CWD:" not in missing.stdout
 
 
 def test_run_sh_warns_about_inputs_a_command_ignores(tmp_path: Path):

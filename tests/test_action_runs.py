@@ -189,3 +189,86 @@ def test_changed_step_with_push_and_pull_request_events(tmp_path, event_name):
     assert [s["step_id"] for s in json.loads(outputs["steps"])] == ["report"]
     assert json.loads(outputs["matrix"])["include"][0]["path"] == "report"
     assert "report" in runner.files["summary"].read_text()
+
+
+# --- issue 15: one-step deploy --run, the cancel sub-action, working-directory, the lockfiles output -------------
+
+CANCEL_ACTION = REPO / "cancel" / "action.yml"
+
+
+def cancel_companion(runner: Runner, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    """The run step of cancel/action.yml, as the runner executes it (bash, the job's env)."""
+    import yaml
+
+    (step,) = yaml.safe_load(CANCEL_ACTION.read_text())["runs"]["steps"]
+    return subprocess.run(["bash", "-c", step["run"]], cwd=cwd, env={**runner.env, **env}, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_deploy_run_in_one_step_gates_on_the_run_and_sets_outputs_either_way(emulator, tmp_path):
+    """`command: deploy` + `extra-args: --run`: upload, run, and the failed run is the step's failure (exit 1), with
+    status, run-id, run-url, pipeline-version-id and lockfiles set."""
+    write_files(tmp_path / "ws" / "proj", base_files())
+    emulator.script_run([(RUNNING, 1), (64003, 1)])  # JOB_FAILED
+    runner = Runner(tmp_path)
+    runner.env["GITHUB_WORKSPACE"] = str(tmp_path / "ws")
+    code, out = runner.run(tmp_path / "ws", command="deploy", path="proj", backend="clarifai",
+                           compute_cluster_id="cc", nodepool_id="np", extra_args="--run --max-interval 0.2",
+                           CLARIFAI_PAT=PAT, CLARIFAI_API_BASE=f"http://{emulator.address}")
+    assert code == 1, out
+    outputs = runner.outputs()
+    run_id = list(emulator.runs)[-1]
+    assert outputs["status"] == "failed" and outputs["run-id"] == run_id and run_id in outputs["run-url"]
+    assert outputs["pipeline-version-id"] == emulator.pipeline_versions[-1].id
+    assert json.loads(outputs["lockfiles"]) == ["proj/config-lock.yaml", "proj/stepA/config-lock.yaml",
+                                                "proj/stepB/config-lock.yaml"]
+    emulator.script_run([(RUNNING, 1), (COMPLETED, 1)])
+    runner = Runner(tmp_path / "again")
+    code, out = runner.run(tmp_path / "ws", command="deploy", path="proj", backend="clarifai",
+                           compute_cluster_id="cc", nodepool_id="np", extra_args="--run --max-interval 0.2",
+                           CLARIFAI_PAT=PAT, CLARIFAI_API_BASE=f"http://{emulator.address}")
+    assert code == 0, out
+    outputs = runner.outputs()
+    assert outputs["status"] == "succeeded" and outputs["lockfiles"] == "[]"  # nothing changed: nothing written
+    assert outputs["pipeline-version-id"] == emulator.pipeline_versions[-1].id
+
+
+def test_cancel_sub_action_cancels_the_run_of_the_job(emulator, clarifai_project, tmp_path):
+    emulator.script_run([(RUNNING, 100_000)])
+    runner = Runner(tmp_path)
+    nothing = cancel_companion(runner, tmp_path, CLARIFAI_PAT=PAT)
+    assert nothing.returncode == 0 and "no run was started in this job" in nothing.stdout
+    code, out = runner.run(clarifai_project, command="run", path=str(clarifai_project), backend="clarifai",
+                           compute_cluster_id="cc", nodepool_id="np", extra_args="--no-wait",
+                           CLARIFAI_PAT=PAT, CLARIFAI_API_BASE=f"http://{emulator.address}")
+    assert code == 0, out
+    run_id = runner.outputs()["run-id"]
+    assert emulator.runs[run_id].orchestration_status.status.code == RUNNING
+    # No inputs: the backend and the run come from the state file, the PAT from the job's env.
+    done = cancel_companion(runner, tmp_path, CLARIFAI_PAT=PAT, CLARIFAI_API_BASE=f"http://{emulator.address}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert emulator.runs[run_id].orchestration_status.status.code == CANCELLED
+    assert PAT not in (done.stdout + done.stderr).replace(f"::add-mask::{PAT}\n", "")  # only ever masked
+    # Cancelling is idempotent: the job cancelled after the run had ended (here: already cancelled) is not an error.
+    again = cancel_companion(runner, tmp_path, CLARIFAI_PAT=PAT, CLARIFAI_API_BASE=f"http://{emulator.address}")
+    assert again.returncode == 0 and f"run {run_id} already ended (JOB_CANCELLED): nothing to cancel" in again.stdout
+    broken = cancel_companion(runner, tmp_path, PCI_PYTHON=str(tmp_path / "no-python"))
+    assert broken.returncode == 2 and "pipeline-ci is not installed" in broken.stdout
+
+
+def test_upload_with_working_directory_reports_lockfiles_relative_to_the_workspace(emulator, tmp_path):
+    workspace = tmp_path / "ws"
+    write_files(workspace / "sub" / "pipelines" / "p", base_files())
+    runner = Runner(tmp_path)
+    runner.env["GITHUB_WORKSPACE"] = str(workspace)
+    code, out = runner.run(workspace, command="upload", path="pipelines", backend="clarifai",
+                           working_directory="sub", CLARIFAI_PAT=PAT, CLARIFAI_API_BASE=f"http://{emulator.address}")
+    assert code == 0, out
+    assert json.loads(runner.outputs()["lockfiles"]) == [
+        "sub/pipelines/p/config-lock.yaml", "sub/pipelines/p/stepA/config-lock.yaml",
+        "sub/pipelines/p/stepB/config-lock.yaml"]
+    dry = Runner(tmp_path / "dry")
+    code, out = dry.run(workspace / "sub", command="upload", path="pipelines", backend="clarifai",
+                        extra_args="--dry-run")
+    assert code == 0, out
+    assert dry.outputs()["lockfiles"] == "[]"

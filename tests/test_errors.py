@@ -39,6 +39,8 @@ INTERNAL_ONLY = {
     "pipeline_ci.overrides._DuplicateKey": "control flow of the overrides JSON loader (becomes an OverridesError)",
     "pipeline_ci.lint_cache.Racy": "control flow of the lint cache (a file too recent to trust: no caching)",
     "pipeline_ci.testing.pai_emulator.ApiFailure": "the PAI emulator's way to answer an HTTP error (tests only)",
+    "pipeline_ci.argo.expr._Fail": "control flow of the expression evaluator (becomes an ExpressionError with a column)",
+    "pipeline_ci.argo.expr._ChainNil": "control flow of the expression evaluator (``a?.b`` met nil)",
 }
 """Exception classes that never reach the user, each with the reason; every other one is a PipelineCIError."""
 

@@ -358,7 +358,7 @@ def test_exit_handler_runs_after_failure_and_sees_status(tmp_path):
             command: [python]
             source: |
               import json
-              failures = json.loads(json.loads(r'''{{workflow.failures}}'''))
+              failures = json.loads(r'''{{workflow.failures}}''')
               print("status={{workflow.status}} failed=" + ",".join(f["displayName"] for f in failures))
         """).replace("  entrypoint: main\n", "  entrypoint: main\n  onExit: cleanup\n")
     result, lines = run(make(tmp_path, spec))
@@ -476,18 +476,20 @@ def test_secrets_from_env_and_file_reach_the_step(tmp_path, monkeypatch):
     assert "env-secret-1" not in text and "file secret 2" not in text
 
 
-def test_missing_secret_is_an_error_naming_the_variable(tmp_path, monkeypatch):
+def test_missing_secret_of_the_third_step_exits_2_before_anything_runs(tmp_path, monkeypatch):
     monkeypatch.delenv("ENV_TOKEN", raising=False)
     monkeypatch.delenv("FILE_TOKEN", raising=False)
-    root = make(tmp_path, BASE_SPEC, {"stepA/1/pipeline_step.py": SECRET_STEP}, secrets=SECRETS)
+    spec = BASE_SPEC + BASE_SPEC.split("    steps:\n", 1)[1].replace("step-a", "step-c").replace("step-b", "step-d")
+    secrets = SECRETS.replace("      step-a:\n", "      step-c:\n")
+    root = make(tmp_path, spec, {"stepA/1/pipeline_step.py": SECRET_STEP}, secrets=secrets)
     secrets_file = tmp_path / "s.env"
     secrets_file.write_text("FILE_TOKEN=do-not-print-me\n")
     result, lines = run(root, secrets_file=secrets_file)
-    assert (result.phase, result.exit_code) == ("Failed", 1)
-    node = result.node("step-a")
-    assert node["phase"] == "Error" and "ENV_TOKEN" in node["message"] and "FILE_TOKEN" not in node["message"]
-    assert node["pids"] == []
-    assert "do-not-print-me" not in "\n".join(lines) + Path(result.record_path).read_text()
+    assert (result.phase, result.exit_code, result.run_id, result.record) == ("Error", 2, None, None), lines
+    message = "\n".join(lines)
+    assert "step 'step-c' needs secret ENV_TOKEN" in message and "config.yaml:" in message
+    assert "FILE_TOKEN" not in message and "do-not-print-me" not in message
+    assert not (root / ".pipeline-ci" / "runs").exists()  # no run folder, so no step log
 
 
 # ------------------------------------------------------------------------------ overrides
@@ -509,8 +511,10 @@ def test_set_wins_over_file_and_keeps_file_order(tmp_path):
     path.write_text("a: file-a\nb: file-b\n")
     merged = ov.merge(ov.load_overrides_file(path), ov.parse_set(["b=x=y", "c=", "b=last"]))
     assert merged == {"a": "file-a", "b": "last", "c": ""} and list(merged) == ["a", "b", "c"]
-    with pytest.raises(ov.OverridesError, match="Invalid --set format: nope. Expected format: key=value"):
+    with pytest.raises(ov.OverridesError, match="^invalid --set 'nope': expected KEY=VALUE$"):
         ov.parse_set(["nope"])
+    with pytest.raises(ov.OverridesError, match="^invalid --set 'nope', 'also': expected KEY=VALUE$"):  # all at once
+        ov.parse_set(["nope", "a=1", "also"])
 
 
 def test_true_stays_true_all_the_way_to_the_step(tmp_path):
@@ -553,6 +557,7 @@ def test_accepted_values_of_steps_are_enforced(tmp_path):
     root = make(tmp_path, BASE_SPEC, {"stepA/config.yaml": step_config})
     result, lines = run(root, parameters={"input_text": "hey"})
     assert result.exit_code == 2 and "accepted values: hi, ho" in "\n".join(lines)
+    assert "not in the accepted_values of step 'stepA' (input 'input_text')" in "\n".join(lines)
     assert run(root, parameters={"input_text": "ho"})[0].exit_code == 0
 
 
@@ -574,14 +579,15 @@ def test_requirements_checks():
     assert not satisfied(["-r other.txt"])
 
 
-def test_venv_isolation_is_created_once_and_reused(tmp_path):
+def test_venv_isolation_is_created_once_and_reused(tmp_path, monkeypatch):
+    monkeypatch.setenv("PIPELINE_CI_HOME", str(tmp_path / "home"))  # the shared envs: tests/test_envs.py
     step = "import sys\nprint('prefix=' + sys.prefix)\n"
     root = make(tmp_path, BASE_SPEC, {"stepA/1/pipeline_step.py": step, "stepB/1/pipeline_step.py": step})
     auto, lines = run(root, isolation="auto")  # requirements.txt holds only a comment: nothing to install
-    assert auto.phase == "Succeeded" and not (root / ".pipeline-ci" / "venvs").exists()
+    assert auto.phase == "Succeeded" and not (tmp_path / "home" / "envs").exists()
     first, lines = run(root, isolation="venv")
     assert first.phase == "Succeeded", lines
-    venvs = [p for p in (root / ".pipeline-ci" / "venvs").iterdir() if p.is_dir()]
+    venvs = [p for p in (tmp_path / "home" / "envs").iterdir() if p.is_dir()]
     assert len(venvs) == 1 and (venvs[0] / READY).is_file()
     assert f"[step-a] prefix={venvs[0]}" in lines
     marker = (venvs[0] / READY).stat().st_mtime_ns

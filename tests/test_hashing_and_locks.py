@@ -245,9 +245,10 @@ def test_one_changed_byte_makes_the_lock_stale(make_project, outside_git, tmp_pa
     result = lint(root)
     assert findings(result, "L04") == [("stepA/config-lock.yaml", 3, 10, "warning",
                                        f"stepA changed since its lockfile was written (md5 {new}, lockfile "
-                                       f"{STEP_A_MD5}): it will be uploaded on the next deploy; run "
+                                       f"{STEP_A_MD5}): the next release (`pipeline-ci upload` or `deploy` in CI) "
+                                       "uploads step 'stepA' and commits its lockfile; to pin it yourself, run "
                                        f"`pipeline-ci upload --backend clarifai {root}` "
-                                       "(or `clarifai pipeline upload`) to refresh the lockfile")]
+                                       f"(or `clarifai pipeline upload {root}`) and commit the lockfiles")]
     assert rules_of(result) == {"L04"} and result.errors == 0
 
     strict = lint(root, require_fresh_locks=True)
@@ -381,7 +382,7 @@ def test_ref_version_differs_from_step_lockfile(make_project, outside_git):
     assert findings(lint(root), "L02") == [
         ("config-lock.yaml", line, 23, "error", "templateRef pins step 'stepB' to version 'ver0' but "
          "stepB/config-lock.yaml has id 'ver2': run `pipeline-ci upload --backend clarifai "
-         f"{root}` (or `clarifai pipeline upload`) to rewrite the root lockfile")]
+         f"{root}` (or `clarifai pipeline upload {root}`) to rewrite the root lockfile")]
 
 
 def test_unversioned_ref_and_template_mismatch(make_project, outside_git):
@@ -416,7 +417,8 @@ def test_root_lock_ids_must_match_config(make_project, outside_git):
     assert findings(lint(root), "L03") == [
         ("config-lock.yaml", 4, 11, "error", "pipeline.app_id is 'a2' in config-lock.yaml but 'a1' in config.yaml: "
          "`clarifai pipeline run` and `clarifai pipelinerun` would use the lockfile's pipeline; run "
-         f"`pipeline-ci upload --backend clarifai {root}` (or `clarifai pipeline upload`), or delete the stale lockfile")]
+         f"`pipeline-ci upload --backend clarifai {root}` (or `clarifai pipeline upload {root}`), or delete the stale "
+         "lockfile")]
 
 
 def test_empty_version_id_is_left_to_the_schema_rule(make_project, outside_git):
@@ -486,7 +488,7 @@ def test_lockfile_messages_name_the_upload_command_for_the_project(tmp_path: Pat
     write_files(tmp_path / "my pipelines" / "p", files)
     result = subprocess.run([sys.executable, "-m", "pipeline_ci", "lint", "my pipelines/p"], cwd=tmp_path,
                             capture_output=True, text=True, timeout=60)
-    fix = "run `pipeline-ci upload --backend clarifai 'my pipelines/p'` (or `clarifai pipeline upload`)"
+    fix = "run `pipeline-ci upload --backend clarifai 'my pipelines/p'` (or `clarifai pipeline upload 'my pipelines/p'`)"
     lines = {rule: [line for line in result.stdout.splitlines() if rule in line] for rule in ("L03", "L04", "L05")}
     assert all(lines.values()), result.stdout + result.stderr
     for rule, found in lines.items():

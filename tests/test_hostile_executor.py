@@ -193,11 +193,11 @@ def test_sigterm_during_cpu_heavy_when_evaluations_exits_5_within_5s(tmp_path):
 def test_sigterm_while_the_engine_waits_for_a_virtualenv_lock_exits_5_within_5s(tmp_path):
     """Another run holds the lock of the virtualenv being built: the engine thread is stuck in flock()."""
     root = project(tmp_path)
-    lock = root / ".pipeline-ci" / "venvs" / f"{env_key(normalised_requirements('# standard library only'))}.lock"
+    lock = tmp_path / "home" / "envs" / f"{env_key(normalised_requirements('# standard library only'))}.lock"
     lock.parent.mkdir(parents=True)
     with open(lock, "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
-        cli = Cli(root, "--isolation", "venv")
+        cli = Cli(root, "--isolation", "venv", env={"PIPELINE_CI_HOME": str(tmp_path / "home")})
         cli.wait_for("[step-a] started")
         time.sleep(0.3)
         code, output = cli.stopped_within(signal.SIGTERM, 5)

@@ -302,3 +302,26 @@ def test_deeply_nested_overrides_get_lints_f01_message(tmp_path: Path):
     assert_inert(run)
     assert run.stderr.strip() == "pipeline-ci: error: " + f01.replace(" error [F01]", "")
     assert run.stderr.startswith("pipeline-ci: error: overrides.json:1:1001: ") and "nesting depth" in run.stderr
+
+
+def test_source_excerpt_never_follows_a_link_out_of_the_project(tmp_path):
+    """A config.yaml that is a symlink to a file outside the project is reported, and its target never printed."""
+    import os
+    import subprocess
+    import sys
+
+    secret = tmp_path / "secrets.env"
+    secret.write_text("CLARIFAI_PAT=excerpt-secret-value\n")
+    project = tmp_path / "proj"
+    project.mkdir()
+    os.symlink(secret, project / "config.yaml")
+    result = subprocess.run([sys.executable, "-m", "pipeline_ci", "lint", str(project)], capture_output=True,
+                            text=True, timeout=60)
+    assert "excerpt-secret-value" not in result.stdout + result.stderr
+    from pipeline_ci.report.text_format import excerpt
+
+    assert excerpt({}, str(project / "config.yaml"), 1, 1, None, [project]) == []
+    inside = project / "inside.yaml"
+    inside.write_text("key: value\n")
+    os.symlink(inside, project / "link.yaml")
+    assert excerpt({}, str(project / "link.yaml"), 1, 6, None, [project])[0].endswith("key: value")

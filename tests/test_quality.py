@@ -44,6 +44,24 @@ def test_lint_and_hash_do_not_import_gitpython_or_grpc(command):
         assert "LAYER True" in result.stdout, result.stdout + result.stderr
 
 
+#: What a cold ``lint`` of a valid project must not import (issue 13): the executor (rule O02 shares its overrides
+#: checks through ``pipeline_ci.overrides``), JSON Schema (valid documents pass the generated ``schemas.fastcheck``),
+#: ``packaging`` (everyday requirement lines are recognised first), process pools (only for large monorepos), the
+#: change detector (``hashing`` needs only ``changes.git``) and, for a Clarifai project, the PAI manifest model and rules.
+NOT_ON_LINT_PATH = (*HEAVY, "pipeline_ci.platforms.local.executor", "jsonschema", "referencing", "packaging",
+                    "concurrent.futures", "multiprocessing", "pipeline_ci.changes.detector", "pipeline_ci.lint_cache",
+                    "importlib.resources", "pipeline_ci.platforms.pai.manifest", "pipeline_ci.rules.pai_documents")
+
+
+def test_a_cold_lint_imports_only_what_it_needs():
+    code = ("import sys, runpy; sys.argv = ['pipeline-ci', 'lint', '--no-cache', 'examples/hello-pipeline']\n"
+            "try:\n    runpy.run_module('pipeline_ci', run_name='__main__')\nexcept SystemExit as exc:\n"
+            "    print('EXIT', exc.code)\n"
+            f"print('LOADED', sorted(m for m in {NOT_ON_LINT_PATH!r} if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert "EXIT 0" in result.stdout and "LOADED []" in result.stdout, result.stdout + result.stderr
+
+
 def test_importing_lint_or_change_detection_does_not_import_gitpython():
     """``import pipeline_ci.lint`` (the pre-commit hook) and the change detection package load no GitPython: git
     runs as a plain subprocess from ``pipeline_ci.changes.git`` only."""

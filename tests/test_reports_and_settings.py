@@ -87,7 +87,8 @@ def test_sarif_validates_against_the_official_schema(broken: Path, tmp_path: Pat
     out = tmp_path / "report.sarif"
     result = cli("lint", "--format", "sarif", "-o", str(out), "proj", cwd=broken.parent)
     assert result.returncode == 1
-    assert "[A07]" in result.stdout  # text on stdout when the report goes to a file
+    assert result.stdout == ""  # -o: the report goes to the file only, one summary line to stderr
+    assert result.stderr == f"pipeline-ci: wrote the sarif report to {out}: 1 error(s), 1 warning(s) in 1 project(s)\n"
     doc = json.loads(out.read_text())
     schema = json.loads(SARIF_SCHEMA.read_text())
     jsonschema.validate(doc, schema, cls=jsonschema.Draft4Validator)

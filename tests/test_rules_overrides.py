@@ -67,8 +67,8 @@ def test_value_outside_the_enum_is_reported_at_the_value(make_project):
 def test_value_outside_the_accepted_values_of_a_step_is_reported_at_the_value(make_project):
     root = make_project(files={"stepA/config.yaml": STEP_A_ACCEPTING, "overrides.yaml": "x-other: 1\ninput_text: bye\n"})
     assert found(root, {"O01", "O02"}) == [("O02", "overrides.yaml", 1, 1), ("O02", "overrides.yaml", 2, 13)]
-    assert messages(root, "O02")[1] == ("value 'bye' of parameter 'input_text' is not accepted by the steps it is "
-                                        "passed to; accepted values: hi, hello, true, 1.0")
+    assert messages(root, "O02")[1] == ("value 'bye' of parameter 'input_text' is not in the accepted_values of "
+                                        "step 'stepA' (input 'input_text'); accepted values: hi, hello, true, 1.0")
 
 
 @pytest.mark.parametrize("value", ["hello", "true", "True", "1.0", "'1.0'", '"true"'])

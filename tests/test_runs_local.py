@@ -57,10 +57,11 @@ def test_a_failing_run_exits_1_and_bad_overrides_exit_2(hello: Path):
     env = {k: v for k, v in os.environ.items() if k != "REPORT_TOKEN"}
     failed = subprocess.run([sys.executable, "-m", "pipeline_ci", "run", str(hello), "--isolation", "none"],
                             capture_output=True, text=True, env=env, timeout=300)
-    assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "REPORT_TOKEN" in failed.stdout
+    assert failed.returncode == 2, failed.stdout + failed.stderr  # a missing secret: nothing started
+    assert "REPORT_TOKEN" in failed.stdout and "run record" not in failed.stdout
     bad = cli(["run", str(hello), "--isolation", "none", "--set", "top=5"], env={"REPORT_TOKEN": "x"})
-    assert bad.returncode == 2 and "top_n" in bad.stdout
+    assert bad.returncode == 2 and bad.stderr.startswith("pipeline-ci: error: unknown parameter 'top'") \
+        and "did you mean 'top_n'?" in bad.stderr  # a usage error on stderr, in the CLI's one error format
     bad_mode = cli(["run", str(hello), "--isolation", "none", "--set", "input_text=hi", "--set", "top_n=2",
                     "--overrides-file", str(hello / "nope.yaml")], env={"REPORT_TOKEN": "x"})
     assert bad_mode.returncode == 2
@@ -130,3 +131,14 @@ def test_a_cancel_in_the_instant_after_a_local_run_ends_is_not_exit_0(hello: Pat
     assert any(line.startswith("workflow ") and " Succeeded" in line for line in lines), lines[-5:]
     assert code == ExitCode.CANCELLED
     assert lines[-1].startswith("pipeline-ci: cancelled as the run ended")
+
+
+def test_a_step_that_prints_its_result_instead_of_writing_it_is_reported(hello: Path):
+    """The SDK's DSL steps print their return value; locally (as on the platform) the output parameter ``result`` is
+    the file $TMPDIR/result, so a reader would get "": the run says so instead of passing "" on silently."""
+    script = hello / "prepare" / "1" / "pipeline_step.py"
+    text = script.read_text()
+    script.write_text(text.replace("with open(RESULT_FILE", "print(args.input_text)\n    with open(RESULT_FILE + '.not'", 1))
+    result = cli(["run", str(hello), "--isolation", "none"], env={**os.environ, "REPORT_TOKEN": "t"})
+    assert "[prepare] note: the step wrote no $TMPDIR/result" in result.stdout, result.stdout + result.stderr
+    assert "[analyze-words] note:" not in result.stdout

@@ -16,18 +16,18 @@ targets) instead of one graph search per task.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
+from ..lazyre import lazy_re
 from ..yamldoc import JsonPath
 from . import depends as dep
 from .walk import dag_tasks, templates
 
 K = TypeVar("K", bound=Hashable)
-_SCAN = re.compile(r"(?<![-\w.])[a-zA-Z0-9][-a-zA-Z0-9]*")
+_SCAN = lazy_re(r"(?<![-\w.])[a-zA-Z0-9][-a-zA-Z0-9]*")
 
 
 @dataclass(frozen=True, slots=True)

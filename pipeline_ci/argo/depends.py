@@ -24,20 +24,21 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ..errors import UsageError
+from ..lazyre import lazy_re
 
 RESULTS = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed")
-TASK_RE = re.compile(r"[a-zA-Z0-9][-a-zA-Z0-9]*\Z")
+TASK_RE = lazy_re(r"[a-zA-Z0-9][-a-zA-Z0-9]*\Z")
 MAX_DEPTH = 100  # combined nesting of '(' and '!', so hostile input cannot exhaust the stack
 
-_WORD = re.compile(r"[A-Za-z0-9_-]+")
+_WORD = lazy_re(r"[A-Za-z0-9_-]+")
 _KEYWORDS = {"and": "&&", "or": "||", "not": "!"}
 # A flat chain of valid operands joined by one operator (``a && b.Failed && c``), the common shape, is
 # parsed with one regex pass instead of the tokenizer; anything else (every error included) takes the parser.
 _VALID_OPERAND = rf"[a-zA-Z0-9][-a-zA-Z0-9]*(?:\.(?:{'|'.join(RESULTS)}))?(?![\w.-])"
-_FLAT = {op: re.compile(rf"\s*{_VALID_OPERAND}(?:\s*{re.escape(op)}\s*{_VALID_OPERAND})*\s*\Z") for op in ("&&", "||")}
-_FLAT_OPERAND = re.compile(rf"([a-zA-Z0-9][-a-zA-Z0-9]*)(?:\.({'|'.join(RESULTS)}))?")
-_FLAT_TASK = re.compile(rf"([a-zA-Z0-9][-a-zA-Z0-9]*)(?:\.(?:{'|'.join(RESULTS)}))?")
-_KEYWORD_OPERAND = re.compile(r"(?<![\w.-])(?:and|or|not)(?![\w-])")
+_FLAT = {op: lazy_re(rf"\s*{_VALID_OPERAND}(?:\s*{re.escape(op)}\s*{_VALID_OPERAND})*\s*\Z") for op in ("&&", "||")}
+_FLAT_OPERAND = lazy_re(rf"([a-zA-Z0-9][-a-zA-Z0-9]*)(?:\.({'|'.join(RESULTS)}))?")
+_FLAT_TASK = lazy_re(rf"([a-zA-Z0-9][-a-zA-Z0-9]*)(?:\.(?:{'|'.join(RESULTS)}))?")
+_KEYWORD_OPERAND = lazy_re(r"(?<![\w.-])(?:and|or|not)(?![\w-])")
 
 
 class ExprError(UsageError, ValueError):

@@ -12,14 +12,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..lazyre import lazy_re
 from ..yamldoc import JsonPath
 
-NAME_RE = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
-PARAM_NAME_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
+NAME_RE = lazy_re(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
+PARAM_NAME_RE = lazy_re(r"^[-a-zA-Z0-9_]+$")
 TEMPLATE_TYPES = ("container", "containerSet", "steps", "script", "resource", "dag", "suspend", "data", "http", "plugin")
 LEAF_TYPES = frozenset(TEMPLATE_TYPES) - {"steps", "dag"}
 LOOP_KEYS = ("withItems", "withParam", "withSequence")
-TAG_RE = re.compile(r"\{\{(.*?)\}\}", re.S)
+TAG_RE = lazy_re(r"\{\{(.*?)\}\}", re.S)
 
 
 def spec_body(spec: Any) -> dict:

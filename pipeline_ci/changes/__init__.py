@@ -10,17 +10,39 @@
 - :mod:`.view`: the impure per-project git baseline: resolve the range once per work tree
   (:func:`repo_diff`), then narrow it to one project (:func:`project_view`) for :func:`detect`.
 
-Importing this package imports no GitPython and starts no process.
+Importing this package imports no GitPython, starts no process and imports its modules on first use.
 """
 
 from __future__ import annotations
 
-from .detector import NEW_VERSION, REASONS, GitView, ProjectChanges, StepChange, detect, step_verdict
-from .git import FileChange, Git, GitError
-from .gitrange import Range, RangeError, changed_files, resolve_range
-from .view import RepoDiff, project_view, repo_diff
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .detector import NEW_VERSION, REASONS, GitView, ProjectChanges, StepChange, detect, step_verdict
+    from .git import FileChange, Git, GitError
+    from .gitrange import Range, RangeError, changed_files, resolve_range
+    from .view import RepoDiff, project_view, repo_diff
+
+# Names are imported on first use (PEP 562): ``hashing``'s tracked-only mode, on the lint path, needs only
+# :mod:`.git`, not the detector, the range logic and the views.
+_HOME = {
+    **dict.fromkeys(("NEW_VERSION", "REASONS", "GitView", "ProjectChanges", "StepChange", "detect", "step_verdict"),
+                    "detector"),
+    **dict.fromkeys(("FileChange", "Git", "GitError"), "git"),
+    **dict.fromkeys(("Range", "RangeError", "changed_files", "resolve_range"), "gitrange"),
+    **dict.fromkeys(("RepoDiff", "project_view", "repo_diff"), "view"),
+}
 
 __all__ = [
     "NEW_VERSION", "REASONS", "FileChange", "Git", "GitError", "GitView", "ProjectChanges", "Range", "RangeError",
     "RepoDiff", "StepChange", "changed_files", "detect", "project_view", "repo_diff", "resolve_range", "step_verdict",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value

@@ -93,7 +93,7 @@ def _base_step_ids(git: Git, prefix: str, base: str | None, files: list[FileChan
         raw = git.blob(base, f"{prefix}/{old}" if prefix else old)
         try:
             data = yaml.safe_load(raw) if raw is not None else None
-        except yaml.YAMLError:
+        except (yaml.YAMLError, ValueError, IndexError, KeyError, TypeError, OverflowError):  # e.g. ``id: !!int``
             continue
         step = data.get("pipeline_step") if isinstance(data, dict) else None
         if isinstance(step, dict) and step.get("id"):

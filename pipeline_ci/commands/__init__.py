@@ -19,10 +19,11 @@ import importlib
 from collections.abc import Callable, Mapping
 from types import ModuleType
 
-NAMES = ("lint", "hash", "schema", "rules", "changed", "upload", "deploy", "run", "watch", "cancel")
+NAMES = ("init", "lint", "hash", "schema", "rules", "changed", "upload", "deploy", "run", "watch", "cancel", "pause",
+         "resume", "graph", "envs", "completion")
 """Every command, in ``--help`` order."""
 
-REMOTE = ("upload", "deploy", "run", "watch", "cancel")
+REMOTE = ("upload", "deploy", "run", "watch", "cancel", "pause", "resume")
 """The commands that may read platform credentials (they are registered with the runner's masking first)."""
 
 Env = Mapping[str, str]

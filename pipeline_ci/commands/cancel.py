@@ -28,18 +28,34 @@ class Options:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Options:
-        return cls(dataclasses.replace(RunFlags.from_args(args), run_id=args.run_id_arg or args.run_id))
+        return cls(dataclasses.replace(RunFlags.from_args(args), run_id=args.run_id_arg))
 
 
 def run(options: Options, env: Env, out: Out) -> int:
     flags = options.flags if options.flags.run_id else from_state_file(options.flags, env)
     remote = existing_run(flags, env, out)
+    if _ended(remote, out):  # idempotent: e.g. an `if: cancelled()` companion after the run had finished
+        return ExitCode.OK
     try:
         remote.cancel()
     except PlatformError as exc:
         raise PlatformError(f"could not cancel run {remote.run_id}: {exc}", exc.exit_code) from exc
     out(f"pipeline-ci: cancelled run {remote.run_id}")
     return ExitCode.OK
+
+
+def _ended(remote: Any, out: Out) -> bool:
+    """True (and says so) when the run already has a final status; a failed poll is left to ``cancel`` itself."""
+    from ..runs.follow import FINAL_STATES
+
+    try:
+        poll = remote.poll()
+    except PlatformError:
+        return False
+    if poll.state not in FINAL_STATES:
+        return False
+    out(f"pipeline-ci: run {remote.run_id} already ended ({poll.status}): nothing to cancel")
+    return True
 
 
 def from_state_file(flags: RunFlags, env: Env) -> RunFlags:

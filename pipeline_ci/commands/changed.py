@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..changes import GitView, ProjectChanges, Range, RepoDiff, StepChange, detect
 from ..discovery import display, real
@@ -113,8 +115,14 @@ def github_outputs(data: dict, path: Path) -> None:
         fh.write(f"changed={'true' if data['changed'] else 'false'}\nsteps={steps}\nmatrix={matrix}\n")
 
 
-def summary(data: dict) -> str:
-    """The change plan as Markdown for the job summary: one row per selected step, with its reason."""
+MAX_CHARTS = 10
+"""Projects whose pipeline the job summary draws (those with selected steps, in report order)."""
+
+
+def summary(data: dict, specs: dict[str, Any] | None = None) -> str:
+    """The change plan as Markdown for the job summary: one row per selected step, with its reason, then the
+    pipeline of each project with selected steps as a Mermaid flowchart (``specs``: project -> Argo spec), the
+    selected steps highlighted."""
     from ..report.summary import cell, code
 
     lines = ["### pipeline-ci changed", "", f"Range: {cell(data['range'])}"
@@ -130,25 +138,54 @@ def summary(data: dict) -> str:
     for item in data["selected"]:
         lines.append(f"| {cell(item['project'])} | {cell(str(item['step_id']))} | {cell(str(item['path']))} "
                      f"| {cell(str(item['reason']))} |")
+    chosen: dict[str, set[str]] = {}
+    for item in data["selected"]:
+        chosen.setdefault(item["project"], set()).add(str(item["step_id"]))
+    specs = specs or {}
+    drawable = [name for name in chosen if specs.get(name) is not None]
+    if drawable:
+        from ..report import mermaid
+
+        for name in drawable[:MAX_CHARTS]:
+            lines += ["", f"{cell(name)}:", "", mermaid.fenced(mermaid.spec_flowchart(specs[name], chosen[name])).rstrip()]
+        if len(drawable) > MAX_CHARTS:
+            lines += ["", f"({len(drawable) - MAX_CHARTS} more project(s) with selected steps are not drawn.)"]
     return "\n".join(lines) + "\n"
 
 
 def run(options: Options, env: Env, out: Out) -> int:
+    from ..yamldoc import gc_paused
+
+    with gc_paused():  # thousands of documents: see there
+        return _run(options, env, out)
+
+
+def _run(options: Options, env: Env, out: Out) -> int:
     from ..changes import project_view, repo_diff
     from ..discovery import discover
+    from ..dsl.bundle import is_bundle
 
     missing = [p for p in options.paths if not p.exists()]
     if missing:
         raise UsageError(f"no such file or directory: {', '.join(map(str, missing))}")
-    roots, _ = discover(list(options.paths))
+    from ..dsl.resolve import drop_committed, expand
+
+    roots, _ = discover(expand(list(options.paths), env))  # a Python-defined pipeline: its generated bundle
+    roots = drop_committed(roots)
     if not roots:
         raise UsageError("no Clarifai pipeline project found in the given paths")
     results: list[ProjectChanges] = []
     rng: Range | None = None
     baseline = options.baseline
     diffs: dict[Path, RepoDiff] = {}
+    spec_of: dict[str, Any] = {}  # project root (as reported) -> its Argo spec, for the job summary's charts
     for root in roots:  # a GitError (exit 2) or a UsageError propagates: nothing is printed or written
-        project = load_project(root)
+        if is_bundle(root):  # a Python-defined pipeline: the generated files with the committed lockfiles
+            from ..dsl.resolve import publish
+
+            project = load_project(publish(root, dry_run=True), positions=False, overrides=False)
+        else:
+            project = load_project(root, positions=False, overrides=False)  # no position is printed here
         view: GitView | None = None
         if options.baseline != "lock":
             top = next((d for d in diffs if root.is_relative_to(d)), None)
@@ -161,19 +198,34 @@ def run(options: Options, env: Env, out: Out) -> int:
                 # No git baseline (e.g. no GitHub event and HEAD is the default branch): git would call every
                 # file new and every step touched, so the lockfiles are the baseline.
                 baseline = "lock"
+            elif is_bundle(root):
+                from ..dsl.changes import git_view
+
+                view = git_view(root, diffs[top], env)
             else:
                 view = project_view(diffs[top], root)
         results.append(detect(project, tracked_only=project.in_git, git=view))
+        spec_of[results[-1].root] = project.spec.data if project.spec is not None else None
+        if is_bundle(root):  # reported as the pipeline file it was generated from
+            from ..dsl.resolve import source_of
+
+            spec_of[str(source_of(root) or root)] = spec_of.pop(results[-1].root, None)
+            results[-1].root = str(source_of(root) or root)
     data = report(results, baseline, rng)
     if rng is not None and rng.base is None:
         data["range"] = f"{rng.reason}; lockfiles are the baseline"
-    rendered = json.dumps(data, indent=2) if options.format == "json" else text(data, options.explain)
-    for line in rendered.rstrip("\n").split("\n"):  # JSON escapes line breaks; text() made each line safe
-        out(line)
+    if options.format == "json":
+        # one write: json.dumps escapes every control and non-ASCII character, so the text is already safe, and
+        # writing a 1,000-step report line by line through ``out`` costs more than detecting the changes
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        sys.stdout.flush()
+    else:
+        for line in text(data, options.explain).rstrip("\n").split("\n"):  # text() made each line safe
+            out(line)
     if env.get("GITHUB_OUTPUT"):
         github_outputs(data, Path(env["GITHUB_OUTPUT"]))
     if env.get("GITHUB_STEP_SUMMARY"):
         from .. import github
 
-        github.append_summary(summary(data), env)
+        github.append_summary(summary(data, {display(Path(r.root)): spec_of.get(r.root) for r in results}), env)
     return ExitCode.OK

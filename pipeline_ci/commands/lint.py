@@ -33,11 +33,13 @@ class Options(NamedTuple):
     select: tuple[str, ...] | None = None
     no_cache: bool = False
     config: Path | None = None
+    source: bool = True  # text format: the source line and a caret under each finding (off: --no-source)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Options:
         return cls(tuple(args.paths), args.format, args.output, args.sarif_file, args.require_fresh_locks, args.strict,
-                   tuple(args.select.split(",")) if args.select else None, args.no_cache, args.config)
+                   tuple(args.select.split(",")) if args.select else None, args.no_cache, args.config,
+                   not getattr(args, "no_source", False))
 
 
 def run(options: Options, env: Env, out: Out) -> int:
@@ -50,7 +52,11 @@ def run(options: Options, env: Env, out: Out) -> int:
         result = lint_paths(list(options.paths), config=options.config, require_fresh_locks=options.require_fresh_locks,
                             strict=options.strict, select=list(options.select) if options.select else None)
         store(result)
-    text = render(options.format, result)  # every report renderer makes its lines safe itself
+    from ..console import colour, quiet
+
+    # every report renderer makes its lines safe itself; colour only on a terminal, never in a file (-o)
+    text = render(options.format, result, source=options.source,
+                  colour=options.output is None and colour(sys.stdout), summary=options.output is not None or not quiet())
     if options.sarif_file:
         _write_sarif(options.sarif_file, result, env)
     if env.get("GITHUB_STEP_SUMMARY"):
@@ -58,10 +64,13 @@ def run(options: Options, env: Env, out: Out) -> int:
         from ..report.summary import lint_summary
 
         github.append_summary(lint_summary(result), env)
-    if options.output:
+    if options.output:  # the report goes to the file only; one line on stderr says where (not with -q)
         _write(options.output, text)
-        if options.format != "text":
-            sys.stdout.write(render("text", result))
+        if not quiet():
+            from ..console import emit
+
+            emit(f"pipeline-ci: wrote the {options.format} report to {options.output}: {result.errors} error(s), "
+                 f"{result.warnings} warning(s) in {len(result.projects)} project(s)", sys.stderr)
     else:
         sys.stdout.write(text)
     return ExitCode.FAILED if result.errors else ExitCode.OK
@@ -69,12 +78,18 @@ def run(options: Options, env: Env, out: Out) -> int:
 
 def _cached(options: Options, env: Env) -> tuple[LintResult | None, Callable[[LintResult], None]]:
     """A cached result for these options (or None), and how to store a fresh one."""
+    if options.no_cache:
+        return None, lambda _result: None
     from .. import lint_cache
     from ..discovery import discover, find_settings
     from ..findings import LintResult
 
-    directory = None if options.no_cache else lint_cache.cache_dir(env)
+    directory = lint_cache.cache_dir(env)
     if directory is None or not all(p.exists() for p in options.paths):
+        return None, lambda _result: None
+    from ..dsl import may_name_dsl
+
+    if may_name_dsl(options.paths, options.config):  # a Python-defined pipeline: its bundle cache decides
         return None, lambda _result: None
     roots, _ = discover(list(options.paths), manifests=True)
     settings_files = [options.config or find_settings(r if r.is_dir() else r.parent) for r in roots]

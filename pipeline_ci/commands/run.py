@@ -21,6 +21,7 @@ from ..runs.session import (
     Start,
     cancel_on_signals,
     clarifai_run,
+    clarifai_target,
     follow_and_report,
     pai_run,
     parameters,
@@ -48,11 +49,19 @@ def run(options: Options, env: Env, out: Out) -> int:
     start: Start | None
     with cancel_on_signals(out) as cancel:  # from before the start request: a signal during it still cancels the run
         values = parameters(flags)
+        if flags.dry_run and flags.backend != "clarifai":
+            raise UsageError(f"run --dry-run is for --backend clarifai, not {flags.backend}",
+                             hint="`pipeline-ci lint` checks a local run's spec, parameters and secrets offline")
         if flags.backend == "local":
             return _run_local(flags, values, cancel, env, out)
-        root = project_root(flags.path) if flags.backend == "clarifai" or flags.path else None
+        root = project_root(flags.path, committed=True) if flags.backend == "clarifai" or flags.path else None
         if flags.backend == "clarifai":
             validate_for_project(root, values)
+            if flags.dry_run:
+                clarifai_target(flags, root, env, out)
+                shown = ", ".join(f"{k}={v}" for k, v in values.items()) or "the spec's defaults"
+                out(f"pipeline-ci: dry run: would start a run with parameters {shown}; nothing was started or created")
+                return ExitCode.OK
             remote, start = clarifai_run(flags, root, env, out)
         else:
             if flags.run_id:
@@ -81,11 +90,18 @@ def run(options: Options, env: Env, out: Out) -> int:
 
 def _run_local(flags: RunFlags, values: dict[str, str], cancel: threading.Event, env: Env, out: Out) -> int:
     from ..platforms.local.executor import run_local
+    from ..platforms.local.executor.sync import parse_limits
 
     root = project_root(flags.path, required=True)
     assert root is not None  # required=True raises instead
+    validate_for_project(root, values)  # bad parameters: every one at once, as a usage error (like a remote run)
+    try:
+        semaphores = parse_limits(flags.semaphore)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     result = run_local(root, parameters=values, parallelism=flags.parallelism, isolation=flags.isolation,
-                       timeout=flags.timeout, secrets_file=flags.secrets_file, out=out, cancel=cancel)
+                       timeout=flags.timeout, secrets_file=flags.secrets_file, out=out, cancel=cancel,
+                       allow_unsupported=flags.allow_unsupported, semaphores=semaphores)
     code = report_local(result, env)
     if cancel.is_set() and code == ExitCode.OK:  # a signal in the instant after the run ended
         github.set_output("status", status_word(ExitCode.CANCELLED), env)  # the last value of a key wins

@@ -12,7 +12,9 @@
 #   PCI_OVERRIDES_FILE, PCI_SET (multi-line key=value), PCI_TIMEOUT, PCI_COMPUTE_CLUSTER_ID,
 #   PCI_NODEPOOL_ID, PCI_PIPELINE_VERSION_ID, PCI_WORKSPACE_ID, PCI_REGION, PCI_ENDPOINT,
 #   PCI_PAI_PIPELINE_ID, PCI_MANIFEST     (run, deploy)
-#   PCI_EXTRA_ARGS       whitespace-separated, appended last (so they can override, e.g. --format)
+#   PCI_EXTRA_ARGS       appended last (so they can override, e.g. --format), split like Python's shlex.split:
+#                        'single' and "double" quotes, backslash escapes, no expansion of $, ~ or globs
+#   PCI_WORKING_DIRECTORY  where pipeline-ci runs (default: the step's working directory, $GITHUB_WORKSPACE)
 #   PCI_PYTHON           the interpreter (default: the action's venv, $RUNNER_TEMP/pipeline-ci/venv)
 #   PCI_MATCHER          problem-matcher JSON to register (default: next to this script)
 #
@@ -57,8 +59,65 @@ esac
 paths=()
 read -r -d '' -a paths <<<"${PCI_PATH:-.}" || true
 [ "${#paths[@]}" -gt 0 ] || paths=(.)
+
+# split_words TEXT: set the array `words` to TEXT split like Python's shlex.split (POSIX mode): whitespace
+# separates words, '...' is literal, "..." is literal except \" and \\, a backslash outside quotes escapes the
+# next character. Nothing is expanded (no $VAR, ~, globs or command substitution).
+split_words() {
+  local text=$1 i=0 n=${#1} c word="" state=none have=false bs="\\"
+  words=()
+  while [ "$i" -lt "$n" ]; do
+    c=${text:$i:1}
+    i=$((i + 1))
+    case "$state" in
+      single)
+        if [ "$c" = "'" ]; then state=none; else word+=$c; fi
+        ;;
+      double)
+        if [ "$c" = '"' ]; then
+          state=none
+        elif [ "$c" = "$bs" ]; then
+          if [ "$i" -ge "$n" ]; then return 1; fi
+          c=${text:$i:1}
+          if [ "$c" = '"' ] || [ "$c" = "$bs" ]; then i=$((i + 1)); else c=$bs; fi
+          word+=$c
+        else
+          word+=$c
+        fi
+        ;;
+      *)
+        case "$c" in
+          ' ' | $'\t' | $'\n' | $'\r')
+            if [ "$have" = true ]; then words+=("$word"); fi
+            word="" have=false
+            ;;
+          "'") state=single have=true ;;
+          '"') state=double have=true ;;
+          "$bs")
+            if [ "$i" -ge "$n" ]; then return 2; fi
+            word+=${text:$i:1} have=true
+            i=$((i + 1))
+            ;;
+          *) word+=$c have=true ;;
+        esac
+        ;;
+    esac
+  done
+  if [ "$state" != none ]; then return 1; fi
+  if [ "$have" = true ]; then words+=("$word"); fi
+  return 0
+}
+
+words=()
+status=0
+split_words "${PCI_EXTRA_ARGS:-}" || status=$?
+case "$status" in
+  0) ;;
+  1) die "input 'extra-args': no closing quotation in: ${PCI_EXTRA_ARGS:-}" ;;
+  *) die "input 'extra-args': no character after the final backslash in: ${PCI_EXTRA_ARGS:-}" ;;
+esac
 extra=()
-read -r -d '' -a extra <<<"${PCI_EXTRA_ARGS:-}" || true
+if [ "${#words[@]}" -gt 0 ]; then extra=("${words[@]}"); fi
 
 args=("$command")
 
@@ -133,6 +192,10 @@ if [ "${#extra[@]}" -gt 0 ]; then args+=("${extra[@]}"); fi
 
 if [ ! -x "$python" ]; then die "no Python at $python: did the install step run?"; fi
 mkdir -p "$state_dir"
+if [ -n "${PCI_WORKING_DIRECTORY:-}" ]; then
+  cd -- "$PCI_WORKING_DIRECTORY" 2>/dev/null ||
+    die "input 'working-directory': no such directory: $PCI_WORKING_DIRECTORY (relative to $PWD)"
+fi
 if [ -f "$matcher" ]; then echo "::add-matcher::$matcher"; fi
 printf 'pipeline-ci'
 printf ' %q' "${args[@]}"

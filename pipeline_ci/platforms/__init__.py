@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .base import Backend
+    from .base import Backend, Planner
 
 
 @dataclass(frozen=True)
@@ -30,18 +30,19 @@ class Platform:
     run: bool  # starts and follows runs: ``run``, ``deploy --run``
     attach: bool  # addresses an existing run by id: ``watch``, ``cancel``
     description: str
+    pause: bool = False  # pauses and resumes an existing run: ``pause``, ``resume``
 
 
 PLATFORMS = (
     Platform("local", upload=True, run=True, attach=False, description="this machine (no account)"),
-    Platform("clarifai", upload=True, run=True, attach=True, description="Clarifai Pipelines (gRPC API)"),
+    Platform("clarifai", upload=True, run=True, attach=True, description="Clarifai Pipelines (gRPC API)", pause=True),
     Platform("pai", upload=False, run=True, attach=True, description="Alibaba Cloud PAI pipelines (PAIFlow)"),
 )
 BY_NAME = {p.name: p for p in PLATFORMS}
 
 
 def names(capability: str) -> tuple[str, ...]:
-    """The platforms with ``capability`` (``upload``, ``run`` or ``attach``), in registry order."""
+    """The platforms with ``capability`` (``upload``, ``run``, ``attach`` or ``pause``), in registry order."""
     return tuple(p.name for p in PLATFORMS if getattr(p, capability))
 
 
@@ -53,7 +54,10 @@ def _check(name: str) -> None:
 
 
 class _RemotePlanner:
-    """What a dry run needs of a remote backend: its name; version ids are assigned at upload."""
+    """A dry run's stand-in for a remote backend without credentials: nothing is verified (every pin is assumed to
+    exist, no version of changed content to be there yet); version ids are assigned at upload."""
+
+    verified = False
 
     def __init__(self, name: str):
         self.name = name
@@ -61,15 +65,32 @@ class _RemotePlanner:
     def planned_version(self, _upload: object) -> None:
         return None
 
+    def verify_step_version(self, _key: object, _version: str) -> bool:
+        return True
 
-def planner(name: str, root: Path) -> Backend | _RemotePlanner:
-    """A stand-in for :func:`get` in dry runs: the local backend (which plans without side effects) or a
-    remote planner that needs no credentials."""
+    def find_step_version(self, _upload: object) -> None:
+        return None
+
+    def verify_pipeline_version(self, _pipeline: object, _version: str, _resolved: object) -> bool:
+        return True
+
+    def find_pipeline_version(self, _pipeline: object, _resolved: object) -> None:
+        return None
+
+
+CREDENTIALS = {"clarifai": "CLARIFAI_PAT"}  # the variable whose presence makes a dry run verify its pins
+
+
+def planner(name: str, root: Path, env: Mapping[str, str] | None = None) -> Planner:
+    """What a dry run asks (reads only): the local backend, the remote backend itself when ``env`` holds its
+    credentials (pins are verified on the platform), else a stand-in that needs none and verifies nothing."""
     _check(name)
     if name == "local":
         from .local.store import LocalBackend
 
         return LocalBackend(root)
+    if env is not None and env.get(CREDENTIALS.get(name, ""), "").strip():
+        return get(name, root, env)
     return _RemotePlanner(name)
 
 

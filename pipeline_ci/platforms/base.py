@@ -39,11 +39,13 @@ class StepUpload:
         return str(user), str(app), str(sid)
 
 
-class Backend(Protocol):
-    name: str
+class Planner(Protocol):
+    """The read-only half of a backend: what a plan (``--dry-run``) asks. ``verified``: the answers come from the
+    platform (False for the credential-less stand-in of :func:`pipeline_ci.platforms.planner`, which assumes every
+    pin exists and that no version of changed content is there yet)."""
 
-    def prepare(self, pipeline: dict[str, Any], log: Log) -> None:
-        """Make sure the pipeline's app exists (remote backends)."""
+    name: str
+    verified: bool
 
     def planned_version(self, upload: StepUpload) -> str | None:
         """The version id an upload will get, when it is known in advance (local: the content hash)."""
@@ -51,8 +53,26 @@ class Backend(Protocol):
     def verify_step_version(self, key: StepKey, version: str) -> bool:
         """Does a pinned step version still exist and is it ready to use?"""
 
+    def find_step_version(self, upload: StepUpload) -> str | None:
+        """A version of this step with the same content (hash) that is ready or building, or None."""
+
+    def verify_pipeline_version(self, pipeline: dict[str, Any], version: str, resolved_spec: Any) -> bool:
+        """Does a pinned pipeline version still exist, with this content (e.g. not after a git merge that kept one
+        branch's ``version_id`` next to the other branch's pins)?"""
+
+    def find_pipeline_version(self, pipeline: dict[str, Any], resolved_spec: Any) -> str | None:
+        """A version of the pipeline with the same content (:func:`~pipeline_ci.lockfiles.pipeline_hash`), or None."""
+
+
+class Backend(Planner, Protocol):
+    def prepare(self, pipeline: dict[str, Any], log: Log) -> None:
+        """Make sure the pipeline's app exists (remote backends)."""
+
     def upload_step(self, upload: StepUpload, log: Log) -> str:
-        """Upload one step version and wait until it is usable; returns its version id."""
+        """Upload one step version (recording its content hash) and wait until it is usable; returns its id."""
+
+    def adopt_step_version(self, upload: StepUpload, version: str, log: Log) -> None:
+        """Wait until a version :meth:`find_step_version` returned is usable (its build may still be running)."""
 
     def create_pipeline_version(self, pipeline: dict[str, Any], resolved_spec: Any, log: Log) -> str:
-        """Create a pipeline version for the resolved (pinned) spec; returns its id."""
+        """Create a pipeline version for the resolved (pinned) spec, recording its content hash; returns its id."""

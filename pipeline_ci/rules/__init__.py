@@ -57,6 +57,7 @@ RULE_MODULES: tuple[str, ...] = (
     "ref_owner",  # A37
     "step_arguments",  # A39
     "unguarded_recursion",  # A40
+    "local_unsupported",  # A41
     # Clarifai step folders and cross-file references
     "placeholder_id",  # C01
     "python_version",  # C10
@@ -73,6 +74,8 @@ RULE_MODULES: tuple[str, ...] = (
     "lock_ids",  # L03
     "stale_lock",  # L04
     "untracked_files",  # L05
+    # Python-defined pipelines
+    "dsl_drift",  # D01
     # PAI manifests (P-numbers; docs/rules.md)
     "pai_documents",  # P01
     "pai_manifest_shape",  # P02
@@ -100,20 +103,25 @@ def all_rules() -> tuple[ModuleType, ...]:
 
 
 @cache
-def _by_target() -> dict[str, tuple[ModuleType, ...]]:
-    from .base import TARGETS
-
-    out: dict[str, list[ModuleType]] = {target: [] for target in TARGETS}
-    for rule in all_rules():
-        if rule.TARGET not in out:
-            raise ValueError(f"rule {rule.ID} {rule.NAME}: unknown TARGET {rule.TARGET!r} (one of {', '.join(TARGETS)})")
-        out[rule.TARGET].append(rule)
-    return {target: tuple(rules) for target, rules in out.items()}
-
-
 def for_target(target: str) -> tuple[ModuleType, ...]:
-    """The rules whose ``TARGET`` is ``target``, in registry order."""
-    return _by_target()[target]
+    """The rules whose ``TARGET`` is ``target``, in registry order. Only those are imported (plus any module missing
+    from :data:`~pipeline_ci.rules.targets.TARGET_OF`, to learn its target): a Clarifai lint never imports the PAI rules.
+    """
+    from .base import TARGETS
+    from .targets import TARGET_OF
+
+    if target not in TARGETS:
+        raise KeyError(target)
+    out: list[ModuleType] = []
+    for name in RULE_MODULES:
+        if TARGET_OF.get(name, target) != target:
+            continue
+        rule = importlib.import_module(f"{__name__}.{name}")
+        if rule.TARGET not in TARGETS:
+            raise ValueError(f"rule {rule.ID} {rule.NAME}: unknown TARGET {rule.TARGET!r} (one of {', '.join(TARGETS)})")
+        if target == rule.TARGET:
+            out.append(rule)
+    return tuple(out)
 
 
 def by_key() -> dict[str, ModuleType]:
@@ -123,3 +131,17 @@ def by_key() -> dict[str, ModuleType]:
         out[rule.ID] = rule
         out[rule.NAME] = rule
     return out
+
+
+def find(key: str) -> ModuleType | None:
+    """The rule with ID or name ``key`` (IDs case-insensitively: ``a39`` is ``A39``), or None."""
+    rules = by_key()
+    return rules.get(key) or rules.get(key.upper())
+
+
+def suggest(key: str) -> str | None:
+    """The rule ID or name closest to a misspelt ``key`` (difflib), or None."""
+    import difflib
+
+    close = difflib.get_close_matches(key, list(by_key()), n=1, cutoff=0.6)
+    return close[0] if close else None

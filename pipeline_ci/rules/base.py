@@ -24,13 +24,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..findings import Severity
 from ..model.overrides import OverridesFile
-from ..platforms.pai.manifest import Manifest
 from ..project import Project
 from ..yamldoc import Document, JsonPath, Pos
+
+if TYPE_CHECKING:  # imported by the manifest rules, only when a manifest is linted
+    from ..platforms.pai.manifest import Manifest
 
 CLARIFAI = "clarifai"
 MANIFEST = "manifest"
@@ -80,7 +82,7 @@ RuleContext = ClarifaiContext | ManifestContext | OverridesContext
 def contexts(loaded: Project | Manifest, options: Options) -> Iterator[tuple[str, RuleContext]]:
     """``(target kind, context)`` for everything in a loaded project that rules check, in a stable order."""
     memo: dict[str, Any] = {}
-    if isinstance(loaded, Manifest):
+    if not isinstance(loaded, Project):  # a PAI manifest
         yield MANIFEST, ManifestContext(loaded, options, memo)
         return
     yield CLARIFAI, ClarifaiContext(loaded, options, memo)

@@ -37,7 +37,7 @@ Passing spec::
             default: "1"
         container:
           image: alpine:3.20
-          command: [echo, "{{inputs.parameters.message}}", "{{inputs.parameters.times}}"]
+          command: [sh, -c, "echo {{inputs.parameters.message}} {{inputs.parameters.times}}"]
 
 Failing spec::
 
@@ -66,7 +66,7 @@ Failing spec::
           - name: message
         container:
           image: alpine:3.20
-          command: [echo, "{{inputs.parameters.message}}"]
+          command: [sh, -c, "echo {{inputs.parameters.message}}"]
 """
 
 from __future__ import annotations

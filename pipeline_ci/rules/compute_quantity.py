@@ -43,6 +43,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from ..lazyre import lazy_re
 from .base import ClarifaiContext, Hit, at
 
 ID = "C11"
@@ -56,7 +57,7 @@ FIELDS = (
     "accelerator_memory", "acceleratorMemory",
 )  # fmt: skip
 NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
-QUANTITY_RE = re.compile(rf"^\+?{NUMBER}(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
+QUANTITY_RE = lazy_re(rf"^\+?{NUMBER}(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
 SECTION = "pipeline_step_compute_info"
 
 

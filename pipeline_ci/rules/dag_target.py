@@ -60,10 +60,10 @@ Failing spec::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from ..argo.walk import dag_tasks, templates
+from ..lazyre import lazy_re
 from .base import ClarifaiContext, Hit, at
 from .common import listing
 
@@ -72,7 +72,7 @@ NAME = "dag-target"
 SEVERITY = "error"
 TARGET = "clarifai"
 
-PARAMETER_RE = re.compile(r"\{\{[-a-zA-Z0-9]+(\.[-a-zA-Z0-9_]+)*\}\}")  # Argo's isParameter
+PARAMETER_RE = lazy_re(r"\{\{[-a-zA-Z0-9]+(\.[-a-zA-Z0-9_]+)*\}\}")  # Argo's isParameter
 
 
 def check(ctx: ClarifaiContext) -> Iterator[Hit]:

@@ -22,19 +22,19 @@ check that passing examples produce no finding at all and failing ones a finding
 
 from __future__ import annotations
 
-import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from ..lazyre import lazy_re
 from ..testing.projects import base_files, root_config
 
-HEADER = re.compile(r"^(Passing|Failing) (spec|root|step|project|manifest|overrides)::\s*$")
+HEADER = lazy_re(r"^(Passing|Failing) (spec|root|step|project|manifest|overrides)::\s*$")
 MANIFEST_FILE = "pipeline.yaml"
 OVERRIDES_FILE = "overrides.yaml"
 MARKER = "# <--"
-FILE_HEADER = re.compile(r"^# file: (\S+)\s*$")
+FILE_HEADER = lazy_re(r"^# file: (\S+)\s*$")
 
 
 @dataclass(frozen=True)

@@ -64,12 +64,12 @@ Failing spec::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from ..argo.durations import go_duration
 from ..argo.fields import Obj, all_templates, template_label
 from ..argo.walk import LEAF_TYPES, TEMPLATE_TYPES
+from ..lazyre import lazy_re
 from ..yamldoc import Document
 from .base import ClarifaiContext, Hit, at
 
@@ -78,7 +78,7 @@ NAME = "leaf-only-fields"
 SEVERITY = "error"
 TARGET = "clarifai"
 
-_INT = re.compile(r"[-+]?[0-9]+\Z")
+_INT = lazy_re(r"[-+]?[0-9]+\Z")
 _TYPE_NAMES = {"steps": "Steps", "dag": "DAG"}
 
 

@@ -64,10 +64,10 @@ Failing spec::
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 
 from ..argo.walk import LOOP_KEYS, Node, nodes
+from ..lazyre import lazy_re
 from ..yamldoc import Document
 from .base import ClarifaiContext, Hit, at
 
@@ -76,7 +76,7 @@ NAME = "loops"
 SEVERITY = "error"
 TARGET = "clarifai"
 
-INT_RE = re.compile(r"^\s*[-+]?[0-9]+\s*$")
+INT_RE = lazy_re(r"^\s*[-+]?[0-9]+\s*$")
 
 
 def _defined(body: dict, key: str) -> bool:

@@ -50,8 +50,7 @@ from typing import Any
 import yaml
 
 from ..argo.walk import parameters, spec_body
-from ..overrides import NumberText, stringify, validate
-from ..platforms.local.executor.preflight import accepted_values, map_refs
+from ..overrides import NumberText, accepted_values, map_refs, stringify, validate
 from ..yamldoc import Document
 from .base import Hit, OverridesContext, at
 

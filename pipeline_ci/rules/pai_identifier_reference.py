@@ -57,9 +57,9 @@ Failing manifest::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from ..lazyre import lazy_re
 from ..platforms.pai.manifest import Node, explicit_dependencies, nodes, references, resolve
 from .base import Hit, ManifestContext, at
 
@@ -68,7 +68,7 @@ NAME = "pai-identifier-reference"
 SEVERITY = "warning"
 TARGET = "manifest"
 
-SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+SAFE_NAME = lazy_re(r"^[A-Za-z0-9_-]+$")
 
 
 def _only_identifier(what: str, target: Node) -> str:

@@ -48,6 +48,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from ..lazyre import lazy_re
 from .base import ClarifaiContext, Hit, at
 
 ID = "C01"
@@ -57,7 +58,7 @@ TARGET = "clarifai"
 
 MARKERS = ("<", ">", "{{", "}}", "${")
 WORDS = {"changeme", "replaceme", "todo", "tbd", "fixme", "placeholder", "...", "…"}
-X_RE = re.compile(r"^x{3,}$")
+X_RE = lazy_re(r"^x{3,}$")
 
 
 def is_placeholder(value: object) -> bool:

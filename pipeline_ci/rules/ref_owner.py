@@ -57,9 +57,9 @@ Failing spec::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from ..lazyre import lazy_re
 from .base import ClarifaiContext, Hit, at
 
 ID = "A37"
@@ -67,7 +67,7 @@ NAME = "ref-owner"
 SEVERITY = "warning"
 TARGET = "clarifai"
 
-PLACEHOLDER = re.compile(r"<[^<>]*>")
+PLACEHOLDER = lazy_re(r"<[^<>]*>")
 
 
 def _id(value: object) -> str | None:

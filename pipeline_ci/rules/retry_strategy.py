@@ -70,12 +70,12 @@ Failing spec::
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterator
 
 from ..argo.durations import argo_duration
 from ..argo.fields import objects
 from ..findings import json_path
+from ..lazyre import lazy_re
 from ..yamldoc import Document, JsonPath
 from .base import ClarifaiContext, Hit, at
 
@@ -86,7 +86,7 @@ TARGET = "clarifai"
 
 POLICIES = ("Always", "OnFailure", "OnError", "OnTransientError")
 DURATIONS = ("duration", "maxDuration", "cap")
-_INT = re.compile(r"[-+]?[0-9]+\Z")
+_INT = lazy_re(r"[-+]?[0-9]+\Z")
 _EXAMPLE = 'a duration such as "10s" or "1m30s", or a number of seconds in quotes ("10")'
 
 

@@ -27,6 +27,7 @@ Passing root::
             - name: hello
               container:
                 image: python:3.12
+                command: [python, -c, "print('hi')"]
       config:
         step_version_secrets:
           step-a:
@@ -52,6 +53,7 @@ Failing root::
             - name: hello
               container:
                 image: python:3.12
+                command: [python, -c, "print('hi')"]
       config:
         step_version_secrets:
           step-a:
@@ -60,9 +62,9 @@ Failing root::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from ..lazyre import lazy_re
 from .base import ClarifaiContext, Hit, at
 
 ID = "X05"
@@ -71,8 +73,8 @@ SEVERITY = "warning"
 TARGET = "clarifai"
 
 PATH = ("pipeline", "config", "step_version_secrets")
-SECRET_RE = re.compile(r"^users/([^/\s]+)/secrets/([^/\s]+)$")
-ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SECRET_RE = lazy_re(r"^users/([^/\s]+)/secrets/([^/\s]+)$")
+ENV_RE = lazy_re(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def check(ctx: ClarifaiContext) -> Iterator[Hit]:

@@ -25,6 +25,7 @@ Passing root::
             - name: hello
               container:
                 image: python:3.12
+                command: [python, -c, "print('hi')"]
       config:
         step_version_secrets:
           step-a:
@@ -50,6 +51,7 @@ Failing root::
             - name: hello
               container:
                 image: python:3.12
+                command: [python, -c, "print('hi')"]
       config:
         step_version_secrets:
           step-0:  # <-- no step or task named step-0

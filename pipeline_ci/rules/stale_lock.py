@@ -7,10 +7,14 @@ and a non-empty ``id``; a matching hash without ``id`` is uploaded anyway, with 
 stale lockfile therefore means the next deploy uploads a new step version, and that the root
 lockfile pins a version built from older code. Inside a git work tree the hash is taken over
 the files git tracks or has staged, which is what CI checks out; a folder not yet added to git is
-hashed as it is. Warning by default; an error with ``--require-fresh-locks`` (or
-``require-fresh-locks: true`` in the settings), e.g. to make CI insist that the committed lockfiles
-describe the committed code. The fix is ``pipeline-ci upload --backend clarifai <project>`` (or ``clarifai pipeline
-upload``), which uploads the step and rewrites its lockfile.
+hashed as it is. The two team workflows of the README ("Team workflows") differ here:
+
+- **CI uploads** (the default): a warning that names the step the release job will upload (it commits the
+  lockfile back), so a pull request that changes a step passes;
+- **developers upload**: an error with ``--require-fresh-locks`` (or ``require-fresh-locks: true`` in the
+  settings), so CI insists that the committed lockfiles describe the committed code. The message names the fix:
+  ``pipeline-ci upload --backend clarifai <project>`` (or ``clarifai pipeline upload <project>``), which uploads
+  the step and rewrites its lockfile, then commit the lockfiles.
 
 A step folder whose content cannot be hashed and uploaded as it is is always an **error**, reported
 at the offending path itself (line 1), whether or not the step has a lockfile: a symlink (to a file
@@ -89,6 +93,17 @@ def blocker_hits(ctx: ClarifaiContext, step: StepDir, hashes: StepHashes) -> Ite
                   "real folder (see docs/archive.md)", severity="warning")
 
 
+def fix_text(ctx: ClarifaiContext, name: str) -> str:
+    """What to do about a stale lock, for the team workflow the settings describe (README "Team workflows"):
+    CI uploads (the default, a warning) names the step the release will upload; developers upload
+    (``require-fresh-locks``, an error) names the command that fixes it."""
+    fix = f"{upload_fix(ctx.project.root)} and commit the lockfiles"
+    if ctx.options.require_fresh_locks:
+        return fix
+    return (f"the next release (`pipeline-ci upload` or `deploy` in CI) uploads step {name!r} and commits its "
+            f"lockfile; to pin it yourself, {fix}")
+
+
 def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     severity = "error" if ctx.options.require_fresh_locks else None
     reported: set[str] = set()
@@ -104,7 +119,8 @@ def check(ctx: ClarifaiContext) -> Iterator[Hit]:
         if lock is None or hashes.working.blockers or hashes.ci.blockers:
             continue  # nothing to compare, or the hash cannot be what the SDK computes
         name, data, digest = step.entry, lock.data, hashes.ci.digest
-        upload = f"it will be uploaded on the next deploy; {upload_fix(ctx.project.root)} to refresh the lockfile"
+        step_id = step.ids[2]
+        upload = fix_text(ctx, step_id if isinstance(step_id, str) and step_id else name)
         if data is None:
             yield at(lock, (), f"{name}/{LOCK} is empty: {upload}", severity=severity)
             continue

@@ -35,7 +35,7 @@ Passing spec::
       - name: echo
         container:
           image: alpine:3.20
-          command: [echo, done]
+          command: [sh, -c, "echo done"]
 
 Failing spec::
 
@@ -65,7 +65,7 @@ Failing spec::
       - name: echo
         container:
           image: alpine:3.20
-          command: [echo, done]
+          command: [sh, -c, "echo done"]
 """
 
 from __future__ import annotations

@@ -51,15 +51,20 @@ class StepFile:
 
 
 def step_folders(ctx: ClarifaiContext) -> Iterator[StepDir]:
-    """Step folders that may be opened: inside the project, existing, each real folder once."""
-    seen: set[Path] = set()
-    for step in ctx.project.steps:
-        if step.escapes or not step.exists:
-            continue
-        real = step.path.resolve()
-        if real not in seen:
-            seen.add(real)
-            yield step
+    """Step folders that may be opened: inside the project, existing, each real folder once (found once per lint
+    run: a dozen rules ask)."""
+    folders: list[StepDir] | None = ctx.memo.get("step_folders")
+    if folders is None:
+        folders = ctx.memo["step_folders"] = []
+        seen: set[Path] = set()
+        for step in ctx.project.steps:
+            if step.escapes or not step.exists:
+                continue
+            real = step.path.resolve()
+            if real not in seen:
+                seen.add(real)
+                folders.append(step)
+    return iter(folders)
 
 
 def read(ctx: ClarifaiContext, step: StepDir, rel: str, *, python: bool = False) -> StepFile:

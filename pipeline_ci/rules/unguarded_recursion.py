@@ -71,12 +71,12 @@ Failing spec::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from ..argo import depends as dep
 from ..argo.dag import cycles, depends_text, index
 from ..argo.walk import Node, nodes, spec_body, template_map
+from ..lazyre import lazy_re
 from ..yamldoc import JsonPath
 from .base import ClarifaiContext, Hit, at
 
@@ -88,7 +88,7 @@ TARGET = "clarifai"
 #: ``depends`` results that hold only when something went wrong or was skipped: a task waiting for one is
 #: conditional.
 CONDITIONAL_RESULTS = frozenset({"Failed", "Errored", "Skipped", "Omitted", "AllFailed"})
-_TARGET_SPLIT = re.compile(r"[\s,]+")
+_TARGET_SPLIT = lazy_re(r"[\s,]+")
 
 
 def _conditional_depends(task: dict) -> bool:

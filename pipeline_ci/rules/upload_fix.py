@@ -20,5 +20,6 @@ def project_arg(root: Path) -> str:
 
 
 def upload_fix(root: Path) -> str:
-    """E.g. "run `pipeline-ci upload --backend clarifai pipelines/p` (or `clarifai pipeline upload`)"."""
-    return f"run `pipeline-ci upload --backend clarifai {project_arg(root)}` (or `clarifai pipeline upload`)"
+    """E.g. "run `pipeline-ci upload --backend clarifai pipelines/p` (or `clarifai pipeline upload pipelines/p`)"."""
+    arg = project_arg(root)
+    return f"run `pipeline-ci upload --backend clarifai {arg}` (or `clarifai pipeline upload {arg}`)"

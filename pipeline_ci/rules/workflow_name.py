@@ -59,9 +59,9 @@ Failing spec::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from ..lazyre import lazy_re
 from .base import ClarifaiContext, Hit, at
 
 ID = "A06"
@@ -72,7 +72,7 @@ TARGET = "clarifai"
 MAX_NAME = 63
 MAX_GENERATE_NAME = 58
 _LABEL = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
-SUBDOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\Z")
+SUBDOMAIN = lazy_re(rf"{_LABEL}(?:\.{_LABEL})*\Z")
 SUBDOMAIN_RULE = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
     "and must start and end with an alphanumeric character"

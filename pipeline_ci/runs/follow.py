@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..errors import PlatformError
 from ..exitcodes import ExitCode
@@ -60,6 +60,7 @@ class FatalError(PlatformError):
 class Poll:
     state: str  # one of STATES
     status: str  # the backend's own status name, for messages
+    nodes: Any = None  # the run's nodes when the platform reports them (an Argo WorkflowStatus), for the summary
 
 
 class RemoteRun(Protocol):
@@ -95,6 +96,7 @@ class FollowResult:
     status: str
     polls: int = 0
     messages: list[str] = field(default_factory=list)
+    nodes: Any = None  # the last Poll.nodes seen
 
 
 def follow(run: RemoteRun, *, timeout: float, max_interval: float = 30.0, paused_grace: float = 600.0,
@@ -181,7 +183,7 @@ class _Follower:
             if poll.state in FINAL_STATES:
                 self.drain()
                 code = {"success": ExitCode.OK, "failure": ExitCode.FAILED, "cancelled": ExitCode.CANCELLED}[poll.state]
-                return FollowResult(code, poll.state, poll.status, self.polls)
+                return FollowResult(code, poll.state, poll.status, self.polls, nodes=poll.nodes)
             wait = next(delays)
 
     # ------------------------------------------------------------------------------------------- logs

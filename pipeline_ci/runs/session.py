@@ -65,6 +65,9 @@ class RunFlags:
     pipeline_version_id: str | None = None
     compute_cluster_id: str | None = None
     nodepool_id: str | None = None
+    instance: str | None = None  # Clarifai: instance type whose compute is got or created
+    cloud: str | None = None
+    dry_run: bool = False  # run: resolve everything, start nothing
     workspace_id: str | None = None
     region: str | None = None
     endpoint: str | None = None
@@ -72,6 +75,8 @@ class RunFlags:
     parallelism: int | None = None
     isolation: str = "auto"
     secrets_file: Path | None = None
+    allow_unsupported: bool = False
+    semaphore: tuple[str, ...] = ()
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> RunFlags:
@@ -83,13 +88,14 @@ class RunFlags:
             if hasattr(args, dest):
                 values[item.name] = getattr(args, dest)
         values["set_args"] = tuple(values.get("set_args") or ())
+        values["semaphore"] = tuple(values.get("semaphore") or ())
         return cls(**values)
 
     def clarifai_ids(self) -> dict[str, str | None]:
         """The Clarifai ids given as flags, keyed as :func:`pipeline_ci.platforms.clarifai.target.resolve` wants."""
         return {"user_id": self.user_id, "app_id": self.app_id, "pipeline_id": self.pipeline_id,
                 "version_id": self.pipeline_version_id, "compute_cluster_id": self.compute_cluster_id,
-                "nodepool_id": self.nodepool_id}
+                "nodepool_id": self.nodepool_id, "instance": self.instance, "cloud": self.cloud, "region": self.region}
 
 
 # ----------------------------------------------------------------------------------------------- state file
@@ -159,8 +165,20 @@ def cancel_on_signals(out: Out) -> Iterator[threading.Event]:
 def parameters(flags: RunFlags) -> dict[str, str]:
     """Overrides from ``--overrides-file`` and ``--set`` (which wins), as strings (an
     :class:`~pipeline_ci.overrides.OverridesError` is a usage error)."""
-    from_file = overrides.load_overrides_file(flags.overrides_file) if flags.overrides_file else {}
-    return overrides.merge(from_file, overrides.parse_set(list(flags.set_args)))
+    errors: list[overrides.OverridesError] = []  # every problem of the file and of --set at once
+    from_file: dict[str, Any] = {}
+    set_values: dict[str, str] = {}
+    try:
+        from_file = overrides.load_overrides_file(flags.overrides_file) if flags.overrides_file else {}
+    except overrides.OverridesError as exc:
+        errors.append(exc)
+    try:
+        set_values = overrides.parse_set(list(flags.set_args))
+    except overrides.OverridesError as exc:
+        errors.append(exc)
+    if errors:
+        raise overrides.combine(errors)
+    return overrides.merge(from_file, set_values)
 
 
 def validate_for_project(root: Path | None, values: dict[str, str]) -> None:
@@ -179,15 +197,27 @@ def validate_for_project(root: Path | None, values: dict[str, str]) -> None:
     declared = {p["name"]: p for _, p in params_of(spec_body(spec), "arguments") if isinstance(p.get("name"), str)}
     steps = map_refs(project, [], [])
     errors = overrides.validate(values, declared, accepted_values(spec, steps))
+    if len(errors) == 1:
+        raise UsageError(errors[0])
     if errors:
-        raise UsageError("; ".join(errors))
+        raise UsageError(f"{len(errors)} problems with the run parameters", details=errors)
 
 
-def project_root(path: Path | None, *, required: bool = False) -> Path | None:
+def project_root(path: Path | None, *, required: bool = False, committed: bool = False) -> Path | None:
     """The pipeline project at or above ``path`` (default: the current directory). Without ``path``, no project
-    is a usage error only when ``required``."""
-    from ..discovery import find_root
+    is a usage error only when ``required``. A Python-defined pipeline (a ``.py`` file, or named by the settings)
+    stands for its generated bundle; with ``committed`` (remote runs), for its committed bundle when there is one,
+    whose lockfile holds the pipeline version (:func:`pipeline_ci.dsl.resolve.dsl_root`)."""
+    import os
 
+    from ..discovery import find_root
+    from ..dsl.resolve import dsl_root
+
+    if (path is None or path.suffix == ".py" or path.is_dir()) and (
+            (path is not None and path.suffix == ".py") or find_root(path or Path.cwd()) is None):
+        dsl = dsl_root(path, os.environ, committed=committed, strict=path is not None or required)
+        if dsl is not None:
+            return dsl
     if path is None:
         root = find_root(Path.cwd())
         if root is None and required:
@@ -205,20 +235,16 @@ def project_root(path: Path | None, *, required: bool = False) -> Path | None:
 # ----------------------------------------------------------------------------------------------- remote runs
 
 
-def clarifai_run(flags: RunFlags, root: Path | None, env: Mapping[str, str], out: Out) -> tuple[RemoteRun, Start]:
+def clarifai_run(flags: RunFlags, root: Path | None, env: Mapping[str, str], out: Out, *,
+                 place: bool = True) -> tuple[RemoteRun, Start]:
     """A Clarifai run addressed by the flags, the lockfile and the config (each id's source is printed), and the
-    function that starts it. Credentials: ``CLARIFAI_PAT``."""
-    from ..platforms.clarifai.api import ApiError, ClarifaiClient
+    function that starts it. Credentials: ``CLARIFAI_PAT`` (or the Clarifai CLI context, filled in by the CLI).
+    ``place``: get or create the compute of an instance type (a new run; an existing one has its compute)."""
+    from ..platforms.clarifai.api import ApiError
     from ..platforms.clarifai.run import ClarifaiRun
-    from ..platforms.clarifai.target import resolve
 
-    resolved = resolve(root, flags.clarifai_ids())
-    try:
-        client = ClarifaiClient.from_env(env, log=lambda line: out(f"  retry: {line}"))
-    except ApiError as exc:
-        raise UsageError(exc.message) from None
-    for name, source in resolved.sources.items():
-        out(f"  {name}: from {source}")
+    client, resolved = clarifai_target(flags, root, env, out, place=place)
+    assert client is not None  # only a dry run goes without
     remote = ClarifaiRun(client, resolved.target, flags.run_id)
 
     def start(values: dict[str, str]) -> None:
@@ -228,6 +254,44 @@ def clarifai_run(flags: RunFlags, root: Path | None, env: Mapping[str, str], out
             raise RemoteStartError(exc.message, exc.exit_code) from None
 
     return remote, start
+
+
+def clarifai_target(flags: RunFlags, root: Path | None, env: Mapping[str, str], out: Out, *,
+                    place: bool = True) -> tuple[Any, Any]:
+    """The client and the resolved target of a Clarifai run, each id's source printed, its compute got or created
+    (only looked up in a dry run). A dry run without a PAT has no client: it says what it could not check."""
+    from ..platforms.clarifai.api import ApiError, ClarifaiClient
+    from ..platforms.clarifai.target import resolve
+
+    resolved = resolve(root, flags.clarifai_ids(), env.get("CLARIFAI_USER_ID") or None)
+    client = None
+    try:
+        client = ClarifaiClient.from_env(env, log=lambda line: out(f"  retry: {line}"))
+    except ApiError as exc:
+        if not (flags.dry_run and not env.get("CLARIFAI_PAT", "").strip()):
+            raise UsageError(exc.message) from None
+        out("  credentials: no CLARIFAI_PAT: nothing on the platform was checked")
+    for name, source in resolved.sources.items():
+        out(f"  {name}: from {source}")
+    if resolved.instance is not None and place:
+        _place(client, resolved, dry_run=flags.dry_run, out=out)
+    return client, resolved
+
+
+def _place(client: Any, resolved: Any, *, dry_run: bool, out: Out) -> None:
+    """Get or create the compute of an instance type (:mod:`pipeline_ci.platforms.clarifai.compute`) and put its
+    ids in the target; a dry run only looks."""
+    from ..platforms.clarifai import compute
+
+    name, cloud, region = resolved.instance
+    target = resolved.target
+    placed = compute.plan(client, target.user_id, name, cloud, region, target.compute_cluster_id, target.nodepool_id,
+                          warn=lambda message: out(f"  warning: {message}"))
+    for line in placed.describe():
+        out(f"  {line}")
+    if not dry_run:
+        compute.ensure(client, target.user_id, placed, out)
+    target.compute_cluster_id, target.nodepool_id = placed.cluster_id, placed.nodepool_id
 
 
 def pai_run(flags: RunFlags, root: Path | None, values: dict[str, str], env: Mapping[str, str],
@@ -253,9 +317,9 @@ def existing_run(flags: RunFlags, env: Mapping[str, str], out: Out) -> RemoteRun
                               "Ctrl-C or SIGTERM to its process")
     if not flags.run_id:
         raise UsageError("no run id given")
-    root = project_root(flags.path) if flags.backend == "clarifai" or flags.path else None
+    root = project_root(flags.path, committed=True) if flags.backend == "clarifai" or flags.path else None
     if flags.backend == "clarifai":
-        return clarifai_run(flags, root, env, out)[0]
+        return clarifai_run(flags, root, env, out, place=False)[0]  # an existing run has its compute
     return pai_run(flags, root, {}, env, out)[0]
 
 
@@ -287,8 +351,13 @@ def report(result: FollowResult, run: RemoteRun, backend: str, env: Mapping[str,
     status = status_word(result.exit_code)
     out(f"pipeline-ci: run {run.run_id} {status} (status {result.status or 'unknown'}, exit {result.exit_code})")
     github.set_output("status", status, env)
+    from ..report import mermaid
+
+    bars = mermaid.argo_status_bars(result.nodes)
+    chart = mermaid.fenced(mermaid.run_gantt(f"run {run.run_id}", bars)) if bars else ""
     github.append_summary(f"### pipeline-ci run ({backend})\n\n| run | status | backend status |\n|---|---|---|\n"
-                          f"| {link(run.run_id, run.url)} | {status} | {cell(result.status)} |\n", env)
+                          f"| {link(run.run_id, run.url)} | {status} | {cell(result.status)} |\n"
+                          + (f"\n{chart}" if chart else ""), env)
     return result.exit_code
 
 
@@ -300,7 +369,11 @@ def report_local(result: LocalRunResult, env: Mapping[str, str]) -> int:
     github.set_output("status", status_word(result.exit_code), env)
     rows = [f"| {cell(n['path'])} | {n['phase']} | {n.get('duration') or 0:.2f}s | {n.get('exit_code', '')} | "
             f"{cell(n.get('log') or '')} |" for n in result.nodes if n.get("type") not in ("DAG", "Steps", "StepGroup")]
+    from ..report import mermaid
+
+    bars = mermaid.record_bars(result.nodes)
+    chart = f"\n{mermaid.fenced(mermaid.run_gantt(f'run {result.run_id}', bars))}" if bars else ""
     github.append_summary(f"### pipeline-ci local run `{result.run_id}`: {result.phase}\n\n"
-                          "| step | status | duration | exit | log |\n|---|---|---|---|---|\n" + "\n".join(rows) + "\n",
-                          env)
+                          "| step | status | duration | exit | log |\n|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
+                          + chart, env)
     return result.exit_code

@@ -21,15 +21,15 @@ contains ``propertyNames``). Some nodes carry a non-standard ``errorMessage`` /
 ``patternErrorMessage`` (understood by VS Code / yaml-language-server) with a
 friendlier message.
 
-This module is imported on the lint fast path: ``jsonschema`` and
-``referencing`` are imported lazily inside the functions.
+This module is imported on the lint fast path: ``jsonschema``, ``referencing`` and even
+the schema files are loaded lazily inside the functions; lint checks documents with the predicates
+generated from the schemas (:mod:`.fastcheck`, by :mod:`.generate`) and asks ``jsonschema`` only about
+the documents those cannot vouch for.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -62,6 +62,9 @@ def load(name: str) -> dict[str, Any]:
     The result is cached and shared with :func:`registry` / :func:`validator`:
     treat it as read-only.
     """
+    import json
+    from importlib import resources  # imported here: lint validates through the generated .fastcheck
+
     text = resources.files(__name__).joinpath(f"{_check_name(name)}.json").read_text(encoding="utf-8")
     return json.loads(text)
 

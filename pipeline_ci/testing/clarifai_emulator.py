@@ -131,6 +131,49 @@ class _Run:
         return self.proto.orchestration_status.status.code
 
 
+def _argo_status(run: resources_pb2.PipelineVersionRun, code: int) -> str:
+    """The raw Argo ``WorkflowStatus`` (JSON) the platform reports in ``argo_status.status``: the workflow's phase
+    and one ``Pod`` node per step or task of the entrypoint, started at the run's start and finished at its end
+    (every node in the run's final phase; the emulator does not schedule nodes)."""
+    phase = {codes.JOB_COMPLETED: "Succeeded", codes.JOB_FAILED: "Failed"}.get(code, "Error")
+    started = run.started_at.ToJsonString() if run.HasField("started_at") else run.created_at.ToJsonString()
+    ended = run.ended_at.ToJsonString()
+    try:
+        spec = json.loads(run.pipeline_version.orchestration_spec.argo_orchestration_spec.spec_json or "{}")
+    except ValueError:
+        spec = {}
+    raw_body = spec.get("spec") if isinstance(spec, dict) else None
+    body: dict = raw_body if isinstance(raw_body, dict) else {}
+    entry: dict = next((t for t in body.get("templates") or [] if isinstance(t, dict)
+                        and t.get("name") == body.get("entrypoint")), {})
+    raw_dag = entry.get("dag")
+    dag: dict = raw_dag if isinstance(raw_dag, dict) else {}
+    names = [t.get("name") for t in dag.get("tasks") or [] if isinstance(t, dict)]
+    names += [s.get("name") for group in entry.get("steps") or [] for s in (group if isinstance(group, list) else [])
+              if isinstance(s, dict)]
+    nodes = {f"{run.id}-{i}": {"id": f"{run.id}-{i}", "name": f"{run.id}.{name}", "displayName": name, "type": "Pod",
+                               "phase": phase, "startedAt": started, "finishedAt": ended}
+             for i, name in enumerate(n for n in names if isinstance(n, str))}
+    return json.dumps({"phase": phase, "startedAt": started, "finishedAt": ended, "nodes": nodes})
+
+
+# (id, cloud, region, accelerators, accelerator types): the catalog ListInstanceTypes answers by default
+DEFAULT_INSTANCE_TYPES: list[tuple[str, str, str, int, tuple[str, ...]]] = [
+    ("t3a.2xlarge", "aws", "us-east-1", 0, ()),
+    ("g5.xlarge", "aws", "us-east-1", 1, ("NVIDIA-A10G",)),
+    ("g6e.xlarge", "aws", "us-east-1", 1, ("NVIDIA-L40S",)),
+    ("g6e.12xlarge", "aws", "us-west-2", 4, ("NVIDIA-L40S",)),
+    ("n1-standard-8-t4", "gcp", "us-central1", 1, ("NVIDIA-T4",)),
+]
+
+
+def _instance_type(type_id: str, cloud: str, region: str, gpus: int, kinds: tuple[str, ...]) -> resources_pb2.InstanceType:
+    info = resources_pb2.ComputeInfo(cpu_limit="4", cpu_memory="16Gi", num_accelerators=gpus,
+                                     accelerator_type=list(kinds), accelerator_memory="24Gi" if gpus else "")
+    return resources_pb2.InstanceType(id=type_id, description=type_id, compute_info=info, region=region,
+                                      cloud_provider=resources_pb2.CloudProvider(id=cloud, name=cloud))
+
+
 def _status(code: int, details: str = "") -> status_pb2.Status:
     known = code in sc.StatusCode.values()  # scripts may use codes newer than this clarifai-grpc
     description = "Ok" if code == sc.SUCCESS else sc.StatusCode.Name(code) if known else f"status {code}"
@@ -203,6 +246,11 @@ class ClarifaiEmulator:
         self._pipelines: dict[tuple[str, ...], resources_pb2.Pipeline] = {}
         self._versions: dict[tuple[str, ...], resources_pb2.PipelineVersion] = {}
         self._runs: dict[str, _Run] = {}
+        # compute: the instance type catalog (see DEFAULT_INSTANCE_TYPES), clusters and nodepools by _key()
+        self.instance_types: list[resources_pb2.InstanceType] = [_instance_type(*row) for row in DEFAULT_INSTANCE_TYPES]
+        self._clusters: dict[tuple[str, ...], resources_pb2.ComputeCluster] = {}
+        self._nodepools: dict[tuple[str, ...], resources_pb2.Nodepool] = {}
+        self.require_compute = False  # True: a run on a nodepool that does not exist is refused, as the platform does
         self.final_status_reported: dict[str, float] = {}  # run id -> monotonic time of the first final answer
         self._run_script = list(DEFAULT_RUN_SCRIPT)
         self._run_logs = dict(DEFAULT_RUN_LOGS)
@@ -307,6 +355,13 @@ class ClarifaiEmulator:
         """Make the next build of ``step_id`` end with ``status_code`` and ``log_lines`` as builder logs."""
         with self._lock:
             self._build_outcomes[step_id] = (status_code, list(log_lines))
+
+    def finish_builds(self) -> None:
+        """Let every build in progress end at its next ``GetPipelineStepVersion`` poll (a test that held builds with a
+        large ``build_polls`` releases them)."""
+        with self._lock:
+            for version in self._step_versions.values():
+                version.polls_left = min(version.polls_left, 0)
 
     @property
     def calls(self) -> list[tuple[str, Message | None]]:
@@ -631,6 +686,7 @@ class ClarifaiEmulator:
         if code in TERMINAL_RUN_CODES:
             run.proto.ended_at.CopyFrom(now)
             run.pending.clear()
+            run.proto.orchestration_status.argo_status.status = _argo_status(run.proto, code)
         entry = resources_pb2.PipelineVersionRunStatusLog(
             id=uuid.uuid4().hex, pipeline_version_run_id=run.proto.id, status=_status(code),
             message=message, triggered_by_user_id=user_id, created_at=now,
@@ -656,6 +712,8 @@ class ClarifaiEmulator:
         if version is None:
             details = f"pipeline {req.pipeline_id!r} version {req.pipeline_version_id!r} does not exist"
             return _response("PostPipelineVersionRuns", sc.CONN_DOES_NOT_EXIST, details)
+        if self.require_compute and (refusal := self._compute_refusal(req)):
+            return _response("PostPipelineVersionRuns", sc.NODEPOOL_DOES_NOT_EXIST, refusal)
         requested = list(req.pipeline_version_runs) or [resources_pb2.PipelineVersionRun()]
         for item in requested:
             if item.id in self._runs and not self._find_run(req.user_app_id, req.pipeline_id, version.id, item.id):
@@ -718,6 +776,77 @@ class ClarifaiEmulator:
             return _response(method, sc.CONN_DOES_NOT_EXIST, "pipeline version run does not exist")
         found = [entry for entry in run.history if not req.status_codes or entry.status.code in req.status_codes]
         return _response(method, sc.SUCCESS, pipeline_version_run_status_logs=_page(found, req.page, req.per_page))
+
+    # ----------------------------------------------------------------- compute
+
+    def _do_ListCloudProviders(self, req: service_pb2.ListCloudProvidersRequest) -> Message:
+        clouds = dict.fromkeys(t.cloud_provider.id for t in self.instance_types)
+        providers = [resources_pb2.CloudProvider(id=c, name=c) for c in clouds]
+        return _response("ListCloudProviders", sc.SUCCESS, cloud_providers=providers)
+
+    def _do_ListCloudRegions(self, req: service_pb2.ListCloudRegionsRequest) -> Message:
+        regions = dict.fromkeys(t.region for t in self.instance_types if t.cloud_provider.id == req.cloud_provider.id)
+        return _response("ListCloudRegions", sc.SUCCESS, cloud_regions=[resources_pb2.CloudRegion(id=r) for r in regions])
+
+    def _do_ListInstanceTypes(self, req: service_pb2.ListInstanceTypesRequest) -> Message:
+        found = [t for t in self.instance_types if t.cloud_provider.id == req.cloud_provider.id and t.region == req.region]
+        return _response("ListInstanceTypes", sc.SUCCESS, instance_types=found)
+
+    def _do_GetComputeCluster(self, req: service_pb2.GetComputeClusterRequest) -> Message:
+        cluster = self._clusters.get((req.user_app_id.user_id, req.compute_cluster_id))
+        if cluster is None:
+            return _response("GetComputeCluster", sc.COMPUTE_CLUSTER_DOES_NOT_EXIST, "compute cluster does not exist")
+        return _response("GetComputeCluster", sc.SUCCESS, compute_cluster=cluster)
+
+    def _do_PostComputeClusters(self, req: service_pb2.PostComputeClustersRequest) -> Message:
+        user = req.user_app_id.user_id
+        for item in req.compute_clusters:
+            if (user, item.id) in self._clusters:
+                return _response("PostComputeClusters", sc.COMPUTE_CLUSTER_INVALID_ARGUMENT,
+                                 f"compute cluster {item.id!r} already exists")
+        created = []
+        for item in req.compute_clusters:
+            cluster = _copy(item)
+            cluster.user_id = user
+            cluster.created_at.CopyFrom(_now())
+            self._clusters[(user, cluster.id)] = cluster
+            created.append(cluster)
+        return _response("PostComputeClusters", sc.SUCCESS, compute_clusters=created)
+
+    def _do_GetNodepool(self, req: service_pb2.GetNodepoolRequest) -> Message:
+        nodepool = self._nodepools.get((req.user_app_id.user_id, req.compute_cluster_id, req.nodepool_id))
+        if nodepool is None:
+            return _response("GetNodepool", sc.NODEPOOL_DOES_NOT_EXIST, "nodepool does not exist")
+        return _response("GetNodepool", sc.SUCCESS, nodepool=nodepool)
+
+    def _do_PostNodepools(self, req: service_pb2.PostNodepoolsRequest) -> Message:
+        user, cluster = req.user_app_id.user_id, req.compute_cluster_id
+        if (user, cluster) not in self._clusters:
+            return _response("PostNodepools", sc.COMPUTE_CLUSTER_DOES_NOT_EXIST, "compute cluster does not exist")
+        known = {t.id for t in self.instance_types}
+        for item in req.nodepools:
+            if (user, cluster, item.id) in self._nodepools:
+                return _response("PostNodepools", sc.NODEPOOL_INVALID_ARGUMENT, f"nodepool {item.id!r} already exists")
+            unknown = [t.id for t in item.instance_types if t.id not in known]
+            if unknown or not item.instance_types:
+                return _response("PostNodepools", sc.NODEPOOL_INVALID_ARGUMENT,
+                                 f"unknown instance type {unknown[0] if unknown else '(none)'!r}")
+        created = []
+        for item in req.nodepools:
+            nodepool = _copy(item)
+            nodepool.created_at.CopyFrom(_now())
+            self._nodepools[(user, cluster, nodepool.id)] = nodepool
+            created.append(nodepool)
+        return _response("PostNodepools", sc.SUCCESS, nodepools=created)
+
+    def _compute_refusal(self, req: service_pb2.PostPipelineVersionRunsRequest) -> str | None:
+        """Why a run cannot be placed (``require_compute``): its nodepool must exist in its compute cluster."""
+        for item in req.pipeline_version_runs:
+            for nodepool in item.nodepools:
+                key = (req.user_app_id.user_id, nodepool.compute_cluster.id, nodepool.id)
+                if key not in self._nodepools:
+                    return f"nodepool {nodepool.id!r} does not exist in compute cluster {nodepool.compute_cluster.id!r}"
+        return None
 
     # ----------------------------------------------------------------- logs
 

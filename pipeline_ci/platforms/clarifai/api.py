@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
+from ...console import traced
 from ...errors import PlatformError
 from ...exitcodes import ExitCode
 from ...retry import Backoff, RetryableError, call_with_retries
@@ -33,6 +34,12 @@ class ApiError(PlatformError):
         self.message = message
         self.kind = kind
         self.code = code
+
+
+def _request_id(response: Any) -> str:
+    """``-v``: what a response says about itself (its status code and request id; never a credential)."""
+    status = getattr(response, "status", None)
+    return f"status {status.code}, request id {status.req_id or '-'}" if status is not None else ""
 
 
 def grpc_target(api_base: str) -> tuple[str, bool]:
@@ -123,8 +130,8 @@ class ClarifaiClient:
 
         def attempt() -> Any:
             try:
-                response = getattr(self.stub, method)(request, metadata=self._metadata,
-                                                      timeout=timeout or self.timeout)
+                response = traced(f"clarifai {method}", getattr(self.stub, method), request, metadata=self._metadata,
+                                  timeout=timeout or self.timeout, detail=_request_id)
             except self._grpc.RpcError as exc:
                 raise self._rpc_error(method, exc) from None
             return self._check(method, response)
@@ -136,8 +143,9 @@ class ClarifaiClient:
 
         def attempt() -> list[Any]:
             try:
-                responses = list(getattr(self.stub, method)(iter(make_requests()), metadata=self._metadata,
-                                                            timeout=self.timeout * 10))
+                responses = traced(f"clarifai {method}", lambda: list(getattr(self.stub, method)(
+                    iter(make_requests()), metadata=self._metadata, timeout=self.timeout * 10)),
+                    detail=lambda rs: _request_id(rs[-1]) if rs else "")
             except self._grpc.RpcError as exc:
                 raise self._rpc_error(method, exc) from None
             for response in responses:

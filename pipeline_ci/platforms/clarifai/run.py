@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,14 +38,6 @@ class RunTarget:
     version_id: str
     compute_cluster_id: str | None = None
     nodepool_id: str | None = None
-
-
-def compute_ids(instance: str, cloud: str | None, region: str | None) -> tuple[str, str]:
-    """Cluster and nodepool ids the SDK derives from an instance type (``get_deploy_compute_cluster_id`` and
-    ``get_deploy_nodepool_id`` in ``clarifai/utils/compute_presets.py`` of Clarifai/clarifai-python)."""
-    cluster = f"deploy-cc-{cloud or 'aws'}-{region or 'us-east-1'}"
-    nodepool = "deploy-np-" + re.sub(r"-+", "-", re.sub(r"[^A-Za-z0-9_-]", "-", instance))
-    return cluster, nodepool
 
 
 class ClarifaiRun:
@@ -115,8 +106,9 @@ class ClarifaiRun:
             pipeline_version_run_id=self.run_id))
         if response.status.code != self.codes.SUCCESS:
             raise FatalError(f"cannot read run {self.run_id}: {response.status.description}")
-        code = response.pipeline_version_run.orchestration_status.status.code
-        return Poll(self.codes.run_state(code), self.codes.name(code))
+        orchestration = response.pipeline_version_run.orchestration_status
+        code = orchestration.status.code
+        return Poll(self.codes.run_state(code), self.codes.name(code), _argo_nodes(orchestration.argo_status.status))
 
     def log_pages(self) -> Iterator[list[str]]:
         """New run log lines, page by page, until a page is not full (see the module docstring)."""
@@ -156,6 +148,15 @@ class ClarifaiRun:
             raise FatalError(f"cannot change run {self.run_id}: {response.status.description} "
                              f"{response.status.details}".strip())
 
+    def pause(self) -> None:
+        """Pause the run (``JOB_PAUSED``, as ``clarifai pipelinerun pause`` does); the platform refuses unless it is
+        queued or running."""
+        self.patch(self.codes.JOB_PAUSED)
+
+    def resume(self) -> None:
+        """Resume a paused run (back to ``JOB_RUNNING``, as ``clarifai pipelinerun resume`` does)."""
+        self.patch(self.codes.JOB_RUNNING)
+
     def cancel(self) -> None:
         """Cancel the run (``JOB_CANCELLED``); a second call on this object sends nothing."""
         if not self._cancelled:
@@ -170,3 +171,15 @@ def _message(line: str) -> str:
     except ValueError:
         return line
     return str(data.get("msg", line)) if isinstance(data, dict) else line
+
+
+def _argo_nodes(raw: str) -> dict | None:
+    """The Argo ``WorkflowStatus`` the platform reports as a JSON string (``argo_status.status``); None when absent
+    or not JSON (it is only used for the job summary's chart)."""
+    if not raw:
+        return None
+    try:
+        status = json.loads(raw)
+    except ValueError:
+        return None
+    return status if isinstance(status, dict) else None

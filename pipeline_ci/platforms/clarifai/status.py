@@ -17,6 +17,8 @@ ZERO: int = _codes.ZERO  # unset: e.g. a run without an orchestration status yet
 SUCCESS: int = _codes.SUCCESS
 MIXED_STATUS: int = _codes.MIXED_STATUS
 CONN_DOES_NOT_EXIST: int = _codes.CONN_DOES_NOT_EXIST  # e.g. "pipeline version does not exist" on a run start
+COMPUTE_CLUSTER_DOES_NOT_EXIST: int = _codes.COMPUTE_CLUSTER_DOES_NOT_EXIST
+NODEPOOL_DOES_NOT_EXIST: int = _codes.NODEPOOL_DOES_NOT_EXIST
 
 # --------------------------------------------------------------------------------------- the PAT was rejected
 CONN_TOKEN_INVALID: int = _codes.CONN_TOKEN_INVALID

@@ -6,17 +6,28 @@ with a client-proposed version id, then ``GetPipelineStepVersion`` polls (with b
 timeout and builder logs) until ``PIPELINE_STEP_READY``. A retried upload first looks the
 proposed id up, so a response lost on the way never yields a second version. Pipelines:
 ``PostPipelines`` with the pinned spec, secrets and visibility.
+
+Content addressing, so that a re-run after a crash and two uploads racing from two clones never create a second
+version of the same content: a step version's ``description`` records the step's content hash
+(``… content md5 <hex>``; ``PipelineStepVersion`` has no metadata field) and its proposed id is derived from that
+hash (:func:`candidate_id`: the n-th id for the hash, n > 0 only after failed builds of the same content). Before an
+upload, :meth:`ClarifaiBackend.find_step_version` lists the step's ready and building versions
+(``ListPipelineStepVersions``) for one with the same hash, then probes the derived ids (``GetPipelineStepVersion``).
+A pipeline version records :func:`~pipeline_ci.lockfiles.pipeline_hash` in its ``metadata``
+(``{"pipeline_ci": {"hash": …}}``); :meth:`ClarifaiBackend.find_pipeline_version` lists versions for it and picks the
+oldest match, so racing uploads converge on one pin. Every look-up is a read: a dry run with credentials uses them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import time
-import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
-from ... import archive
+from ... import archive, crashpoints, lockfiles, progress
 from ...errors import UsageError
 from ...lockfiles import StepKey
 from ...retry import Backoff
@@ -28,6 +39,27 @@ CHUNK = 14 * 1024 * 1024
 LOG_PER_PAGE = 50  # builder log entries per ListLogEntries page (what the SDK asks for)
 LOG_PAGES = 20  # builder log pages read at most per build poll
 VISIBILITY = {"UNKNOWN_VISIBILITY": 0, "PRIVATE": 10, "ORG": 30, "PUBLIC": 50}
+LIST_PER_PAGE = 100  # versions per List… page when looking for one with the same content
+LIST_PAGES = 20  # pages read at most per look-up
+CANDIDATES = 20  # derived version ids tried per content hash (each failed build of that content uses one)
+CONTENT_MD5 = re.compile(r"content md5 ([0-9a-f]{32})")
+METADATA_KEY = "pipeline_ci"
+
+
+def candidate_id(digest: str, attempt: int) -> str:
+    """The ``attempt``-th step version id for content ``digest``: 16 hex characters, like the SDK's ``uuid4().hex[:16]``,
+    the same in every clone, so two uploads of one content propose one id and the platform keeps one version."""
+    return hashlib.md5(f"pipeline-ci/{digest}/{attempt}".encode()).hexdigest()[:16]
+
+
+def step_description(digest: str) -> str:
+    return f"Pipeline step version (pipeline-ci; content md5 {digest})"
+
+
+def recorded_hash(description: str) -> str | None:
+    """The content hash a step version's description records, if pipeline-ci created it."""
+    match = CONTENT_MD5.search(description)
+    return match.group(1) if match else None
 
 
 def visibility_value(raw: Any) -> int | None:
@@ -43,8 +75,16 @@ def visibility_value(raw: Any) -> int | None:
     return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
 
 
+def _recorded_pipeline_hash(version: Any) -> str | None:
+    """The content hash a pipeline version's metadata records, if pipeline-ci created it."""
+    recorded = version.metadata.fields.get(METADATA_KEY)
+    value = recorded.struct_value.fields.get("hash") if recorded is not None else None
+    return str(value.string_value) if value is not None and value.string_value else None
+
+
 class ClarifaiBackend:
     name = "clarifai"
+    verified = True  # a plan built with it asks the platform
 
     def __init__(self, client: ClarifaiClient, *, build_timeout: float = 1800.0, poll: Backoff = Backoff(1, 1.5, 10)):
         from clarifai_grpc.grpc.api import resources_pb2, service_pb2
@@ -53,6 +93,8 @@ class ClarifaiBackend:
 
         self.client, self.build_timeout, self.poll = client, build_timeout, poll
         self.pb, self.res, self.codes = service_pb2, resources_pb2, status
+        self._usable = (status.PIPELINE_STEP_READY, status.PIPELINE_STEP_BUILDING)
+        self._probed: dict[tuple[StepKey, str], tuple[str | None, str]] = {}  # (key, digest) -> (found, free id)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ClarifaiBackend:
@@ -91,7 +133,50 @@ class ClarifaiBackend:
             raise DeployError(f"cannot create app {ids.app_id}: {response.status.description}")
 
     def planned_version(self, upload: StepUpload) -> str | None:
+        """The derived id the upload proposes (the first one no failed build of this content has used)."""
+        return self._probe(upload.key, str(upload.change.digest))[1]
+
+    def find_step_version(self, upload: StepUpload) -> str | None:
+        key, digest = upload.key, str(upload.change.digest)
+        found = self._list_step_versions(key, digest)
+        return found or self._probe(key, digest)[0]
+
+    def _list_step_versions(self, key: StepKey, digest: str) -> str | None:
+        """The newest ready or building version whose description records ``digest``."""
+        for page in range(1, LIST_PAGES + 1):
+            request = self.pb.ListPipelineStepVersionsRequest(user_app_id=self._ids(key[0], key[1]),
+                                                              pipeline_step_id=key[2], page=page,
+                                                              per_page=LIST_PER_PAGE, status_codes=self._usable)
+            response = self._call("ListPipelineStepVersions", request)
+            if response.status.code != self.codes.SUCCESS:
+                return None  # no such step yet
+            versions = list(response.pipeline_step_versions)
+            for version in versions:
+                if recorded_hash(version.description) == digest and version.status.code in self._usable:
+                    return str(version.id)
+            if len(versions) < LIST_PER_PAGE:
+                return None
         return None
+
+    def _probe(self, key: StepKey, digest: str) -> tuple[str | None, str]:
+        """``(usable version of this content, first free derived id)`` by reading the derived ids in turn."""
+        if (key, digest) in self._probed:
+            return self._probed[(key, digest)]
+        for attempt in range(CANDIDATES):
+            version_id = candidate_id(digest, attempt)
+            response = self._get_version(key, version_id)
+            if response.status.code != self.codes.SUCCESS:
+                self._probed[(key, digest)] = (None, version_id)
+                return None, version_id
+            version = response.pipeline_step_version
+            if recorded_hash(version.description) == digest and version.status.code in self._usable:
+                self._probed[(key, digest)] = (version_id, version_id)
+                return version_id, version_id
+        raise DeployError(f"{key[2]}: {CANDIDATES} versions of this content failed to build; fix the build and "
+                          "change the step (any change gives it new version ids)", 1)
+
+    def adopt_step_version(self, upload: StepUpload, version: str, log: Log) -> None:
+        self._wait_for_build(upload.key, version, log)
 
     def _get_version(self, key: StepKey, version: str) -> Any:
         request = self.pb.GetPipelineStepVersionRequest(user_app_id=self._ids(key[0], key[1]), pipeline_step_id=key[2],
@@ -120,6 +205,7 @@ class ClarifaiBackend:
             if again.status.code != self.codes.SUCCESS:
                 raise DeployError(f"{sid}: cannot create the pipeline step: {response.status.description}")
         log(f"{sid}: created pipeline step")
+        crashpoints.reached("step-created")
 
     def _version_message(self, upload: StepUpload, version_id: str) -> Any:
         from google.protobuf import json_format
@@ -137,7 +223,7 @@ class ClarifaiBackend:
         compute = dict(config.get("pipeline_step_compute_info") or {})
         if isinstance(compute.get("cpu_limit"), int):
             compute["cpu_limit"] = str(compute["cpu_limit"])
-        version = self.res.PipelineStepVersion(id=version_id, description="Pipeline step version (pipeline-ci)",
+        version = self.res.PipelineStepVersion(id=version_id, description=step_description(str(upload.change.digest)),
                                                pipeline_step_input_params=params)
         try:
             json_format.ParseDict(compute, version.pipeline_step_compute_info)
@@ -156,7 +242,9 @@ class ClarifaiBackend:
         self._ensure_step(upload, log)
         for name in packed.generated:
             log(f"{sid}: generated {name} into the upload archive (your folder is not changed)")
-        version_id = uuid.uuid4().hex[:16]
+        digest = str(upload.change.digest)
+        version_id = self._probe(upload.key, digest)[1]
+        self._probed.pop((upload.key, digest), None)  # the platform is about to change
         config = self.pb.PostPipelineStepVersionsUploadConfig(
             user_app_id=self._ids(user, app), pipeline_step_id=sid,
             pipeline_step_version=self._version_message(upload, version_id),
@@ -176,14 +264,26 @@ class ClarifaiBackend:
             return self.client.stream("PostPipelineStepVersionsUpload", requests, retry=False)
 
         log(f"{sid}: uploading {len(packed.data)} bytes as version {version_id}")
+        progress.update(sid, f"uploading {len(packed.data)} bytes")
         responses = self._retry_upload(attempt, sid)
         if responses:
             last = responses[-1]
             if last.status.code != self.codes.PIPELINE_STEP_BUILDING:
-                raise DeployError(f"{sid}: upload failed: {last.status.description} ({last.status.code})", 1)
-            version_id = last.pipeline_step_version_id or version_id
+                if not self._same_content(upload.key, version_id, digest):
+                    raise DeployError(f"{sid}: upload failed: {last.status.description} ({last.status.code})", 1)
+                log(f"{sid}: version {version_id} of the same content was just created by another upload; using it")
+            else:
+                version_id = last.pipeline_step_version_id or version_id
+        crashpoints.reached("step-upload-sent")
         self._wait_for_build(upload.key, version_id, log)
         return version_id
+
+    def _same_content(self, key: StepKey, version_id: str, digest: str) -> bool:
+        """Does ``version_id`` exist, ready or building, with content ``digest`` (another upload won the race)?"""
+        response = self._get_version(key, version_id)
+        version = response.pipeline_step_version
+        return (response.status.code == self.codes.SUCCESS and recorded_hash(version.description) == digest
+                and version.status.code in self._usable)
 
     def _retry_upload(self, attempt: Any, sid: str) -> list[Any]:
         from ...retry import RetryableError, call_with_retries
@@ -208,7 +308,8 @@ class ClarifaiBackend:
                     else None)
             page = self._builder_logs(key, version, page, seen, lines, log)
             if code == self.codes.PIPELINE_STEP_READY:
-                log(f"{key[2]}: version {version} is ready")
+                log(f"{key[2]}: version {version} is ready (waited "
+                    f"{time.monotonic() - deadline + self.build_timeout:.1f}s)")
                 return
             if code in self.codes.BUILD_FAILED:
                 self._builder_logs(key, version, page, seen, lines, log)
@@ -217,7 +318,7 @@ class ClarifaiBackend:
             if time.monotonic() > deadline:
                 raise DeployError(f"{key[2]}: build of version {version} did not finish within "
                                   f"{self.build_timeout:.0f}s", 4, lines[-50:])
-            log(f"{key[2]}: building ...")
+            progress.update(key[2], "building")  # a live line, or a line every 15 s
             self.client.sleep(next(delays))
 
     def _builder_logs(self, key: StepKey, version: str, page: int, seen: set[str], lines: list[str], log: Log) -> int:
@@ -245,11 +346,51 @@ class ClarifaiBackend:
             page += 1
         return page
 
+    def verify_pipeline_version(self, pipeline: dict[str, Any], version: str, resolved_spec: Any) -> bool:
+        """The version exists and holds this content: its recorded hash when pipeline-ci created it, else its spec."""
+        request = self.pb.GetPipelineVersionRequest(user_app_id=self._ids(str(pipeline.get("user_id")),
+                                                                          str(pipeline.get("app_id"))),
+                                                    pipeline_id=str(pipeline.get("id")), pipeline_version_id=version)
+        response = self._call("GetPipelineVersion", request)
+        if response.status.code != self.codes.SUCCESS:
+            return False
+        recorded = _recorded_pipeline_hash(response.pipeline_version)
+        if recorded is not None:
+            return recorded == lockfiles.pipeline_hash(pipeline, resolved_spec)
+        try:  # created by the SDK: compare the spec
+            spec = json.loads(response.pipeline_version.orchestration_spec.argo_orchestration_spec.spec_json)
+        except ValueError:
+            return False
+        return lockfiles.canonical(spec) == lockfiles.canonical(resolved_spec)
+
+    def find_pipeline_version(self, pipeline: dict[str, Any], resolved_spec: Any) -> str | None:
+        """The oldest version whose metadata records this content's hash (racing uploads converge on it)."""
+        digest = lockfiles.pipeline_hash(pipeline, resolved_spec)
+        matches = []
+        for page in range(1, LIST_PAGES + 1):
+            request = self.pb.ListPipelineVersionsRequest(user_app_id=self._ids(str(pipeline.get("user_id")),
+                                                                                str(pipeline.get("app_id"))),
+                                                          pipeline_id=str(pipeline.get("id")), page=page,
+                                                          per_page=LIST_PER_PAGE)
+            response = self._call("ListPipelineVersions", request)
+            if response.status.code != self.codes.SUCCESS:
+                break  # no such pipeline yet
+            versions = list(response.pipeline_versions)
+            for version in versions:
+                if _recorded_pipeline_hash(version) == digest:
+                    matches.append((version.created_at.ToNanoseconds(), str(version.id)))
+            if len(versions) < LIST_PER_PAGE:
+                break
+        return min(matches)[1] if matches else None
+
     def create_pipeline_version(self, pipeline: dict[str, Any], resolved_spec: Any, log: Log) -> str:
         from google.protobuf import struct_pb2
 
         user, app = str(pipeline.get("user_id")), str(pipeline.get("app_id"))
         version = self.res.PipelineVersion()
+        digest = lockfiles.pipeline_hash(pipeline, resolved_spec)
+        version.description = f"Pipeline version (pipeline-ci; content md5 {digest})"
+        version.metadata.update({METADATA_KEY: {"hash": digest}})
         version.orchestration_spec.argo_orchestration_spec.api_version = str(resolved_spec.get("apiVersion", ""))
         version.orchestration_spec.argo_orchestration_spec.spec_json = json.dumps(resolved_spec)
         secrets = (pipeline.get("config") or {}).get("step_version_secrets") or {}
@@ -270,4 +411,8 @@ class ClarifaiBackend:
                               f"{response.status.details}".strip())
         version_id = response.pipelines[0].pipeline_version.id
         log(f"created pipeline version {version_id}")
-        return version_id
+        oldest = self.find_pipeline_version(pipeline, resolved_spec)
+        if oldest and oldest != version_id:  # another upload of the same content created one at the same time
+            log(f"pipeline version {oldest} has the same content and is older; pinning it")
+            return oldest
+        return str(version_id)

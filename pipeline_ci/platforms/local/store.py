@@ -13,7 +13,6 @@ remote pins only (see :func:`pipeline_ci.deploy.apply_local`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -22,21 +21,31 @@ from ... import archive, lockfiles
 from ...lockfiles import StepKey
 from ..base import Log, StepUpload
 
-STORE = Path(".pipeline-ci") / "store"
+STATE = Path(".pipeline-ci")
+STORE = STATE / "store"
+
+
+def ensure_state_dir(root: Path) -> Path:
+    """``<root>/.pipeline-ci`` with a ``.gitignore`` that ignores everything in it (the store, the upload lock)."""
+    state = root / STATE
+    state.mkdir(parents=True, exist_ok=True)
+    ignore = state / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# pipeline-ci local store and run records\n*\n", encoding="utf-8")
+    return state
 
 
 class LocalBackend:
     name = "local"
+    verified = True
 
     def __init__(self, root: Path):
         self.root = root
         self.store = root / STORE
 
     def _ensure_store(self) -> None:
+        ensure_state_dir(self.root)
         self.store.mkdir(parents=True, exist_ok=True)
-        ignore = self.store.parent / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# pipeline-ci local store and run records\n*\n", encoding="utf-8")
 
     def _step_path(self, key: StepKey, version: str) -> Path:
         return self.store.joinpath("steps", *key) / version
@@ -65,8 +74,7 @@ class LocalBackend:
 
     def pipeline_version_for(self, pipeline: dict[str, Any], resolved_spec: Any) -> str:
         """The pipeline version id ``resolved_spec`` gets (no side effects)."""
-        text = lockfiles.canonical(self._pipeline_record(pipeline, resolved_spec))
-        return "pv-" + hashlib.md5(text.encode()).hexdigest()[:16]
+        return "pv-" + lockfiles.pipeline_hash(pipeline, resolved_spec)[:16]
 
     def has_pipeline_version(self, pipeline: dict[str, Any], version: str) -> bool:
         return self._pipeline_path(pipeline, version).is_file()
@@ -79,6 +87,21 @@ class LocalBackend:
 
     def verify_step_version(self, key: StepKey, version: str) -> bool:
         return self._step_path(key, version).with_suffix(".json").is_file()
+
+    def find_step_version(self, upload: StepUpload) -> str | None:
+        digest = str(upload.change.digest)
+        return digest if self.verify_step_version(upload.key, digest) else None
+
+    def adopt_step_version(self, upload: StepUpload, version: str, log: Log) -> None:
+        """A stored version is usable as it is."""
+
+    def verify_pipeline_version(self, pipeline: dict[str, Any], version: str, resolved_spec: Any) -> bool:
+        return version == self.pipeline_version_for(pipeline, resolved_spec) and self.has_pipeline_version(pipeline,
+                                                                                                          version)
+
+    def find_pipeline_version(self, pipeline: dict[str, Any], resolved_spec: Any) -> str | None:
+        version = self.pipeline_version_for(pipeline, resolved_spec)
+        return version if self.has_pipeline_version(pipeline, version) else None
 
     def upload_step(self, upload: StepUpload, log: Log) -> str:
         version = str(upload.change.digest)

@@ -28,6 +28,7 @@ from urllib.parse import quote, urlparse
 
 import requests
 
+from ...console import traced
 from ...errors import PlatformError
 from ...exitcodes import ExitCode
 from ...retry import Backoff, RetryableError, call_with_retries
@@ -199,8 +200,10 @@ class PaiClient:
         query_string = signing.canonical_query_string(query_text)
         url = f"{self.endpoint}{path}" + (f"?{query_string}" if query_string else "")
         try:
-            response = self.session.request(method, url, data=payload or None, headers=signed, timeout=self.timeout,
-                                            allow_redirects=False)
+            response = traced(f"pai {action}", self.session.request, method, url, data=payload or None,
+                              headers=signed, timeout=self.timeout, allow_redirects=False,
+                              detail=lambda r: f"HTTP {r.status_code}, request id "
+                                               f"{r.headers.get('x-acs-request-id') or _error_fields(r)[2] or '-'}")
         except requests.Timeout:
             raise _Transient(f"{action}: no answer within {self.timeout}s") from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:

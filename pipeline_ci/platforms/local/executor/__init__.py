@@ -5,8 +5,9 @@ in its folder (see :mod:`.leaf`), scheduled the way Argo's workflow controller s
 
 Exit codes of :func:`run_local`: 0 Succeeded; 1 Failed or Error (a failed step, ``activeDeadlineSeconds``,
 the node budget); 2 usage/configuration problem found before anything started (bad option, invalid
-settings, unknown parameter, unmapped templateRef, missing step folder, unreadable secrets file,
-unsupported expression); 4 the timeout passed (``timeout``, else ``local.timeout`` of the settings,
+settings, unknown parameter, unmapped templateRef, missing step folder, unreadable secrets file, a
+missing secret, a construct the executor cannot run (:mod:`pipeline_ci.argo.local_support`));
+4 the timeout passed (``timeout``, else ``local.timeout`` of the settings,
 default 1 h: everything killed, no exit handler); 5 cancelled through the ``cancel`` event or
 SIGINT/SIGTERM (terminate: everything killed, no exit handler). ``spec.activeDeadlineSeconds`` ends
 the run Failed after running the exit handler.
@@ -33,7 +34,7 @@ import string
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -47,7 +48,7 @@ from .engine import Engine
 from .isolation import MODES, Isolation
 from .leaf import KILL_GRACE, LeafRunner
 from .model import ERROR, RUNNING, locked_printer, mapping
-from .preflight import RunPlan, RunPlanError, plan_run
+from .preflight import RunPlan, RunPlanError, check_secrets, plan_run
 from .record import RunRecord, ensure_state_dir, new_run_id, print_summary, run_dir
 from .secrets import Secrets, SecretsError, load_secrets_file
 
@@ -89,7 +90,7 @@ class LocalRunResult:
 
 def _usage(say: Callable[[str], None], errors: list[str]) -> LocalRunResult:
     for error in errors:
-        say(f"error: {error}")
+        say(f"pipeline-ci: error: {error}")  # the CLI's one error format
     return LocalRunResult("Error", EXIT_CODES["Usage"], "; ".join(errors), errors=errors)
 
 
@@ -162,17 +163,22 @@ def run_local(
     out: Callable[[str], None] = print,
     cancel: threading.Event | None = None,
     limits: LocalLimits | None = None,
+    allow_unsupported: bool = False,
+    semaphores: Mapping[str, int] | None = None,
 ) -> LocalRunResult:
     """Run the pipeline of the project at ``project_root`` locally.
 
     ``parameters``: merged, stringified overrides (see :mod:`pipeline_ci.overrides`). ``parallelism``:
-    at most this many steps at once (default ``os.cpu_count()``). ``isolation``: ``auto``, ``none`` or
+    at most this many steps at once (default: as many as the spec allows, under a safety cap of
+    :data:`.engine.SAFETY_CAP`). ``isolation``: ``auto``, ``none`` or
     ``venv`` (:mod:`.isolation`). ``timeout``: wall-clock seconds for the whole run (default: the
     ``local.timeout`` setting, 1 h). ``secrets_file``: a ``.env`` file with step secrets (default
     ``<project>/secrets.env`` when it exists). ``out`` receives every console line (called from
     several threads, one line at a time, serialised). ``cancel``: set it (e.g. from a SIGTERM
     handler) to kill every step and end the run Cancelled. ``limits``: resource limits (default: the
-    ``local:`` settings of the project's settings file).
+    ``local:`` settings of the project's settings file). ``allow_unsupported``: run a spec with constructs the
+    executor cannot run (:mod:`pipeline_ci.argo.local_support`; those nodes end in Error) instead of refusing it (exit 2).
+    ``semaphores``: limits of ConfigMap semaphores, ``{"CONFIGMAP/KEY" or "KEY": N}`` (:mod:`.sync`).
 
     The phases: :func:`_validate` -> :func:`_plan` -> :func:`_start` -> :func:`_supervise` -> :func:`_record`.
     """
@@ -181,11 +187,12 @@ def run_local(
     checked = _validate(root, isolation=isolation, parallelism=parallelism, timeout=timeout, limits=limits)
     if isinstance(checked, list):
         return _usage(say, checked)
-    prepared = _plan(root, parameters, secrets_file)
+    prepared = _plan(root, parameters, secrets_file, allow_unsupported=allow_unsupported,
+                     semaphores=dict(semaphores or {}))
     if isinstance(prepared, list):
         return _usage(say, prepared)
     with _start(root, prepared, checked, isolation=isolation, parallelism=parallelism, timeout=timeout,
-                cancel=cancel, say=say) as run:
+                cancel=cancel, say=say, semaphores=dict(semaphores or {})) as run:
         phase, message = _supervise(run, cancel)
         return _record(run, phase, message)
 
@@ -221,12 +228,13 @@ class _Prepared:
     secrets_file: Path | None
 
 
-def _plan(root: Path, parameters: dict[str, str] | None, secrets_file: Path | None) -> _Prepared | list[str]:
-    """Load and check the project (:func:`.preflight.plan_run`) and the secrets file.
+def _plan(root: Path, parameters: dict[str, str] | None, secrets_file: Path | None, *, allow_unsupported: bool,
+          semaphores: dict[str, int]) -> _Prepared | list[str]:
+    """Load and check the project (:func:`.preflight.plan_run`), the secrets file and every step's secrets.
 
     Returns what the run needs, or the usage/configuration problems found (nothing has started yet)."""
     try:
-        plan = plan_run(root, dict(parameters or {}))
+        plan = plan_run(root, dict(parameters or {}), allow_unsupported=allow_unsupported, semaphores=semaphores)
     except RunPlanError as exc:
         return exc.errors
     if secrets_file is None and (root / DEFAULT_SECRETS_FILE).is_file():
@@ -236,7 +244,11 @@ def _plan(root: Path, parameters: dict[str, str] | None, secrets_file: Path | No
     except SecretsError as exc:
         return [str(exc)]
     config = plan.project.config.data if plan.project.config else None
-    return _Prepared(plan, Secrets.from_config(config, file_values, dict(os.environ)), secrets_file)
+    secrets = Secrets.from_config(config, file_values, dict(os.environ))
+    missing = check_secrets(plan.project, plan.spec, secrets)
+    if missing:
+        return missing
+    return _Prepared(plan, secrets, secrets_file)
 
 
 @dataclass
@@ -257,13 +269,13 @@ class _LocalRun:
 
 @contextmanager
 def _start(root: Path, prepared: _Prepared, limits: LocalLimits, *, isolation: str, parallelism: int | None,
-           timeout: float | None, cancel: threading.Event | None, say: Callable[[str], None]
-           ) -> Iterator[_LocalRun]:
+           timeout: float | None, cancel: threading.Event | None, say: Callable[[str], None],
+           semaphores: dict[str, int] | None = None) -> Iterator[_LocalRun]:
     """Create the run (id, folder, engine, record), become the child subreaper, take SIGINT/SIGTERM, write the
     first record and announce the run; on leaving, kill whatever is left and put the process state back."""
     plan = prepared.plan
     run_timeout = timeout if timeout is not None else limits.timeout
-    threads = parallelism or os.cpu_count() or 1
+    threads = parallelism  # None: only the spec's limits (and the engine's safety cap)
     state = ensure_state_dir(root)
     run_id = new_run_id()
     folder = run_dir(root, run_id)
@@ -271,8 +283,8 @@ def _start(root: Path, prepared: _Prepared, limits: LocalLimits, *, isolation: s
     name = _workflow_name(plan.spec)
     runner = LeafRunner(say, prepared.secrets.mask, limits, tag=f"{run_id}-{_random.token_hex(4)}")
     engine = Engine(plan.spec, name=name, parameters=plan.parameters, targets=plan.targets, runner=runner,
-                    isolation=Isolation(isolation, state / "venvs"), secrets=prepared.secrets, say=say,
-                    log_dir=folder / "logs", parallelism=threads)
+                    isolation=Isolation(isolation), secrets=prepared.secrets, say=say,
+                    log_dir=folder / "logs", parallelism=threads, state_dir=state, semaphores=semaphores)
     secrets_file = prepared.secrets_file
     options = {"parallelism": threads, "isolation": isolation, "timeout": run_timeout,
                "secrets_file": str(secrets_file) if secrets_file else None,

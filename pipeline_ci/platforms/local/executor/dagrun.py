@@ -8,11 +8,11 @@ still skip it). Ready tasks start at once, each on its own thread; leaves are ca
 slots (the
 DAG depends on the engine only through :class:`.host.Scheduling`, as :mod:`.steps` does).
 
-``failFast`` (default true) stops starting tasks after a failure that nothing handles. A failure is
-*handled* when the task has a matching ``continueOn`` or when another task's ``depends`` names its
-outcome explicitly (``A.Failed``, ``A.Errored``, ``A.AllFailed``, ``A.AnySucceeded``); otherwise an
-error-handling branch such as ``depends: A.Failed`` could never run. This reading of Argo's
-controller is our choice, documented here.
+After a failure every task whose dependencies are fulfilled is still evaluated and started (or Omitted),
+whatever ``failFast`` says: that is what Argo's controller does (``failFast`` has had no effect since
+v3.4, argoproj/argo-workflows issues #10312 and #5223), and it makes the record independent of timing:
+``depends: B.Failed && C`` runs whichever of B and C ends first, and a task whose ``depends`` cannot hold
+any more is Omitted. A task's hooks run right after it, before its dependents start (:mod:`.hooks`).
 
 Only the targets and their ancestors run. The targets are ``dag.target`` (space or comma separated)
 or else the leaf tasks. A target's
@@ -30,11 +30,10 @@ from typing import Any
 from ....argo import depends as dep
 from ....argo.dag import ancestors, depends_text, find_cycle, graph
 from ....argo.walk import dag_tasks
+from .hooks import step_hooks
 from .host import Scheduling
 from .model import COMPLETED, ERROR, FAILED, FAILURES, OMITTED, SUCCEEDED, Callee, Frame, NodeRecord, NodeResult
 from .scope import continues_on, publish
-
-HANDLING = frozenset({"Failed", "Errored", "AllFailed", "AnySucceeded"})
 
 
 def _continue_on(task: dict) -> frozenset[str]:
@@ -60,7 +59,6 @@ class _DagRun:
         self.results: dict[str, NodeResult] = {}
         self.running: set[str] = set()
         self.cond = threading.Condition()
-        self.fast_failure: tuple[str, NodeResult] | None = None
 
     def prepare(self) -> str | None:
         """Parse every task's dependencies; a problem that makes the DAG unrunnable is returned."""
@@ -84,26 +82,20 @@ class _DagRun:
             return f"sorting failed: graph with cycle {' -> '.join(cycle)}"
         return None
 
-    def handled(self, name: str) -> bool:
-        return any(
-            ref.task == name and ref.result in HANDLING
-            for expr in self.exprs.values() if expr is not None and not isinstance(expr, dep.ExprError)
-            for ref in dep.references(expr)
-        )
-
     def record(self, name: str, res: NodeResult) -> None:
         """Store a finished task (caller holds ``cond``)."""
         self.results[name] = res
         publish(self.local, "tasks", name, res)
-        task = self.tasks[name]
-        fail_fast = (self.body.get("dag") or {}).get("failFast") is not False
-        if (fail_fast and self.fast_failure is None and res.phase in FAILURES
-                and not continues_on(task, res.phase) and not self.handled(name)):
-            self.fast_failure = (name, res)
 
     def work(self, name: str, snapshot: dict[str, str]) -> None:
         try:
             res = self.host.run_call(self.tasks[name], snapshot, f"{self.rec.path}.{name}", self.frame)
+            if step_hooks(self.tasks[name]):
+                with self.cond:
+                    seen = dict(self.local)
+                publish(seen, "tasks", name, res)
+                self.host.run_hooks(self.tasks[name], {**seen, **self.host.globals()}, "tasks", res,
+                                    f"{self.rec.path}.{name}", self.frame)
         except Exception as exc:  # an engine bug must not hang the DAG
             res = NodeResult(ERROR, f"internal error: {exc!r}")
         with self.cond:
@@ -114,7 +106,7 @@ class _DagRun:
     def start_ready(self, pending: list[str]) -> None:
         """Start (or omit) every task whose dependencies are fulfilled (caller holds ``cond``)."""
         progressed = True
-        while progressed and self.fast_failure is None and not self.frame.stop.is_set():
+        while progressed and not self.frame.stop.is_set():
             progressed = False
             for name in list(pending):
                 if not all(d in self.results for d in self.deps[name]):
@@ -161,9 +153,6 @@ class _DagRun:
                 self.cond.wait()
         if self.frame.stop.is_set() and (pending or any(r.phase in FAILURES for r in self.results.values())):
             return FAILED, self.frame.stop.message, self.local
-        if self.fast_failure is not None:
-            name, res = self.fast_failure
-            return res.phase, f"child '{name}' {res.phase}: {res.message}", self.local
         return (*self.outcome(), self.local)
 
     def targets(self) -> list[str] | str:
@@ -175,19 +164,20 @@ class _DagRun:
         used = {d for deps in self.deps.values() for d in deps}
         return [n for n in self.tasks if n not in used]
 
-    def branch(self, name: str, seen: dict[str, tuple[str, bool]]) -> tuple[str, bool]:
-        """(phase, tolerated) of the branch ending in ``name``."""
+    def branch(self, name: str, seen: dict[str, tuple[str, bool, str]]) -> tuple[str, bool, str]:
+        """(phase, tolerated, the task it comes from) of the branch ending in ``name``."""
         if name in seen:
             return seen[name]
         res = self.results.get(name)
+        out: tuple[str, bool, str]
         if res is None:
-            out = (SUCCEEDED, True)
+            out = (SUCCEEDED, True, name)
         elif res.phase in COMPLETED:
-            out = (res.phase, res.phase == SUCCEEDED or continues_on(self.tasks[name], res.phase))
+            out = (res.phase, res.phase == SUCCEEDED or continues_on(self.tasks[name], res.phase), name)
         else:
             inherited = [self.branch(d, seen) for d in self.deps[name]]
             failures = [b for b in inherited if b[0] in FAILURES]
-            out = next((b for b in failures if not b[1]), failures[0] if failures else (SUCCEEDED, True))
+            out = next((b for b in failures if not b[1]), failures[0] if failures else (SUCCEEDED, True, name))
         seen[name] = out
         return out
 
@@ -195,11 +185,13 @@ class _DagRun:
         targets = self.targets()
         if isinstance(targets, str):
             return ERROR, targets
-        seen: dict[str, tuple[str, bool]] = {}
+        seen: dict[str, tuple[str, bool, str]] = {}
         for name in targets:
-            phase, tolerated = self.branch(name, seen)
+            phase, tolerated, origin = self.branch(name, seen)
             if phase in FAILURES and not tolerated:
-                return phase, f"target '{name}' {phase}"
+                if origin == name or name not in self.results:
+                    return phase, f"target '{name}' {phase}"
+                return phase, f"task '{origin}' {phase} (target '{name}' {self.results[name].phase})"
         return SUCCEEDED, ""
 
 

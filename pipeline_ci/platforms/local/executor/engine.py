@@ -4,9 +4,9 @@ https://argo-workflows.readthedocs.io/en/latest/).
 
 * Parameters (``walk-through/parameters/``, ``variables/``): workflow parameters are the entrypoint's
   arguments; a template's inputs come from the call's arguments, else the input's ``value``, else its
-  ``default``. A steps/DAG template is substituted once with globals and inputs (unknown tags kept); each
-  step/task is substituted right before it starts against the outputs published so far, where ``steps.*``,
-  ``tasks.*``, ``inputs.*`` and ``item`` tags must resolve.
+  ``default`` (those two with ``workflow.*`` tags resolved, as Argo does). A steps/DAG template is
+  substituted once with globals and inputs (unknown tags kept); each step/task is substituted right
+  before it starts against the outputs published so far, where ``steps.*``, ``tasks.*``, ``inputs.*`` and ``item`` tags must resolve.
 * Steps (``walk-through/steps/``, ``walk-through/conditionals/``): groups in order, the members of a group
   in parallel; ``when``; ``continueOn``; a failed group stops the template. DAGs (``walk-through/dag/``)
   live in :mod:`.dagrun`, steps in :mod:`.steps`, peers over the engine's
@@ -14,8 +14,11 @@ https://argo-workflows.readthedocs.io/en/latest/).
   aggregated outputs. Leaves run through :mod:`.leaf` with the retries (``retries/``) and time limits
   (``walk-through/timeouts/``) of :mod:`.retries`. ``spec.onExit`` (``walk-through/exit-handlers/``) and
   the final phase are in :meth:`Engine.run`.
-* Concurrency: every leaf takes, in order, the run-wide ``--parallelism`` slot, the ``spec.parallelism``
-  slot and one slot of each enclosing template that sets ``parallelism`` (consistent order: no deadlock).
+* Concurrency: every leaf takes the run-wide ``--parallelism`` slot and the ``spec.parallelism`` slot (Argo:
+  pods of the workflow); a steps/DAG template's ``parallelism`` limits its direct children (pods and nested
+  steps/DAG nodes, loop children included; not what runs inside nested templates), as Argo's
+  ``checkParallelism`` counts the active nodes of a boundary. Without ``--parallelism`` nothing but the spec
+  limits the run, under a safety cap of :data:`SAFETY_CAP` concurrent leaves (said once when reached).
 * Stops: ``main_stop`` (run deadline, node budget, cancellation, ``--timeout``) stops starting nodes and
   kills running ones; ``exit_stop`` does the same for the exit handler and fires only for cancellation,
   ``--timeout`` and the exit handler's own node budget.
@@ -23,11 +26,15 @@ https://argo-workflows.readthedocs.io/en/latest/).
   (the exit handler as many again): a template call or loop that would exceed it fails the run with a
   message naming the template (recursion with two branches per level grows exponentially under any
   depth limit).
+* Retries of steps/DAG templates (``retries/``): a ``Retry`` node whose children ``name(0)``, ``name(1)``...
+  are the attempts, as in Argo. Hooks (``lifecycle-hook/``): ``spec.hooks`` and step/task ``hooks`` run
+  after the node they watch (a step's hook sees the step's own outputs), ``exit`` always, others when
+  their ``expression`` holds (:mod:`.hooks`). ``synchronization`` (:mod:`.sync`), ``memoize``
+  (:mod:`.memo`), artifacts (:mod:`.artifacts`), daemons (:mod:`.daemons`) have their own modules.
 
-Not supported locally (an Error node): ``resource``/``data``/``http``/``plugin``/``containerSet``
-templates, ``suspend`` without a ``duration``, argument ``valueFrom`` without ``default``. Ignored:
-``retryStrategy`` of steps/DAG templates, step/task-level ``onExit``/``hooks``, ``daemon``, ``memoize``,
-``synchronization``, pod settings (image, resources, volumes...).
+What cannot run locally is refused before the run starts (:mod:`pipeline_ci.argo.local_support`, shared
+with lint rule A41); with ``--allow-unsupported`` such a node ends in Error. Ignored: pod settings (image, resources,
+volumes...).
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -45,9 +53,12 @@ from typing import Any
 from ....argo.depends import ExprError
 from ....argo.walk import argo_string, spec_body, template_map, template_type
 from ....argo.when import clip, evaluate_when
-from . import dagrun, steps
+from . import artifacts as arts
+from . import dagrun, hooks, steps
+from .daemons import Daemons
 from .isolation import Isolation
 from .leaf import LeafError, LeafRunner
+from .memo import MemoCache, memo_of
 from .model import (
     DAG,
     ERROR,
@@ -57,6 +68,7 @@ from .model import (
     OMITTED,
     OTHER,
     POD,
+    RETRY,
     SKIPPED,
     SKIPPED_NODE,
     STEPS,
@@ -68,12 +80,14 @@ from .model import (
     NodeResult,
     StepTarget,
     Stop,
+    acquire_all,
     mapping,
+    release_all,
     rfc3339,
     run_parallel,
 )
 from .pods import PodRunner
-from .retries import deadline
+from .retries import RetryPolicy, deadline, expression_allows
 from .scope import (
     LOOP_KEYS,
     SubstitutionError,
@@ -81,14 +95,30 @@ from .scope import (
     expand_loop,
     item_label,
     item_scope,
+    resolve_output,
     substitute,
     to_json,
 )
 from .secrets import Secrets
+from .sync import Locks, release
 
 INLINE = frozenset({"inline"})
+EXPRESSION = frozenset({"expression"})  # evaluated later with its own variables (lastRetry.*)
 MAX_DEPTH = 64
+SAFETY_CAP = 64  # concurrent leaves when neither --parallelism nor the spec limits them
 HAS_OUTPUT = ("script", "container")
+
+
+def merge_defaults(defaults: Mapping[str, Any], tmpl: dict) -> dict:
+    """``spec.templateDefaults`` under a template (Argo's ``MergeTo``): the template's own values win, mappings
+    merge key by key, anything else (lists included) is taken whole from the template when it has one."""
+    if not defaults:
+        return tmpl
+    out = dict(defaults)
+    for key, value in tmpl.items():
+        base = out.get(key)
+        out[key] = merge_defaults(base, value) if isinstance(base, dict) and isinstance(value, dict) else value
+    return out
 
 
 def _slug(text: str) -> str:
@@ -103,10 +133,12 @@ class Engine:
 
     def __init__(self, spec: dict, *, name: str, parameters: dict[str, str], targets: Mapping[str, StepTarget],
                  runner: LeafRunner, isolation: Isolation, secrets: Secrets, say: Callable[[str], None],
-                 log_dir: Path, parallelism: int):
+                 log_dir: Path, parallelism: int | None, state_dir: Path | None = None,
+                 semaphores: Mapping[str, int] | None = None):
         self.spec = spec
         self.body = spec_body(spec)
-        self.templates = template_map(spec)
+        defaults = mapping(self.body.get("templateDefaults"))
+        self.templates = {name: merge_defaults(defaults, tmpl) for name, tmpl in template_map(spec).items()}
         self.name = name
         self.parameters = parameters
         self.targets = targets
@@ -114,7 +146,10 @@ class Engine:
         self.secrets = secrets
         self.say = say
         self.pods = PodRunner(self, runner, isolation, secrets, say)
+        self.pods.artifact_store = log_dir.parent / "artifacts"
         self.log_dir = log_dir
+        self.locks = Locks(semaphores or {})
+        self.memo = MemoCache((state_dir or log_dir.parent) / "memo")
         self.nodes: list[NodeRecord] = []
         self.outputs: dict[str, str] = {}
         self.main_stop, self.exit_stop = Stop(), Stop()
@@ -123,7 +158,8 @@ class Engine:
         self.started = time.time()
         self._lock = threading.Lock()
         self._budget = {"main": 0, "exit": 0}  # template calls and loops so far (nodes), by stop signal
-        limits = [threading.Semaphore(max(1, parallelism))]
+        limits: list[threading.Semaphore] = [
+            threading.Semaphore(max(1, parallelism)) if parallelism else _Capped(SAFETY_CAP, say)]
         if isinstance(self.body.get("parallelism"), int) and self.body["parallelism"] > 0:
             limits.append(threading.Semaphore(self.body["parallelism"]))
         self.limits = tuple(limits)
@@ -166,6 +202,10 @@ class Engine:
             with self._lock:
                 self.outputs[name] = self.secrets.mask(outputs[param["name"]])  # record copy only
 
+    def export_artifact(self, name: str, location: str) -> None:
+        """Publish an output artifact with a ``globalName`` as ``workflow.outputs.artifacts.<name>``."""
+        self.set_global(f"workflow.outputs.artifacts.{name}", location)
+
     def terminate(self, kind: str, message: str) -> None:
         """Kill everything, exit handler included (cancellation, ``--timeout``)."""
         if self.terminated is None:
@@ -182,22 +222,33 @@ class Engine:
         if self.main_stop.kind in ("deadline", "budget"):
             phase, message = FAILED, self.main_stop.message
         on_exit = self.body.get("onExit")
-        if on_exit and self.terminated is None:
+        workflow_hooks = mapping(self.body.get("hooks"))
+        if (on_exit or workflow_hooks) and self.terminated is None:
             self.set_global("workflow.status", phase)
-            self.set_global("workflow.failures", json.dumps(to_json(self.failures())))
+            self.set_global("workflow.failures", json.dumps(self.failures(), separators=(",", ":")))
             self.set_global("workflow.duration", f"{time.time() - self.started:.3f}")
             exit_frame = Frame(None, 0, self.exit_stop, self.limits)
-            handler = self.invoke_named(on_exit, dict(self.parameters), "onExit", f"{self.name}.onExit", exit_frame)
-            if phase == SUCCEEDED and handler.phase in FAILURES:
-                phase, message = handler.phase, f"exit handler {handler.phase}: {handler.message}"
+            results = hooks.run_workflow_hooks(self, workflow_hooks, exit_frame)
+            if on_exit:
+                results.append(self.invoke_named(on_exit, dict(self.parameters), "onExit", f"{self.name}.onExit",
+                                                 exit_frame))
+            bad = next((r for r in results if r.phase in FAILURES), None)
+            if phase == SUCCEEDED and bad is not None:
+                phase, message = bad.phase, f"exit handler {bad.phase}: {bad.message}"
         return phase, message
 
     def failures(self) -> list[dict[str, str]]:
-        return [
-            {"displayName": n.name, "message": n.message, "templateName": n.template, "phase": n.phase,
-             "podName": n.path if n.type == POD else "", "finishedAt": rfc3339(n.finished)}
-            for n in list(self.nodes) if n.phase in FAILURES
-        ]
+        """``{{workflow.failures}}``: every Failed/Error node so far, in Argo's field order (operator.go's
+        ``failedNodeStatus``); ``podName`` (the node's id) only for the nodes that ran a process."""
+        out = []
+        for n in list(self.nodes):
+            if n.phase in FAILURES:
+                entry = {"displayName": n.name, "message": n.message, "templateName": n.template, "phase": n.phase}
+                if n.type == POD:
+                    entry["podName"] = n.path
+                entry["finishedAt"] = rfc3339(n.finished)
+                out.append(entry)
+        return out
 
     # --------------------------------------------------------------------------------- node records
 
@@ -339,7 +390,8 @@ class Engine:
             return NodeResult(FAILED, f"not started: {frame.stop.message}")
         callee: Callee | None = None
         try:
-            body = substitute({k: v for k, v in call.items() if k not in LOOP_KEYS}, scope, strict=True, skip=INLINE)
+            body = substitute({k: v for k, v in call.items() if k not in LOOP_KEYS}, scope, strict=True,
+                              skip=INLINE | hooks.LATE)
             callee = self.callee(body)
             when = body.get("when")
             if when is not None and when != "":
@@ -351,7 +403,12 @@ class Engine:
             return self.error_node(display, path, frame, callee.label if callee else "", str(exc))
         except ExprError as exc:
             return self.error_node(display, path, frame, callee.label if callee else "", exc.message)
-        return self.invoke(callee, args, display, path, frame, step_name=str(call.get("name")))
+        return self.invoke(callee, args, display, path, frame, step_name=str(call.get("name")),
+                           artifacts=arts.argument_sources(body))
+
+    def run_hooks(self, call: dict, scope: dict[str, str], prefix: str, res: NodeResult, path: str, frame: Frame
+                  ) -> list[NodeResult]:
+        return hooks.run_step_hooks(self, call, scope, prefix, res, path, frame)
 
     @staticmethod
     def arguments(body: Mapping[str, Any]) -> dict[str, str]:
@@ -377,62 +434,180 @@ class Engine:
         return self.invoke(Callee(name, template=tmpl), args, display, path, frame, step_name=None)
 
     def invoke(self, callee: Callee, args: dict[str, str], display: str, path: str, frame: Frame,
-               step_name: str | None) -> NodeResult:
+               step_name: str | None, artifacts: dict[str, str] | None = None) -> NodeResult:
         if frame.depth > MAX_DEPTH:
             return self.error_node(display, path, frame, callee.label, "templates nested too deeply (recursion?)")
         over = self.over_budget(frame, callee.label, display, path)
         if over:
             return over
+        slot = (frame.boundary,) if frame.boundary is not None else ()
+        if not acquire_all(slot, frame.stop):
+            return NodeResult(FAILED, f"not started: {frame.stop.message}")
+        try:
+            return self._invoke_slotted(callee, args, display, path, frame, step_name, artifacts)
+        finally:
+            release_all(slot)
+
+    def _invoke_slotted(self, callee: Callee, args: dict[str, str], display: str, path: str, frame: Frame,
+                        step_name: str | None, artifacts: dict[str, str] | None) -> NodeResult:
         if callee.target is not None:
             return self.pods.run(callee, args, {}, display, path, frame, step_name)
         tmpl = callee.template or {}
         inputs: dict[str, str] = {}
+        globals_now = self.globals()
         for param in (tmpl.get("inputs") or {}).get("parameters") or []:
             if not isinstance(param, dict) or not isinstance(param.get("name"), str):
                 continue
             pname = param["name"]
-            value = args.get(pname, param.get("value", param.get("default")))
+            value = args.get(pname)
+            if value is None:  # the template's own value/default, with workflow.* tags resolved (like Argo)
+                own = param.get("value", param.get("default"))
+                value = None if own is None else substitute(argo_string(own), globals_now, strict=False)
             if value is None:
                 message = f"inputs.parameters.{pname} was not supplied"
                 return self.error_node(display, path, frame, callee.label, message)
             inputs[pname] = argo_string(value)
-        scope = {**self.globals(), **{f"inputs.parameters.{k}": v for k, v in inputs.items()}}
+        scope = {**globals_now, **{f"inputs.parameters.{k}": v for k, v in inputs.items()}}
         scope["inputs.parameters"] = to_json([{"name": k, "value": v} for k, v in inputs.items()])
+        given = dict(artifacts or {})
+        for art in arts.declared(tmpl, "inputs"):
+            if art["name"] in given and not given[art["name"]].startswith("raw:"):
+                scope[f"inputs.artifacts.{art['name']}"] = given[art["name"]]
+        sync = substitute(tmpl.get("synchronization"), scope, strict=False)
+        held = self.locks.acquire(sync, frame.stop) if sync else []
+        if held is None:
+            return NodeResult(FAILED, f"not started: {frame.stop.message}")
+        try:
+            return self._invoke_memoized(callee, tmpl, inputs, scope, display, path, frame, step_name, given)
+        finally:
+            release(held)
+
+    def _invoke_memoized(self, callee: Callee, tmpl: dict, inputs: dict[str, str], scope: dict[str, str],
+                         display: str, path: str, frame: Frame, step_name: str | None, given: dict[str, str]
+                         ) -> NodeResult:
+        try:
+            memo = memo_of(substitute({"memoize": tmpl.get("memoize")}, scope, strict=False))
+        except ValueError as exc:
+            return self.error_node(display, path, frame, callee.label, str(exc))
+        if memo is not None:
+            entry = self.memo.get(memo)
+            if entry is not None:
+                rec = self.node(display, path, POD if template_type(tmpl) in HAS_OUTPUT else OTHER, callee.label,
+                                frame)
+                outputs = {str(k): str(v) for k, v in entry["outputs"].items()}
+                rec.outputs = {k: self.secrets.mask(v) for k, v in outputs.items()}
+                self.finish(rec, SUCCEEDED, f"memoized: cache {memo.cache!r} hit for key {memo.key!r}", quiet=True)
+                self.say(f"[{display}] Succeeded: memoized (cache {memo.cache}, key {memo.key})")
+                for param in (tmpl.get("outputs") or {}).get("parameters") or []:
+                    if isinstance(param, dict):
+                        self.export(param, outputs)
+                result = entry.get("result")
+                return NodeResult(SUCCEEDED, rec.message, outputs=outputs,
+                                  result=result if isinstance(result, str) else None, record=rec)
+        res = self._invoke_kind(callee, tmpl, inputs, scope, display, path, frame, step_name, given)
+        if memo is not None and res.phase == SUCCEEDED:
+            try:
+                self.memo.put(memo, res.outputs, res.result)
+            except OSError as exc:
+                self.say(f"[{display}] warning: could not save the memoized outputs: {exc}")
+        return res
+
+    def _invoke_kind(self, callee: Callee, tmpl: dict, inputs: dict[str, str], scope: dict[str, str], display: str,
+                     path: str, frame: Frame, step_name: str | None, given: dict[str, str]) -> NodeResult:
         kind = template_type(tmpl)
+        if kind in HAS_OUTPUT and tmpl.get("daemon") in (True, "true") and frame.daemons is not None:
+            daemons: Daemons = frame.daemons
+            started = daemons.start(
+                lambda stop: self.pods.run(callee, inputs, scope, display, path, replace(frame, stop=stop), step_name,
+                                           artifacts=given),
+                lambda: next((n for n in list(self.nodes) if n.path == path), None), frame.stop)
+            return started or NodeResult(FAILED, f"not started: {frame.stop.message}")
         if kind in HAS_OUTPUT:
-            return self.pods.run(callee, inputs, scope, display, path, frame, step_name)
+            return self.pods.run(callee, inputs, scope, display, path, frame, step_name, artifacts=given)
         if kind in ("steps", "dag"):
+            if isinstance(tmpl.get("retryStrategy"), dict):
+                return self.run_retried(kind, callee, scope, display, path, frame)
             return self.run_composite(kind, callee, scope, display, path, frame)
         if kind == "suspend":
             return self.run_suspend(callee, scope, display, path, frame)
         return self.error_node(display, path, frame, callee.label,
                                f"template '{callee.label}' ({kind or 'no type'}) cannot run locally")
 
+    def run_retried(self, kind: str, callee: Callee, scope: dict[str, str], display: str, path: str, frame: Frame
+                    ) -> NodeResult:
+        """A steps/DAG template with a ``retryStrategy``: a Retry node with one child per attempt, as in Argo."""
+        strategy = substitute((callee.template or {}).get("retryStrategy"), scope, strict=False, skip=EXPRESSION)
+        try:
+            policy = RetryPolicy.parse(strategy)
+        except LeafError as exc:
+            return self.error_node(display, path, frame, callee.label, str(exc))
+        rec = self.node(display, path, RETRY, callee.label, frame)
+        inner = frame.below(rec)
+        delays, first, attempt = policy.delays(), time.monotonic(), 0
+        while True:
+            rec.attempts = attempt + 1
+            res = self.run_composite(kind, callee, {**scope, "retries": str(attempt)}, f"{display}({attempt})",
+                                     f"{path}({attempt})", inner)
+            if res.phase == SUCCEEDED or frame.stop.is_set():
+                break
+            delay = policy.next_delay(delays, res.phase, attempt, time.monotonic() - first)
+            try:
+                if delay is not None and not expression_allows(
+                        strategy, scope, phase=res.phase, exit_code=None, message=res.message,
+                        duration=time.monotonic() - first):
+                    delay = None
+            except LeafError as exc:
+                res, delay = NodeResult(ERROR, str(exc), record=res.record), None
+            if delay is None:
+                break
+            self.say(f"[{display}] attempt {attempt + 1} {res.phase}: {res.message}; retrying in {delay:g}s")
+            if frame.stop.wait(delay):
+                break
+            attempt += 1
+        rec.outputs = dict(res.outputs)
+        self.finish(rec, res.phase, res.message, quiet=True)
+        return NodeResult(res.phase, res.message, outputs=res.outputs, record=rec, artifacts=res.artifacts)
+
     def run_composite(self, kind: str, callee: Callee, scope: dict[str, str], display: str, path: str,
                       frame: Frame) -> NodeResult:
         body = substitute(callee.template or {}, scope, strict=False, skip=INLINE)
         rec = self.node(display, path, STEPS if kind == "steps" else DAG, callee.label, frame)
         cap = body.get("parallelism")
-        extra = (threading.Semaphore(cap),) if isinstance(cap, int) and cap > 0 else ()
+        boundary = threading.Semaphore(cap) if isinstance(cap, int) and cap > 0 else None
         schedule = steps.run_steps if kind == "steps" else dagrun.run_dag
-        phase, message, local = schedule(self, body, scope, rec, frame.below(rec, extra))
+        daemons = Daemons()
+        try:
+            phase, message, local = schedule(self, body, scope, rec,
+                                             replace(frame.below(rec), boundary=boundary, daemons=daemons))
+        finally:
+            daemons.end()
         outputs: dict[str, str] = {}
         for param in (body.get("outputs") or {}).get("parameters") or []:
             if not isinstance(param, dict) or not isinstance(param.get("name"), str):
                 continue
             source = mapping(param.get("valueFrom"))
-            raw = param["value"] if "value" in param else source.get("parameter")
             try:
-                outputs[param["name"]] = argo_string(substitute(raw, {**local, **self.globals()}, strict=True))
+                outputs[param["name"]] = resolve_output(param, {**local, **self.globals()})
             except SubstitutionError as exc:
                 if "default" in source:
                     outputs[param["name"]] = argo_string(source["default"])
                 elif phase == SUCCEEDED:
                     phase, message = ERROR, f"output parameter '{param['name']}': {exc}"
             self.export(param, outputs)
+        produced: dict[str, str] = {}
+        try:
+            produced = arts.composite_outputs(body, lambda raw: substitute(raw, {**local, **self.globals()},
+                                                                            strict=True))
+        except SubstitutionError as exc:
+            if phase == SUCCEEDED:
+                phase, message = ERROR, f"output artifact: {exc}"
+        for art in arts.declared(body, "outputs"):
+            name = art.get("globalName")
+            if isinstance(name, str) and name and art["name"] in produced:
+                self.export_artifact(name, produced[art["name"]])
         rec.outputs = {k: self.secrets.mask(v) for k, v in outputs.items()}
         self.finish(rec, phase, message, quiet=phase == SUCCEEDED or frame.parent is None)
-        return NodeResult(phase, message, outputs=outputs, record=rec)
+        return NodeResult(phase, message, outputs=outputs, record=rec, artifacts=produced)
 
     def run_suspend(self, callee: Callee, scope: dict[str, str], display: str, path: str, frame: Frame
                     ) -> NodeResult:
@@ -451,3 +626,20 @@ class Engine:
         phase, message = (FAILED, frame.stop.message) if stopped else (SUCCEEDED, "")
         self.finish(rec, phase, message, quiet=not stopped)
         return NodeResult(phase, message, record=rec)
+
+
+class _Capped(threading.Semaphore):
+    """The run-wide slots when no ``--parallelism`` is given: a safety cap that says so once when reached."""
+
+    def __init__(self, value: int, say: Callable[[str], None]):
+        super().__init__(value)
+        self.cap, self.say, self.noticed = value, say, False
+
+    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
+        if super().acquire(blocking=False):
+            return True
+        if not self.noticed:
+            self.noticed = True
+            self.say(f"pipeline-ci: {self.cap} steps are running at once, the local safety cap; the others wait "
+                     "(set --parallelism to choose the limit)")
+        return super().acquire(blocking, timeout)

@@ -35,6 +35,11 @@ class Scheduling(Protocol):
         """Record an Error node that never ran and return it."""
         ...
 
+    def run_hooks(self, call: dict, scope: dict[str, str], prefix: str, res: NodeResult, path: str, frame: Frame
+                  ) -> list[NodeResult]:
+        """Run the lifecycle hooks of a finished step/task (``scope`` holds its published outputs)."""
+        ...
+
     def skipped(self, callee: Callee | None, display: str, path: str, frame: Frame, phase: str, message: str
                 ) -> NodeResult:
         """Record a Skipped/Omitted node and return it (with its empty outputs)."""
@@ -54,4 +59,8 @@ class NodeBook(Protocol):
 
     def export(self, param: dict, outputs: dict[str, str]) -> None:
         """Publish an output parameter with a ``globalName`` as ``workflow.outputs.parameters.<name>``."""
+        ...
+
+    def export_artifact(self, name: str, location: str) -> None:
+        """Publish an output artifact with a ``globalName`` as ``workflow.outputs.artifacts.<name>``."""
         ...

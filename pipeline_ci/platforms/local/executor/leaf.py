@@ -13,7 +13,9 @@ Every leaf runs as its own process group (``start_new_session=True``) with:
   lines suppressed and the log file);
 * the last 256 KiB of stdout kept for ``outputs.result``.
 
-A deadline or a stop signal kills the whole group: SIGTERM, then SIGKILL after 2 s. When the main
+The runner waits on the process itself (polling its pidfd on Linux; elsewhere a thread blocked in
+``waitid`` wakes it), so a step's end is seen at once, not at a polling grain; the stop signal and the deadline are looked at
+every 50 ms. A deadline or a stop signal kills the whole group: SIGTERM, then SIGKILL after 2 s. When the main
 process exits on its own, anything it left behind is killed too (a pod's containers die with it):
 its process group, and descendants that left the group with ``setsid()`` (found by their tag or
 because they hold the step's output pipes; :mod:`.procs`). POSIX only.
@@ -42,6 +44,7 @@ import itertools
 import os
 import re
 import secrets
+import select
 import signal
 import stat
 import subprocess
@@ -59,7 +62,7 @@ from .model import ERROR, FAILED, SUCCEEDED, Stop
 
 RESULT_LIMIT = 256 * 1024
 KILL_GRACE = 2.0
-POLL = 0.05
+STOP_CHECK = 0.05  # how often a waiting leaf looks at its stop signal (its exit wakes it at once)
 CONSOLE_LINE = 2000  # characters of one line on the console (the log keeps it whole)
 PYTHON_RE = re.compile(r"python[0-9.]*")
 SHELLS = ("sh", "bash")
@@ -80,6 +83,7 @@ class Job:
     log: Path
     deadline: float | None = None
     echo: bool = True
+    on_line: Callable[[str], None] | None = None  # sees every output line (masked), e.g. pip's progress
 
 
 @dataclass
@@ -305,19 +309,23 @@ class LeafRunner:
             threading.Thread(target=self._pump, args=(proc.stdout, job, tail, relay), daemon=True),
             threading.Thread(target=self._pump, args=(proc.stderr, job, None, relay), daemon=True),
         ]
+        exited: _Exit | None = None
         try:
             for reader in readers:
                 reader.start()
+            exited = _Exit(proc)
             on_pid(proc.pid)
-            killed = self._supervise(proc, job, stop)
+            killed = self._supervise(proc, job, stop, exited)
         finally:
+            if exited is not None:
+                exited.close()
             _signal_group(proc.pid, signal.SIGKILL)  # leftovers; the group id stays reserved until we reap
             self._end_tree(tag, pipes, readers)
             code = exit_status(proc.wait())
             with self._spawn_lock:
                 self._leaders.discard(proc.pid)
                 # members of its group that died after their parent came back to us (the subreaper)
-                procs.reap_zombies(self._leaders | self._before, group=proc.pid, timeout=1.0)
+                procs.reap_zombies(self._leaders | self._before, group=proc.pid, timeout=1.0, fast=True)
         relay.flush()
         stdout = bytes(tail[-RESULT_LIMIT:]).decode("utf-8", "replace")
         stdout = stdout[:-1] if stdout.endswith("\n") else stdout
@@ -331,7 +339,8 @@ class LeafRunner:
     def _end_tree(self, tag: str, pipes: set[int], readers: list[threading.Thread]) -> None:
         """Kill what the process left outside its group, so that its output pipes close at once."""
         with self._spawn_lock:  # no process is half-started (holding copies of our pipes) while we look
-            procs.sweep(tag, exclude=lambda: self._leaders)
+            if procs.strays(self._leaders | self._before):
+                procs.sweep(tag, exclude=lambda: self._leaders)
         if _join(readers, 0.3):
             return
         with self._spawn_lock:
@@ -369,20 +378,22 @@ class LeafRunner:
             procs.kill(procs.find(f"{self.tag}/", adopted=True, exclude={*leaders, *self._before}))
 
     @staticmethod
-    def _supervise(proc: subprocess.Popen, job: Job, stop: Stop) -> str | None:
-        """Wait for the process; kill its group on a stop or at the deadline and say why."""
-        started = time.monotonic()
-        while not _exited(proc):
+    def _supervise(proc: subprocess.Popen, job: Job, stop: Stop, exited: _Exit) -> str | None:
+        """Wait for the process (``exited`` wakes the moment it exits); kill its group on a stop or at the
+        deadline and say why. The stop signal is looked at every :data:`STOP_CHECK` seconds."""
+        ends = None if job.deadline is None else time.monotonic() + job.deadline
+        while True:
+            wait = STOP_CHECK if ends is None else min(STOP_CHECK, max(0.0, ends - time.monotonic()))
+            if exited.wait(wait):
+                return None
             killed = None
             if stop.is_set():
                 killed = stop.message
-            elif job.deadline is not None and time.monotonic() - started > job.deadline:
+            elif ends is not None and time.monotonic() >= ends:
                 killed = "Step exceeded its deadline"
             if killed:
-                _kill_group(proc)
+                _kill_group(proc, exited)
                 return killed
-            time.sleep(POLL)
-        return None
 
     def _write_log(self, log, job: Job, data: bytes) -> bool:
         """Append to the node log within ``max-log-size``; False (after a note, once) when it is full."""
@@ -425,6 +436,8 @@ class LeafRunner:
                     continue
                 if job.echo:
                     relay.line(line)
+                if job.on_line is not None:
+                    job.on_line(line)
 
 
 def _join(threads: list[threading.Thread], timeout: float) -> bool:
@@ -443,15 +456,54 @@ def _start_error(job: Job, exc: OSError) -> str:
     return f"failed to start {job.argv[0]}: {exc.strerror or exc}"
 
 
-def _exited(proc: subprocess.Popen) -> bool:
-    """Has the process exited? Does not reap it, so its process group id stays reserved."""
-    waitid = getattr(os, "waitid", None)
-    if waitid is None:
-        return proc.poll() is not None
-    try:
-        return waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-    except ChildProcessError:
-        return True
+class _Exit:
+    """Waits for a process to exit without reaping it, so its process group id stays reserved until
+    :meth:`LeafRunner.run` reaps it: on Linux by polling a pidfd in the waiting thread itself (no other thread,
+    no hand-over); elsewhere a thread blocks in ``waitid(WNOWAIT)`` (or, without it, reaps with ``wait``) and sets
+    an event."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.done = False
+        self._poll: select.poll | None = None
+        self._event: threading.Event | None = None
+        pidfd_open = getattr(os, "pidfd_open", None)
+        if pidfd_open is not None and hasattr(select, "poll"):
+            try:
+                self._fd = pidfd_open(proc.pid)
+            except OSError:  # an old kernel
+                pass
+            else:
+                self._poll = select.poll()
+                self._poll.register(self._fd, select.POLLIN)
+                return
+        self._event = threading.Event()
+        threading.Thread(target=self._await, args=(proc, self._event), daemon=True).start()
+
+    @staticmethod
+    def _await(proc: subprocess.Popen, event: threading.Event) -> None:
+        try:
+            if hasattr(os, "waitid"):
+                os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+            else:  # pragma: no cover - macOS
+                proc.wait()
+        except ChildProcessError:  # already reaped
+            pass
+        finally:
+            event.set()
+
+    def wait(self, timeout: float) -> bool:
+        """Has the process exited, waiting up to ``timeout`` seconds for it?"""
+        if not self.done:
+            if self._poll is not None:
+                self.done = bool(self._poll.poll(max(0.0, timeout) * 1000))
+            elif self._event is not None:
+                self.done = self._event.wait(timeout)
+        return self.done
+
+    def close(self) -> None:
+        if self._poll is not None:
+            self._poll = None
+            os.close(self._fd)
 
 
 def _signal_group(pgid: int, sig: int) -> None:
@@ -461,12 +513,10 @@ def _signal_group(pgid: int, sig: int) -> None:
         pass
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_group(proc: subprocess.Popen, exited: _Exit) -> None:
     """SIGTERM the process group, SIGKILL it after :data:`KILL_GRACE` seconds if the leader still runs."""
     _signal_group(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + KILL_GRACE
-    while time.monotonic() < deadline and not _exited(proc):
-        time.sleep(POLL)
+    exited.wait(KILL_GRACE)
     _signal_group(proc.pid, signal.SIGKILL)
 
 

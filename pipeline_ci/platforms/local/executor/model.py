@@ -17,6 +17,7 @@ FAILURES = frozenset({FAILED, ERROR})
 # Node types (Argo's names where there is one): Pod = one process, Loop = a fan-out parent, Skipped = a
 # step/task that did not run (Skipped/Omitted), Node = one that failed before it could start.
 POD, STEPS, DAG, LOOP, SKIPPED_NODE, SUSPEND, OTHER = "Pod", "Steps", "DAG", "Loop", "Skipped", "Suspend", "Node"
+RETRY = "Retry"  # the parent of the attempts of a steps/DAG template with a retryStrategy
 
 T = TypeVar("T")
 
@@ -94,6 +95,7 @@ class NodeResult:
     exit_code: int | None = None
     children: list[NodeResult] | None = None
     record: NodeRecord | None = None
+    artifacts: dict[str, str] = field(default_factory=dict)  # output artifact name -> its copy in the run folder
 
 
 class Stop:
@@ -130,15 +132,19 @@ class StepTarget:
 
 @dataclass(frozen=True)
 class Frame:
-    """Where a node runs: its parent record, nesting depth, stop signal and the slots its leaves take."""
+    """Where a node runs: its parent record, nesting depth, stop signal, the slots its leaves take and the
+    ``parallelism`` slot of the steps/DAG template it is a direct child of (``boundary``, Argo's boundary
+    node: its pods and nested steps/DAG nodes count, not what runs inside those)."""
 
     parent: int | None
     depth: int
     stop: Stop
     limits: tuple[threading.Semaphore, ...]
+    boundary: threading.Semaphore | None = None
+    daemons: Any = None  # the :class:`.daemons.Daemons` of the steps/DAG template the node runs in
 
     def below(self, rec: NodeRecord, extra: tuple[threading.Semaphore, ...] = ()) -> Frame:
-        return Frame(rec.id, self.depth + 1, self.stop, self.limits + extra)
+        return Frame(rec.id, self.depth + 1, self.stop, self.limits + extra, self.boundary, self.daemons)
 
 
 @dataclass(frozen=True)

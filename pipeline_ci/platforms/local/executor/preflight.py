@@ -8,25 +8,29 @@
 * every templateRef maps to exactly one local step folder whose ``pipeline_step`` ``(user_id, app_id, id)``
   equal the ref's segments (versioned refs too: the local code runs, with a warning when the
   folder's lockfile pins another version), and the folder has ``1/pipeline_step.py``;
-* no expr-lang features the executor does not implement: ``{{=...}}`` tags, ``retryStrategy.expression``,
-  ``valueFrom.expression``.
+* nothing the executor cannot run (:mod:`pipeline_ci.argo.local_support`, the list lint rule A41 reports), unless
+  ``--allow-unsupported``;
+* every secret a step needs is set (:func:`check_secrets`, called by ``run_local`` with the secrets).
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .... import overrides as ov
-from ....argo.walk import argo_string, nodes, parameters, spec_body, strings, template_map
+from ....argo.local_support import constructs
+from ....argo.walk import argo_string, nodes, parameters, spec_body, template_map
 from ....errors import UsageError
 from ....findings import json_path
-from ....project import Project, StepDir, load_project
+from ....overrides import accepted_values, map_refs, step_params  # noqa: F401 (re-exported)
+from ....overrides import id_text as _text
+from ....overrides import spec_where as _where
+from ....project import Project, load_project
 from .model import StepTarget
-
-WORKFLOW_REF = re.compile(r"^\s*\{\{\s*workflow\.parameters\.([-a-zA-Z0-9_]+)\s*\}\}\s*$")
+from .secrets import MissingSecret, Secrets
 
 
 class RunPlanError(UsageError):
@@ -49,98 +53,33 @@ class RunPlan:
     warnings: list[str] = field(default_factory=list)
 
 
-def _text(value: object) -> str | None:
-    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+def _unsupported(project: Project, spec: dict, errors: list[str], warnings: list[str], *, allow: bool,
+                 semaphores: Mapping[str, int]) -> None:
+    """What the local executor cannot run (:mod:`pipeline_ci.argo.local_support`): errors, or warnings with ``allow``."""
+    for item in constructs(spec, semaphores):
+        pos = project.spec.pos(item.path, key=isinstance(item.path[-1], str)) if project.spec else None
+        where = f"{project.config_file}:{pos.line}:{pos.col}" if pos else project.config_file
+        text = f"{where}: {json_path(item.path)}: {item.message()}"
+        if allow:
+            warnings.append(f"{text}; running anyway (--allow-unsupported): the node will end in Error")
+        else:
+            errors.append(f"{text}; pass --allow-unsupported to run the rest")
 
 
-def step_params(step: StepDir) -> dict[str, dict]:
-    items = step.config.get(("pipeline_step_input_params",)) if step.config else None
-    out: dict[str, dict] = {}
-    for item in items if isinstance(items, list) else []:
-        entry = {"name": item} if isinstance(item, str) else item
-        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-            out.setdefault(entry["name"], entry)
-    return out
-
-
-def _where(project: Project, path: tuple) -> str:
-    pos = project.spec.pos(path) if project.spec else None
-    return f"{project.config_file}:{pos.line}:{pos.col}" if pos else project.config_file
-
-
-def map_refs(project: Project, errors: list[str], warnings: list[str]) -> dict[str, StepDir]:
-    """templateRef name -> the step folder it runs locally."""
-    out: dict[str, StepDir] = {}
-    for ref in project.refs:
-        if not ref.name or ref.name in out:
-            continue
-        where = _where(project, ref.path)
-        if ref.step_id is None:
-            errors.append(f"{where}: templateRef '{ref.name}' is not a Clarifai step reference "
-                          "(users/<user>/apps/<app>/pipeline_steps/<step>[/versions/<version>])")
-            continue
-        wanted: tuple[str | None, ...] = (ref.user_id, ref.app_id, ref.step_id)
-        matches = [s for s in project.steps if s.exists and tuple(map(_text, s.ids)) == wanted]
-        if not matches:
-            errors.append(f"{where}: templateRef '{ref.name}' maps to no local step folder: none of step_directories "
-                          f"has pipeline_step user_id/app_id/id = {'/'.join(w or '?' for w in wanted)}")
-            continue
-        if len(matches) > 1:
-            errors.append(f"{where}: templateRef '{ref.name}' matches several step folders: "
-                          f"{', '.join(s.entry for s in matches)}")
-            continue
-        step = matches[0]
-        if not (step.path / "1" / "pipeline_step.py").is_file():
-            errors.append(f"{where}: step folder '{step.entry}' has no 1/pipeline_step.py")
-            continue
-        pinned = step.lock.get(("id",)) if step.lock else None
-        if ref.version and pinned != ref.version:
-            warnings.append(f"templateRef '{ref.name}' pins version {ref.version}; running the local code of "
-                            f"'{step.entry}' (its lockfile {'pins ' + str(pinned) if pinned else 'is missing'})")
-        out[ref.name] = step
-    return out
-
-
-def accepted_values(spec: dict, steps: dict[str, StepDir]) -> dict[str, list[str]]:
-    """Workflow parameter -> values accepted by every step param it is passed to literally."""
-    out: dict[str, list[str]] = {}
+def check_secrets(project: Project, spec: dict, secrets: Secrets) -> list[str]:
+    """A message per step/task whose mapped secrets are missing (before anything runs)."""
+    problems: list[str] = []
+    seen: set[str] = set()
     for node in nodes(spec):
-        ref = node.body.get("templateRef")
-        name = ref.get("name") if isinstance(ref, dict) else None
-        step = steps.get(name) if isinstance(name, str) else None
-        if step is None:
+        name = node.name
+        if not isinstance(name, str) or name in seen or not secrets.names_for(name):
             continue
-        declared = step_params(step)
-        for _, param in parameters(node.body, "arguments"):
-            match = WORKFLOW_REF.match(param["value"]) if isinstance(param.get("value"), str) else None
-            pname = param.get("name")
-            allowed = declared.get(pname, {}).get("accepted_values") if isinstance(pname, str) else None
-            if not match or not isinstance(allowed, list) or not allowed:
-                continue
-            values = [argo_string(a) for a in allowed]
-            name = match.group(1)
-            out[name] = [v for v in out[name] if v in values] if name in out else values
-    return out
-
-
-def _unsupported(project: Project, spec: dict, errors: list[str]) -> None:
-    for path, text in strings(spec_body(spec), ("spec",)):
-        if re.search(r"\{\{\s*=", text):
-            errors.append(f"{_where(project, path)}: {json_path(path)}: expression tags {{{{=...}}}} are not "
-                          "supported by the local executor")
-    for i, tmpl in enumerate(spec_body(spec).get("templates") or []):
-        if not isinstance(tmpl, dict):
-            continue
-        base = ("spec", "templates", i)
-        retry = tmpl.get("retryStrategy")
-        if isinstance(retry, dict) and retry.get("expression"):
-            path = (*base, "retryStrategy", "expression")
-            errors.append(f"{_where(project, path)}: retryStrategy.expression is not supported by the local executor")
-        for j, param in enumerate((tmpl.get("outputs") or {}).get("parameters") or []):
-            source = param.get("valueFrom") if isinstance(param, dict) else None
-            if isinstance(source, dict) and source.get("expression"):
-                path = (*base, "outputs", "parameters", j, "valueFrom", "expression")
-                errors.append(f"{_where(project, path)}: valueFrom.expression is not supported by the local executor")
+        seen.add(name)
+        try:
+            secrets.env_for(name)
+        except MissingSecret as exc:
+            problems.append(f"{_where(project, node.path)}: {exc}")
+    return problems
 
 
 def _workflow_parameters(spec: dict, values: dict[str, str], errors: list[str]) -> dict[str, str]:
@@ -162,8 +101,12 @@ def _workflow_parameters(spec: dict, values: dict[str, str], errors: list[str]) 
     return out
 
 
-def plan_run(root: Path, values: dict[str, str]) -> RunPlan:
-    """Load and check the project at ``root`` for a local run with the (merged, stringified) overrides."""
+def plan_run(root: Path, values: dict[str, str], *, allow_unsupported: bool = False,
+             semaphores: Mapping[str, int] | None = None) -> RunPlan:
+    """Load and check the project at ``root`` for a local run with the (merged, stringified) overrides.
+
+    ``allow_unsupported``: constructs the executor cannot run become warnings instead of errors.
+    ``semaphores``: the limits of ConfigMap semaphores (``CONFIGMAP/KEY`` or ``KEY`` -> N)."""
     if not (root / "config.yaml").is_file():
         raise RunPlanError([f"{root}: no config.yaml (not a pipeline project)"])
     project = load_project(root)
@@ -180,8 +123,8 @@ def plan_run(root: Path, values: dict[str, str]) -> RunPlan:
         errors.append(f"{_where(project, ('spec', 'entrypoint'))}: template name '{entry}' undefined (entrypoint)")
     if body.get("onExit") is not None and body.get("onExit") not in templates:
         errors.append(f"{_where(project, ('spec', 'onExit'))}: template name '{body['onExit']}' undefined (onExit)")
-    _unsupported(project, spec, errors)
     warnings: list[str] = []
+    _unsupported(project, spec, errors, warnings, allow=allow_unsupported, semaphores=semaphores or {})
     steps = map_refs(project, errors, warnings)
     declared = {p["name"]: p for _, p in parameters(body, "arguments") if isinstance(p.get("name"), str)}
     errors += ov.validate(values, declared, accepted_values(spec, steps))

@@ -14,12 +14,20 @@ process group is killed):
 
 What is found is sent SIGKILL, in a few rounds (a process may fork while we look), and our own
 children among them are reaped.
+
+Looking costs a read of every process's ``/proc`` entries, which grows with the machine's process
+count. :func:`strays` is the cheap question asked after every step: as the subreaper, a live
+descendant of a finished step is necessarily one of our own children, so when we have no child
+besides the running steps (read from ``/proc/self/task/*/children``), there is nothing to look for.
+Should that list miss one (the kernel does not promise it while children move between threads), the
+step's pipes still find a process holding them, and the end of the run sweeps everything.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import signal
 import sys
@@ -33,6 +41,7 @@ PROC = "/proc"
 ROUNDS = 5
 
 
+@functools.cache
 def _prctl() -> Callable[..., int] | None:
     if not sys.platform.startswith("linux"):
         return None
@@ -56,8 +65,40 @@ def set_subreaper(on: bool) -> bool | None:
     return bool(previous.value)
 
 
+def is_subreaper() -> bool:
+    prctl = _prctl()
+    if prctl is None:
+        return False
+    state = ctypes.c_int(0)
+    return prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(state), 0, 0, 0) == 0 and bool(state.value)
+
+
 def has_proc() -> bool:
     return os.path.isdir(os.path.join(PROC, "self"))
+
+
+@functools.cache
+def _lists_children() -> bool:
+    """Does the kernel list a task's children (``CONFIG_PROC_CHILDREN``)?"""
+    return os.path.exists(f"{PROC}/self/task/{os.getpid()}/children")
+
+
+def _child_pids() -> list[int] | None:
+    """Our children from ``/proc/self/task/*/children`` (every thread's), None when not available."""
+    if not _lists_children():
+        return None
+    try:
+        tasks = os.listdir(f"{PROC}/self/task")
+    except OSError:
+        return None
+    pids: list[int] = []
+    for tid in tasks:
+        try:
+            with open(f"{PROC}/self/task/{tid}/children", "rb") as fh:
+                pids.extend(int(pid) for pid in fh.read().split())
+        except (OSError, ValueError):  # the thread ended
+            continue
+    return pids
 
 
 def _pids() -> list[int]:
@@ -101,26 +142,41 @@ def _holds_pipe(pid: int, inodes: set[int]) -> bool:
     return False
 
 
-def children(parent: int | None = None) -> dict[int, tuple[str, int]]:
-    """The children of ``parent`` (default: this process): their state letter (``Z``: zombie) and group."""
+def children(parent: int | None = None, *, fast: bool = False) -> dict[int, tuple[str, int]]:
+    """The children of ``parent`` (default: this process): their state letter (``Z``: zombie) and group.
+    ``fast``: from ``/proc/self/task/*/children`` where the kernel has it, which the kernel documents as not
+    reliable while children move between our threads (a thread that ends hands its children on)."""
+    listed = _child_pids() if parent is None and fast else None
     parent = os.getpid() if parent is None else parent
     out = {}
-    for pid in _pids():
+    for pid in _pids() if listed is None else listed:
         info = _stat(pid)
         if info is not None and info[1] == parent:
             out[pid] = (info[0], info[2])
     return out
 
 
-def reap_zombies(exclude: Iterable[int] = (), group: int | None = None, timeout: float = 0.0) -> None:
+def strays(exclude: Iterable[int]) -> bool:
+    """Could a process left behind by a finished step still be alive? False only when we are the
+    subreaper and have no live child outside ``exclude`` (the running steps and the children we had
+    before); True whenever that cannot be known cheaply."""
+    if not is_subreaper() or _child_pids() is None:
+        return True
+    skip = set(exclude)
+    return any(pid not in skip and state not in ("Z", "X") for pid, (state, _) in children(fast=True).items())
+
+
+def reap_zombies(exclude: Iterable[int] = (), group: int | None = None, timeout: float = 0.0,
+                 fast: bool = False) -> None:
     """Reap our zombie children (re-parented to us as the subreaper) not in ``exclude``; with ``group``,
-    only members of that process group, waiting up to ``timeout`` seconds for them all to die."""
+    only members of that process group, waiting up to ``timeout`` seconds for them all to die
+    (``fast``: see :func:`children`)."""
     if not has_proc():
         return
     skip = set(exclude)
     deadline = time.monotonic() + timeout
     while True:
-        pending = {pid: state for pid, (state, pgrp) in children().items()
+        pending = {pid: state for pid, (state, pgrp) in children(fast=fast).items()
                    if pid not in skip and (group is None or pgrp == group)}
         for pid, state in pending.items():
             if state in ("Z", "X"):

@@ -9,7 +9,9 @@
   once ``maxDuration`` (counted from the first attempt) would be exceeded. Durations are Go
   durations or integer seconds; ``factor`` defaults to 1 (no growth), as in Argo. The delays come
   from :class:`pipeline_ci.retry.Backoff` without jitter.
-* ``retryStrategy.expression`` needs expr-lang and is rejected before the run starts.
+* ``retryStrategy.expression`` (expr-lang, :mod:`pipeline_ci.argo.expr`) is evaluated after each failed
+  attempt with ``lastRetry.exitCode``, ``lastRetry.status``, ``lastRetry.duration`` and
+  ``lastRetry.message`` (:func:`expression_allows`): false ends the retries, as in Argo.
 """
 
 from __future__ import annotations
@@ -85,6 +87,26 @@ class RetryPolicy:
         if self.max_duration is not None and elapsed + delay > self.max_duration:
             return None
         return delay
+
+
+def expression_allows(strategy: Any, scope: dict[str, str], *, phase: str, exit_code: int | None, message: str,
+                      duration: float) -> bool:
+    """Whether ``retryStrategy.expression`` lets another attempt start (True when there is none); an expression
+    that cannot be evaluated raises :class:`.leaf.LeafError` (the node ends in Error)."""
+    text = strategy.get("expression") if isinstance(strategy, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return True
+    last = {"lastRetry.exitCode": "" if exit_code is None else str(exit_code), "lastRetry.status": phase,
+            "lastRetry.duration": f"{duration:.0f}", "lastRetry.message": message}
+    try:
+        from ....argo import expr
+
+        value = expr.evaluate_field(text, {**scope, **last})
+    except Exception as exc:  # ExpressionError, or the evaluator missing (refused before the run)
+        raise LeafError(f"retryStrategy.expression: {exc}") from None
+    if not isinstance(value, bool):
+        raise LeafError(f"retryStrategy.expression: unable to cast expression result {value!r} to bool")
+    return value
 
 
 def deadline(tmpl: dict) -> float | None:

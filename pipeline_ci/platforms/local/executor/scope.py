@@ -5,7 +5,8 @@ A scope is a flat ``dict`` from a tag (``workflow.parameters.x``, ``steps.a.outp
 to its string value. Substitution works on every string leaf of a parsed structure (never on a
 JSON dump), so values need no escaping. An unknown tag is left verbatim, except that a tag rooted at
 ``steps``, ``tasks``, ``inputs`` or ``item`` must resolve when ``strict`` is set (the step / task
-level); ``{{=...}}`` expression tags are not supported locally and always raise.
+level); ``{{=...}}`` expression tags are evaluated with :mod:`pipeline_ci.argo.expr` (a failing one stays
+verbatim until the strict level, where it raises).
 """
 
 from __future__ import annotations
@@ -39,9 +40,7 @@ def substitute_text(text: str, scope: Mapping[str, str], *, strict: bool) -> str
     def replace(match: re.Match[str]) -> str:
         tag = match.group(1).strip()
         if tag.startswith("="):
-            raise SubstitutionError(
-                f"expression tag {match.group(0)} is not supported by the local executor (only plain {{{{...}}}} tags)"
-            )
+            return expression_tag(match.group(0), tag[1:], scope, strict=strict)
         if tag in scope:
             return scope[tag]
         if strict and re.split(r"[.\[]", tag, maxsplit=1)[0] in STRICT_ROOTS:
@@ -49,6 +48,34 @@ def substitute_text(text: str, scope: Mapping[str, str], *, strict: bool) -> str
         return match.group(0)
 
     return TAG_RE.sub(replace, text)
+
+
+def expression_tag(whole: str, text: str, scope: Mapping[str, str], *, strict: bool, label: str = "") -> str:
+    """A ``{{=text}}`` tag evaluated with :func:`pipeline_ci.argo.expr.render`; when it fails it stays verbatim
+    unless ``strict`` (like Argo's ``allowUnresolved`` at the workflow level), else :class:`SubstitutionError`."""
+    from ....argo.expr import ExpressionError, missing_variables, render
+
+    if not strict and missing_variables(text, scope):
+        return whole
+    try:
+        return render(text, scope)
+    except ExpressionError as exc:
+        if not strict:
+            return whole
+        where = label or f"expression tag {whole}"
+        raise SubstitutionError(f"{where}: {exc.message} (at character {exc.offset + 1})") from None
+
+
+def resolve_output(param: Mapping[str, Any], scope: Mapping[str, str]) -> str:
+    """A steps/DAG template's output parameter: ``value`` or ``valueFrom.parameter`` substituted, or
+    ``valueFrom.expression`` evaluated (Argo's ``resolveOutputs``); :class:`SubstitutionError` if it does not resolve."""
+    found = param.get("valueFrom")
+    source: Mapping[str, Any] = found if isinstance(found, dict) else {}
+    raw = param["value"] if "value" in param else source.get("parameter")
+    if raw is None and isinstance(source.get("expression"), str):
+        text = source["expression"]
+        return expression_tag(text, text, scope, strict=True, label=f"valueFrom.expression '{text}'")
+    return argo_string(substitute(raw, scope, strict=True))
 
 
 def substitute(value: Any, scope: Mapping[str, str], *, strict: bool, skip: frozenset[str] = frozenset()) -> Any:
@@ -186,6 +213,10 @@ def publish(scope: dict[str, str], prefix: str, name: str, res: NodeResult) -> N
         scope[f"{base}.finishedAt"] = rfc3339(res.record.finished)
     if res.exit_code is not None:
         scope[f"{base}.exitCode"] = str(res.exit_code)
+    if res.record is not None and res.record.type == "Pod":
+        scope[f"{base}.ip"] = "127.0.0.1"  # every leaf runs on this machine (daemons: see .daemons)
+    for art, location in res.artifacts.items():
+        scope[f"{base}.outputs.artifacts.{art}"] = location
     if res.children is None:
         for param, value in res.outputs.items():
             scope[f"{base}.outputs.parameters.{param}"] = value

@@ -1,13 +1,15 @@
 """Steps templates for the local executor (Argo docs ``walk-through/steps/``; ``workflow/controller/steps.go``
 in argoproj/argo-workflows): the groups in order, the members of a group in parallel; each member's outputs
 are published as ``steps.<name>.*`` for the groups after it; a failure not tolerated by ``continueOn`` ends
-the template Failed. A peer of :mod:`.dagrun`: both depend only on a :class:`.host.Scheduling` host.
+the template Failed (later groups are not started, as in Argo). Each member's hooks run once the group has
+ended (:mod:`.hooks`). A peer of :mod:`.dagrun`: both depend only on a :class:`.host.Scheduling` host.
 """
 
 from __future__ import annotations
 
 from functools import partial
 
+from .hooks import step_hooks
 from .host import Scheduling
 from .model import ERROR, FAILED, FAILURES, SUCCEEDED, Frame, NodeRecord, run_parallel
 from .scope import continues_on, publish
@@ -29,6 +31,10 @@ def run_steps(host: Scheduling, body: dict, scope: dict[str, str], rec: NodeReco
         ])
         for step, res in zip(steps, results, strict=True):
             publish(local, "steps", str(step.get("name")), res)
+        for step, res in zip(steps, results, strict=True):
+            if step_hooks(step):
+                host.run_hooks(step, {**local, **host.globals()}, "steps", res, f"{rec.path}[{gi}].{step.get('name')}",
+                               frame)
         for step, res in zip(steps, results, strict=True):
             if res.phase in FAILURES and not continues_on(step, res.phase):
                 return FAILED, f"child '{step.get('name')}' {res.phase}: {res.message}", local

@@ -1,0 +1,109 @@
+"""`pipeline-ci init`: every built-in template lints clean and runs locally with exactly the command init prints;
+nothing is overwritten without --force; ids are checked; the user id comes from the flag, then the environment or
+the Clarifai CLI login."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline_ci.scaffold import TEMPLATES
+
+BIN = Path(sys.executable).parent / "pipeline-ci"
+
+
+def cli(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("CLARIFAI_", "GITHUB_"))}
+    base["HOME"] = str(cwd)  # no Clarifai CLI config of the machine's
+    return subprocess.run([sys.executable, "-m", "pipeline_ci", *args], capture_output=True, text=True, timeout=300,
+                          cwd=cwd, env={**base, **(env or {})})
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+def test_template_lints_clean_and_the_printed_command_runs_it(tmp_path, template):
+    created = cli(["init", "proj", "--template", template], tmp_path)
+    assert created.returncode == 0, created.stderr
+    nexts = [line for line in created.stdout.splitlines() if line.startswith("next: ")]
+    assert len(nexts) == 1
+    command = nexts[0][len("next: "):].replace("pipeline-ci ", f"{shlex.quote(str(BIN))} ")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLARIFAI_", "GITHUB_"))}
+    done = subprocess.run(command, shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no problems found in 1 project(s)" in done.stdout and " Succeeded in " in done.stdout
+    config = yaml.safe_load((tmp_path / "proj" / "config.yaml").read_text())["pipeline"]
+    assert config["id"] == "proj" and config["user_id"] == "demo-user" and config["app_id"] == "pipeline-app"
+    assert "stand-in" in created.stdout
+    if template == "training":
+        assert "step_version_secrets" in (tmp_path / "proj" / "config.yaml").read_text()
+        without = cli(["run", "proj", "--isolation", "none"], tmp_path)
+        assert without.returncode == 2 and "TRACKING_TOKEN" in without.stdout + without.stderr
+
+
+def test_never_overwrites_without_force(tmp_path):
+    assert cli(["init", "p", "--template", "single"], tmp_path).returncode == 0
+    step = tmp_path / "p" / "hello" / "1" / "pipeline_step.py"
+    step.write_text("# my edits\n")
+    again = cli(["init", "p", "--template", "single"], tmp_path)
+    assert again.returncode == 2 and "already exist" in again.stderr and "nothing was written" in again.stderr
+    assert "--force" in again.stderr and step.read_text() == "# my edits\n"
+    other = cli(["init", "p", "--template", "dag"], tmp_path)  # partly new files: still all or nothing
+    assert other.returncode == 2 and not (tmp_path / "p" / "split").exists()
+    forced = cli(["init", "p", "--template", "single", "--force"], tmp_path)
+    assert forced.returncode == 0 and "overwrote" in forced.stdout and "# my edits" not in step.read_text()
+
+
+def test_ids_come_from_flags_or_the_environment_and_are_checked(tmp_path):
+    flagged = cli(["init", "a", "--user-id", "alice", "--app-id", "ml", "--pipeline-id", "nightly"], tmp_path)
+    assert flagged.returncode == 0, flagged.stderr
+    root = yaml.safe_load((tmp_path / "a" / "config.yaml").read_text())["pipeline"]
+    assert (root["id"], root["user_id"], root["app_id"]) == ("nightly", "alice", "ml")
+    assert "users/alice/apps/ml/pipeline_steps/split" in (tmp_path / "a" / "config.yaml").read_text()
+    from_env = cli(["init", "b"], tmp_path, {"CLARIFAI_USER_ID": "bob"})
+    assert "user id 'bob' from environment" in from_env.stdout
+    bad = cli(["init", "Bad_Name!"], tmp_path)
+    assert bad.returncode == 2 and "pipeline id 'bad-name!'" in bad.stderr and not (tmp_path / "Bad_Name!").exists()
+    assert cli(["lint", "a", "b"], tmp_path).returncode == 0
+
+
+def test_ci_github_writes_the_recommended_workflow_pinned_and_valid(tmp_path):
+    from pipeline_ci import __version__
+
+    from .test_action import ACTION, CANCEL_ACTION, actionlint_binary, tool
+
+    repo = tmp_path / "repo"
+    (repo / "pipes").mkdir(parents=True)
+    outside = cli(["init", "--ci", "github", "pipes"], repo)
+    assert outside.returncode == 2 and "not inside a git repository" in outside.stderr
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    written = cli(["init", "--ci", "github", "pipes"], repo)
+    assert written.returncode == 0, written.stderr
+    workflows = sorted(p.name for p in (repo / ".github" / "workflows").iterdir())
+    assert workflows == ["pipeline-ci-pr.yml", "pipeline-ci-release.yml"]
+    for name in workflows:
+        text = (repo / ".github" / "workflows" / name).read_text()
+        assert f"pipeline-ci/pipeline-ci@v{__version__}" in text and "0" * 40 not in text
+        assert "path: pipes\n" in text and '"pipes/**"' in text and "pipelines" not in text
+    hooks = yaml.safe_load((repo / ".pre-commit-config.yaml").read_text())
+    assert hooks["repos"][0]["rev"] == f"v{__version__}"
+    check = subprocess.run([tool("pre-commit"), "validate-config", ".pre-commit-config.yaml"], cwd=repo,
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    # actionlint, with our action next to the workflows so their inputs and outputs are checked too
+    for name in workflows:
+        path = repo / ".github" / "workflows" / name
+        path.write_text(path.read_text().replace(f"pipeline-ci/pipeline-ci/cancel@v{__version__}", "./cancel")
+                        .replace(f"pipeline-ci/pipeline-ci@v{__version__}", "./"))
+    (repo / "action.yml").write_text(ACTION.read_text())
+    (repo / "cancel").mkdir()
+    (repo / "cancel" / "action.yml").write_text(CANCEL_ACTION.read_text())
+    linted = subprocess.run([actionlint_binary(), "-no-color", "-shellcheck", "", "-pyflakes", ""], cwd=repo,
+                            capture_output=True, text=True)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    again = cli(["init", "--ci", "github", "pipes"], repo)
+    assert again.returncode == 2 and "3 file(s) already exist" in again.stderr
