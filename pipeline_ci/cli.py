@@ -14,12 +14,12 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # typing costs a cached lint's start-up a few per cent
-    from typing import Any, NoReturn
 
 from . import __version__
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a cached lint's start-up a tenth
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 
 class _Backends:
@@ -55,6 +55,13 @@ class _HelpFormatter(argparse.HelpFormatter):
     shown, nor those of switches. Options are listed in their groups, so each command's help lists only the flags it
     takes."""
 
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None):
+        # argparse imports shutil (and bz2, lzma) for the terminal width whenever a parser is built: the width is
+        # found here as shutil.get_terminal_size() finds it (COLUMNS, else the terminal, else 80)
+        if width is None:
+            width = _columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         default = action.default
@@ -63,6 +70,20 @@ class _HelpFormatter(argparse.HelpFormatter):
                 or (not action.option_strings and action.nargs not in ("?", "*"))):
             return text
         return f"{text} (default: %(default)s)"
+
+
+def _columns() -> int:
+    """The terminal's width as :func:`shutil.get_terminal_size` gives it."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
 
 
 class _Parser(argparse.ArgumentParser):

@@ -23,9 +23,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import IO, Any, TypeVar
 
-T = TypeVar("T")
+from .lazyre import lazy_re
+
+TYPE_CHECKING = False  # not typing's: this module is on the cached lint's start-up, typing is not
+if TYPE_CHECKING:
+    from typing import IO, Any, TypeVar
+
+    T = TypeVar("T")
 
 QUIET, NORMAL, VERBOSE = -1, 0, 1
 _state = {"verbosity": NORMAL}
@@ -33,13 +38,13 @@ _state = {"verbosity": NORMAL}
 RED, GREEN, YELLOW, CYAN, BOLD, DIM = "31", "32", "33", "36", "1", "2"
 
 _PHASE_STYLE = {"succeeded": GREEN, "failed": RED, "error": RED, "cancelled": YELLOW, "timed-out": YELLOW}
-VERDICT = re.compile(r"^(?:pipeline-ci: run \S+|workflow \S+) (?P<word>succeeded|failed|error|cancelled|timed-out)\b",
-                     re.I)
+VERDICT = lazy_re(r"^(?:pipeline-ci: run \S+|workflow \S+) (?P<word>succeeded|failed|error|cancelled|timed-out)\b",
+                  re.I)
 """A run's final line: ``pipeline-ci: run ID failed (...)`` (remote) or ``workflow NAME Succeeded in 3.2s`` (local)."""
-FINDING = re.compile(r"^\S.*?:\d+:\d+: (?:error|warning) \[")
+FINDING = lazy_re(r"^\S.*?:\d+:\d+: (?:error|warning) \[")
 """A lint finding's first line (``file:line:col: error [RULE] message``), which ``-q`` still prints."""
-_PREFIX = re.compile(r"^(?:(?P<error>pipeline-ci: (?:internal )?error:)|(?P<warning>pipeline-ci: warning:)"
-                     r"|(?P<hint>\s*hint:)|(?P<debug>debug:))")
+_PREFIX = lazy_re(r"^(?:(?P<error>pipeline-ci: (?:internal )?error:)|(?P<warning>pipeline-ci: warning:)"
+                  r"|(?P<hint>\s*hint:)|(?P<debug>debug:))")
 
 
 def set_verbosity(level: int) -> None:

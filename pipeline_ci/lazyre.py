@@ -12,7 +12,10 @@ The object stands in for a compiled :class:`re.Pattern` for attribute access onl
 from __future__ import annotations
 
 import re
-from typing import Any, cast
+
+TYPE_CHECKING = False  # not typing's: this module is imported on the cached lint's start-up, typing is not
+if TYPE_CHECKING:
+    from typing import Any
 
 _FORWARDED = ("match", "fullmatch", "search", "sub", "subn", "split", "findall", "finditer", "pattern", "flags",
               "groups", "groupindex")
@@ -36,4 +39,4 @@ class _LazyPattern:
 
 def lazy_re(pattern: str, flags: int = 0) -> re.Pattern[str]:
     """A pattern compiled on first use (typed as the compiled pattern it stands for)."""
-    return cast("re.Pattern[str]", _LazyPattern(pattern, flags))
+    return _LazyPattern(pattern, flags)  # type: ignore[return-value]

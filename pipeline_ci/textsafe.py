@@ -42,7 +42,10 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import IO
+
+TYPE_CHECKING = False  # not typing's: this module is on the cached lint's start-up, typing is not
+if TYPE_CHECKING:
+    from typing import IO
 
 # C0 controls but tab, DEL and the C1 controls, then invisible or direction-changing format characters:
 # ALM, soft hyphen, Mongolian vowel separator, zero-width space, LRM/RLM, line/paragraph separators,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,23 @@ from pipeline_ci.lint import LintResult, lint_paths
 from pipeline_ci.testing.projects import base_files, root_config
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def run_cli(args: list[str], env: dict[str, str] | None = None, *, cwd: Path | None = None, timeout: float = 300,
+            secrets: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """The real ``pipeline-ci`` in a subprocess; the test fails if any of ``secrets`` shows in its output."""
+    result = subprocess.run([sys.executable, "-m", "pipeline_ci", *args], capture_output=True, text=True, env=env,
+                            cwd=cwd, timeout=timeout)
+    for secret in secrets:
+        assert secret not in result.stdout + result.stderr
+    return result
+
+
+def clarifai_env(emulator, tmp: Path, pat: str) -> dict[str, str]:
+    """The environment of a CLI run against the Clarifai emulator (no CLARIFAI_*/GITHUB_* of the machine's)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLARIFAI_", "GITHUB_"))}
+    env.update({"CLARIFAI_PAT": pat, "CLARIFAI_API_BASE": f"http://{emulator.address}", "RUNNER_TEMP": str(tmp)})
+    return env
 
 
 def write_files(root: Path, files: dict[str, str]) -> Path:

@@ -4,9 +4,7 @@ run only, a dry run that only looks, and two jobs racing to create the same comp
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,7 @@ from pipeline_ci.platforms.clarifai.api import ClarifaiClient
 from pipeline_ci.testing.clarifai_emulator import ClarifaiEmulator
 from pipeline_ci.testing.projects import base_files
 
-from .conftest import write_files
+from .conftest import clarifai_env, run_cli, write_files
 
 PAT = "pat-compute-tests-secret"
 
@@ -92,15 +90,11 @@ def test_two_jobs_racing_end_with_one_cluster_and_nodepool(emulator):
 
 
 def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "pipeline_ci", *args], capture_output=True, text=True, env=env,
-                            timeout=120)
-    assert PAT not in result.stdout + result.stderr
-    return result
+    return run_cli(args, env, timeout=120, secrets=(PAT,))
 
 
 def test_first_run_creates_the_compute_and_the_next_reuses_it(emulator, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLARIFAI_", "GITHUB_"))}
-    env.update({"CLARIFAI_PAT": PAT, "CLARIFAI_API_BASE": f"http://{emulator.address}", "RUNNER_TEMP": str(tmp_path)})
+    env = clarifai_env(emulator, tmp_path, PAT)
     root = write_files(tmp_path / "proj", base_files())
     assert cli(["upload", "--backend", "clarifai", str(root)], env).returncode == 0
     fast = ["--max-interval", "0.2"]
@@ -136,8 +130,7 @@ def test_first_run_creates_the_compute_and_the_next_reuses_it(emulator, tmp_path
 
 
 def test_addressing_an_existing_run_never_touches_compute(emulator, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLARIFAI_", "GITHUB_"))}
-    env.update({"CLARIFAI_PAT": PAT, "CLARIFAI_API_BASE": f"http://{emulator.address}", "RUNNER_TEMP": str(tmp_path)})
+    env = clarifai_env(emulator, tmp_path, PAT)
     root = write_files(tmp_path / "proj", base_files())
     config = yaml.safe_load((root / "config.yaml").read_text())
     config["pipeline"]["compute"] = {"instance": "g5.xlarge"}
@@ -158,8 +151,7 @@ def test_addressing_an_existing_run_never_touches_compute(emulator, tmp_path):
 
 
 def test_unknown_instance_is_a_usage_error_before_anything_is_created(emulator, tmp_path: Path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLARIFAI_", "GITHUB_"))}
-    env.update({"CLARIFAI_PAT": PAT, "CLARIFAI_API_BASE": f"http://{emulator.address}", "RUNNER_TEMP": str(tmp_path)})
+    env = clarifai_env(emulator, tmp_path, PAT)
     root = write_files(tmp_path / "proj", base_files())
     assert cli(["upload", "--backend", "clarifai", str(root)], env).returncode == 0
     result = cli(["run", str(root), "--backend", "clarifai", "--instance", "h100"], env)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from pipeline_ci.platforms.clarifai import contexts, status
 from pipeline_ci.testing.clarifai_emulator import ClarifaiEmulator
 from pipeline_ci.testing.projects import base_files
 
-from .conftest import write_files
+from .conftest import run_cli, write_files
 
 PAT = "pat-from-the-clarifai-config-secret"
 
@@ -73,10 +72,7 @@ def emulator():
 
 
 def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "pipeline_ci", *args], capture_output=True, text=True, env=env,
-                            timeout=120)
-    assert PAT not in result.stdout + result.stderr
-    return result
+    return run_cli(args, env, timeout=120, secrets=(PAT,))
 
 
 def test_cli_uses_the_clarifai_login_context(emulator, tmp_path):

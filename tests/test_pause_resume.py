@@ -6,7 +6,6 @@ calling anything."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from pipeline_ci.platforms.clarifai import status
 from pipeline_ci.testing.clarifai_emulator import ClarifaiEmulator
 from pipeline_ci.testing.projects import base_files
 
-from .conftest import write_files
+from .conftest import clarifai_env, run_cli, write_files
 
 PAT = "pat-pause-tests-secret-value"
 FAST = ["--max-interval", "0.2", "--compute-cluster-id", "cc1", "--nodepool-id", "np1"]
@@ -31,16 +30,11 @@ def emulator():
 
 
 def env_for(emu: ClarifaiEmulator, tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLARIFAI_", "GITHUB_"))}
-    env.update({"CLARIFAI_PAT": PAT, "CLARIFAI_API_BASE": f"http://{emu.address}", "RUNNER_TEMP": str(tmp)})
-    return env
+    return clarifai_env(emu, tmp, PAT)
 
 
 def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "pipeline_ci", *args], capture_output=True, text=True, env=env,
-                            timeout=120)
-    assert PAT not in result.stdout + result.stderr
-    return result
+    return run_cli(args, env, timeout=120, secrets=(PAT,))
 
 
 @pytest.fixture(scope="module")

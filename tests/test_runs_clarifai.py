@@ -4,7 +4,6 @@ warning), SIGTERM cancels the remote run, and so does an exception while followi
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -21,7 +20,8 @@ from pipeline_ci.runs.follow import Poll, follow
 from pipeline_ci.testing.clarifai_emulator import ClarifaiEmulator  # noqa: E402
 from pipeline_ci.testing.projects import base_files  # noqa: E402
 
-from .conftest import write_files  # noqa: E402
+from . import conftest
+from .conftest import clarifai_env, write_files  # noqa: E402
 
 PAT = "pat-run-tests-secret-value"
 QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED, UNEXPECTED, CONFLICT, PAUSED = (
@@ -38,16 +38,11 @@ def emulator():
 
 
 def env_for(emu: ClarifaiEmulator, tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLARIFAI_", "GITHUB_"))}
-    env.update({"CLARIFAI_PAT": PAT, "CLARIFAI_API_BASE": f"http://{emu.address}", "RUNNER_TEMP": str(tmp)})
-    return env
+    return clarifai_env(emu, tmp, PAT)
 
 
 def cli(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "pipeline_ci", *args], capture_output=True, text=True, env=env,
-                            timeout=timeout)
-    assert PAT not in result.stdout + result.stderr
-    return result
+    return conftest.run_cli(args, env, timeout=timeout, secrets=(PAT,))
 
 
 @pytest.fixture(scope="module")
