@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from . import __version__
+from .commands import NAMES
+from .report import FORMATS
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a cached lint's start-up a tenth
 if TYPE_CHECKING:
@@ -149,8 +151,7 @@ class _Skipped:
 
 
 _SKIPPED: Any = _Skipped()
-COMMANDS = ("init", "lint", "hash", "schema", "changed", "upload", "run", "deploy", "watch", "cancel", "pause",
-            "resume", "graph", "envs", "rules", "completion")  # the sub-parsers of _parser(), in order
+COMMANDS = NAMES  # the sub-parsers of _parser(), in order
 
 
 def _parent(title: str | None = None) -> tuple[_Parser, Any]:
@@ -208,7 +209,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
 
     lint = command("lint", "check pipeline projects (configs, Argo spec, cross-file references, lockfiles)", dsl)
     lint.add_argument("paths", nargs="*", type=Path, default=[Path(".")], help="files or folders (default: .)")
-    lint.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text",
+    lint.add_argument("--format", choices=FORMATS, default="text",
                       help="report format")
     lint.add_argument("--output", "-o", type=Path, metavar="FILE",
                       help="write the report to FILE, whatever the format (stdout gets nothing; stderr one summary line)")
@@ -248,25 +249,29 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     upload.add_argument("--context", metavar="NAME",
                         help="Clarifai: the Clarifai CLI config context for credentials missing from the environment")
 
-    def address() -> _Parser:
+    def address(placing: bool = True) -> _Parser:
+        """Where the run is; ``placing``: also where a new run goes (``--instance``, ``--cloud``)."""
         parent, group = _parent("where the run is (default: the lockfile and config.yaml of the project)")
-        for flag, what in (("user-id", "Clarifai user id"), ("app-id", "Clarifai app id"),
-                           ("pipeline-id", "Clarifai or PAI pipeline id"),
-                           ("pipeline-version-id", "Clarifai pipeline version id"),
-                           ("compute-cluster-id", "Clarifai compute cluster id"),
-                           ("nodepool-id", "Clarifai nodepool id"),
-                           ("instance", "Clarifai: instance type (e.g. g5.xlarge, A10G) whose compute cluster and "
-                                        "nodepool are got or created"),
-                           ("cloud", "Clarifai: cloud of --instance (default: the instance type's)"),
-                           ("workspace-id", "PAI workspace id"),
-                           ("region", "PAI region; Clarifai: the cloud region of --instance (default: the instance "
-                                      "type's)"),
-                           ("endpoint", "PAI API endpoint (default: the region's)")):
+        flags = [("user-id", "Clarifai user id"), ("app-id", "Clarifai app id"),
+                 ("pipeline-id", "Clarifai or PAI pipeline id"), ("pipeline-version-id", "Clarifai pipeline version id"),
+                 ("compute-cluster-id", "Clarifai compute cluster id"), ("nodepool-id", "Clarifai nodepool id")]
+        if placing:
+            flags += [("instance", "Clarifai: instance type (e.g. g5.xlarge, A10G) whose compute cluster and nodepool "
+                                   "are got or created"),
+                      ("cloud", "Clarifai: cloud of --instance (default: the instance type's)"),
+                      ("region", "PAI region; Clarifai: the cloud region of --instance (default: the instance type's)")]
+        else:
+            flags += [("region", "PAI region")]
+        flags += [("workspace-id", "PAI workspace id"), ("endpoint", "PAI API endpoint (default: the region's)")]
+        for flag, what in flags:
             group.add_argument(f"--{flag}", help=what)
         group.add_argument("--context", metavar="NAME",
                            help="Clarifai: the Clarifai CLI config context for credentials missing from the "
                                 "environment (default: its current context)")
         return parent
+
+    def attached() -> _Parser:
+        return address(placing=False)
 
     def following() -> _Parser:
         parent, group = _parent("following the run")
@@ -320,14 +325,16 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     deploy.add_argument("--backend", choices=_Backends("upload"), default="local", metavar="BACKEND",
                         help="%(choices)s: where to upload (with --run, also where to run)")
     deploy.add_argument("--run", action="store_true", help="run the pipeline after deploying and gate on it")
+    deploy.add_argument("--dry-run", action="store_true",
+                        help="print the upload plan (with --run, also the run it would then start); change nothing")
 
-    watch = command("watch", "follow an existing run with the same gating", following, address)
+    watch = command("watch", "follow an existing run with the same gating", following, attached)
     watch.add_argument("run_id_arg", metavar="RUN_ID", help="the run to follow")
     watch.add_argument("--backend", choices=_Backends("attach"), default="clarifai", metavar="BACKEND",
                        help="%(choices)s")
     watch.add_argument("--path", type=Path, help="the pipeline project whose lockfile holds the ids")
 
-    cancel = command("cancel", "cancel a run (default: the one in the state file)", state, address)
+    cancel = command("cancel", "cancel a run (default: the one in the state file)", state, attached)
     cancel.add_argument("run_id_arg", metavar="RUN_ID", nargs="?", help="the run to cancel (default: the state file's)")
     cancel.add_argument("--backend", choices=_Backends("attach"), default="clarifai", metavar="BACKEND",
                         help="%(choices)s")
@@ -335,7 +342,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
 
     for action, text in (("pause", "pause a run (default: the one in the state file)"),
                          ("resume", "resume a paused run (default: the one in the state file)")):
-        change = command(action, text, state, address)
+        change = command(action, text, state, attached)
         change.add_argument("run_id_arg", metavar="RUN_ID", nargs="?", help="the run (default: the state file's)")
         change.add_argument("--backend", choices=_Backends("pause"), default="clarifai", metavar="BACKEND",
                             help="%(choices)s")

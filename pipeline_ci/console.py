@@ -19,8 +19,8 @@ from __future__ import annotations
 import os
 import re
 import sys
-import threading
 import time
+from _thread import RLock  # what threading.RLock() makes, without importing threading (a cached lint's start-up)
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
@@ -118,7 +118,7 @@ def emit(line: str, stream: IO[str] | None = None) -> None:
         out.flush()
 
 
-WRITE_LOCK = threading.RLock()
+WRITE_LOCK = RLock()
 """Held while :func:`emit` writes a line; :mod:`pipeline_ci.progress` holds it to draw its live line."""
 _before_write: list[Callable[[], None]] = []
 

@@ -171,7 +171,8 @@ def git_tracked_files(step_dir: Path) -> set[str] | None:
     top = _git_top(folder)
     if top is None:
         return None
-    prefix = os.path.relpath(folder, top).replace(os.sep, "/")
+    # top is folder or one of its parents (os.path.dirname of it): the rest of the path, without os.path.relpath
+    prefix = "." if folder == top else folder[len(top.rstrip(os.sep)) + 1:].replace(os.sep, "/")
     if ".pipeline-ci" in prefix.split("/"):  # our own state (a generated DSL bundle)
         return None
     try:

@@ -8,7 +8,8 @@ importing YAML, JSON Schema or a single rule.
 
 Racy entries are never trusted: if any file changed within the last two seconds (so a second
 change within the filesystem's timestamp granularity could go unseen, as git's "racy clean"
-problem), the cache is neither read nor written. ``--no-cache`` or ``PIPELINE_CI_NO_CACHE=1``
+problem), the cache is neither read nor written; ``PIPELINE_CI_CACHE_RACY_SECONDS`` changes the two seconds (more
+for a file system with coarser timestamps; the tests use less). ``--no-cache`` or ``PIPELINE_CI_NO_CACHE=1``
 turn it off; entries live in ``$PIPELINE_CI_CACHE_DIR``, else ``$XDG_CACHE_HOME/pipeline-ci``,
 else ``~/.cache/pipeline-ci``.
 """
@@ -20,10 +21,13 @@ import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from . import __version__
 from .discovery import SKIP_DIRS
+
+TYPE_CHECKING = False  # not typing's: this module is the cached lint's start-up, typing is not
+if TYPE_CHECKING:
+    from typing import Any
 
 RACY_NS = 2_000_000_000
 PACKAGE = Path(__file__).resolve().parent
@@ -51,10 +55,27 @@ def _new_digest() -> Any:
     return blake2b(digest_size=32)
 
 
+def racy_ns(env: Mapping[str, str]) -> int:
+    """The racy window in nanoseconds: ``PIPELINE_CI_CACHE_RACY_SECONDS`` (a number >= 0), else two seconds."""
+    text = env.get("PIPELINE_CI_CACHE_RACY_SECONDS")
+    if text is None:
+        return RACY_NS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < 1e9:
+        from .errors import UsageError
+
+        raise UsageError(f"PIPELINE_CI_CACHE_RACY_SECONDS={text!r} is not a number of seconds >= 0",
+                         hint="unset it for the default, 2")
+    return int(seconds * 1e9)
+
+
 class _Fingerprint:
-    def __init__(self) -> None:
+    def __init__(self, racy: int = RACY_NS) -> None:
         self.digest = _new_digest()
-        self.horizon = time.time_ns() - RACY_NS
+        self.horizon = time.time_ns() - racy
 
     def stat(self, label: str, path: Path | str) -> None:
         try:
@@ -104,9 +125,11 @@ def _git_index(root: Path) -> Path | None:
     return None
 
 
-def key(roots: list[Path], settings_files: list[Path | None], options: Mapping[str, object]) -> str | None:
-    """The cache key for linting ``roots`` (project folders or manifest files); None when racy."""
-    fp = _Fingerprint()
+def key(roots: list[Path], settings_files: list[Path | None], options: Mapping[str, object],
+        racy: int = RACY_NS) -> str | None:
+    """The cache key for linting ``roots`` (project folders or manifest files); None when racy (a file changed in
+    the last ``racy`` nanoseconds)."""
+    fp = _Fingerprint(racy)
     try:
         fp.digest.update(json.dumps({"version": __version__, "cwd": os.getcwd(), **options}, sort_keys=True,
                                     default=str).encode())

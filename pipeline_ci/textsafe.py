@@ -43,6 +43,8 @@ from __future__ import annotations
 import re
 import sys
 
+from .lazyre import lazy_re
+
 TYPE_CHECKING = False  # not typing's: this module is on the cached lint's start-up, typing is not
 if TYPE_CHECKING:
     from typing import IO
@@ -52,7 +54,7 @@ if TYPE_CHECKING:
 # bidi embeddings/overrides/isolates, word joiner and invisible operators, BOM, interlinear annotations,
 # and surrogates (only lone ones can occur in a str). ZWNJ/ZWJ (U+200C/U+200D) are kept: scripts and
 # emoji need them.
-UNSAFE = re.compile(
+UNSAFE = lazy_re(  # compiled on first use: most lines are printable ASCII (see escape_controls)
     r"[\x00-\x08\x0a-\x1f\x7f-\x9f\xad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f"
     r"\ufeff\ufff9-\ufffb\ud800-\udfff]"
 )
@@ -76,6 +78,8 @@ def escape_controls(text: str, keep: str = "") -> str:
     ``keep``: characters a format legitimately needs (e.g. ``"\\r\\n"`` where line breaks are encoded
     by the next step, as in workflow-command data).
     """
+    if text.isascii() and text.isprintable():  # U+0020..U+007E only: none of them is in UNSAFE
+        return text
     if keep:
         return UNSAFE.sub(lambda m: m.group() if m.group() in keep else _escape(m), text)
     return UNSAFE.sub(_escape, text)

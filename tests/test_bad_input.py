@@ -150,3 +150,18 @@ def test_linter_never_crashes_on_mutated_configs(tmp_path_factory, edits, target
     findings = lint_project(load_project(root), Options(), Settings())
     for f in findings:
         assert f.line >= 1 and f.col >= 1 and f.message
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["run", "--backend", "local", "--no-wait"], "--no-wait (for clarifai or pai) does not apply to --backend local"),
+    (["run", "--backend", "local", "--instance", "g5.xlarge"], "--instance (for clarifai) does not apply"),
+    (["run", "--backend", "clarifai", "--parallelism", "2"], "--parallelism (for local) does not apply to --backend"),
+    (["run", "--backend", "pai", "--secrets-file", "x", "--run-id", "r"], "--run-id (for clarifai), --secrets-file"),
+    (["deploy", "--backend", "local", "--run", "--workspace-id", "w"], "--workspace-id (for pai) does not apply"),
+])
+def test_run_flags_the_backend_would_ignore_are_errors(project: Path, args: list[str], message: str):
+    """Nothing silent: a flag that the chosen backend never reads stops the command before anything starts."""
+    path = [str(project)] if args[0] == "run" else []
+    result = cli(*args[:1], *([str(project)] if args[0] == "deploy" else path), *args[1:])
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert not (project / ".pipeline-ci" / "runs").exists()

@@ -126,7 +126,7 @@ def test_first_run_creates_the_compute_and_the_next_reuses_it(emulator, tmp_path
     assert "nodepool deploy-np-g5-xlarge: exists" in again.stdout and "  created " not in again.stdout
     assert calls(emulator, "PostComputeClusters") == 1 and calls(emulator, "PostNodepools") == 1
     local = cli(["run", str(root), "--backend", "local", "--dry-run"], env)
-    assert local.returncode == 2 and "run --dry-run is for --backend clarifai" in local.stderr
+    assert local.returncode == 2 and "--dry-run (for clarifai) does not apply to --backend local" in local.stderr
 
 
 def test_addressing_an_existing_run_never_touches_compute(emulator, tmp_path):

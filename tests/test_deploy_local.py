@@ -171,3 +171,16 @@ def test_a_pin_missing_from_the_store_is_stored_again(project: Path):
             manifest.unlink()
     result = cli("upload", str(project))
     assert "uploaded 1 step(s) (stepA=" in result.stdout and "reused 1" in result.stdout
+
+
+def test_deploy_dry_run_is_the_upload_plan_and_changes_nothing(project: Path):
+    before = snapshot(project)
+    planned = cli("upload", str(project), "--dry-run")
+    deployed = cli("deploy", str(project), "--dry-run", "--run", "--set", "input_text=hi")
+    assert planned.returncode == deployed.returncode == 0, deployed.stdout + deployed.stderr
+    plan = [line for line in planned.stdout.splitlines() if not line.startswith("lint:")]
+    assert deployed.stdout.splitlines()[:len(plan) + 1][-len(plan):] == plan  # the same plan, line for line
+    assert "would then run the uploaded version on local with parameters input_text=hi" in deployed.stdout
+    assert snapshot(project) == before  # nothing stored, no run record, no lockfile
+    bad = cli("deploy", str(project), "--dry-run", "--run", "--set", "nope=1")
+    assert bad.returncode == 2 and "nope" in bad.stderr

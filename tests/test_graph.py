@@ -132,6 +132,8 @@ def test_graph_command_formats_and_errors(tmp_path):
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "config.yaml").write_text("pipeline:\n  orchestration_spec:\n    argo_orchestration_spec: |\n"
                                                     "      spec: {templates: []}\n")
+    typo = cli("graph", str(EXAMPLE), "--highlight", "analyse")
+    assert typo.returncode == 2 and "no step or task named 'analyse'" in typo.stderr and "analyze" in typo.stderr
     empty = cli("graph", str(tmp_path / "empty"))
     assert empty.returncode == 2 and "no entrypoint template" in empty.stderr
     missing = cli("graph", str(tmp_path))

@@ -2,15 +2,18 @@
 
 The hook repository is a snapshot of this working tree committed into a temporary git repo,
 so uncommitted changes are tested too. pre-commit builds its hook environment once per test
-session (PRE_COMMIT_HOME is shared) by pip-installing the snapshot.
+session (the snapshot and PRE_COMMIT_HOME are shared, by the parallel workers too) by pip-installing the snapshot.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,24 +30,50 @@ def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProces
     return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=check)
 
 
+def session_dir(tmp_path_factory) -> Path:
+    """A folder of this test session shared by its parallel (xdist) workers, whose base temps are
+    ``<session>/popen-gwN``; without xdist, the session's base temp. The hook environment (a pip install, seconds) is
+    then built once per session, not once per worker: pre-commit takes a lock in PRE_COMMIT_HOME while it builds."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def hook_repo(tmp_path_factory) -> tuple[Path, str]:
-    repo = tmp_path_factory.mktemp("hook-repo")
-    for name in SNAPSHOT:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, repo / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy2(src, repo / name)
-    git(repo, "init", "-q")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "snapshot")
+    shared = session_dir(tmp_path_factory)
+    repo = shared / "hook-repo"
+    with locked(shared / "hook-repo.lock"):
+        if not (shared / "hook-repo.done").exists():  # the first worker here makes it; a half-made one is redone
+            shutil.rmtree(repo, ignore_errors=True)
+            repo.mkdir()
+            for name in SNAPSHOT:
+                src = REPO / name
+                if src.is_dir():
+                    shutil.copytree(src, repo / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+                else:
+                    shutil.copy2(src, repo / name)
+            git(repo, "init", "-q")
+            git(repo, "add", "-A")
+            git(repo, "commit", "-qm", "snapshot")
+            (shared / "hook-repo.done").write_text("")
     return repo, git(repo, "rev-parse", "HEAD").stdout.strip()
 
 
 @pytest.fixture(scope="session")
 def pre_commit_home(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("pre-commit-home")
+    home = session_dir(tmp_path_factory) / "pre-commit-home"
+    home.mkdir(exist_ok=True)
+    return home
 
 
 @pytest.fixture

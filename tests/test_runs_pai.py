@@ -18,6 +18,8 @@ from pipeline_ci.platforms.pai.run import PaiRun
 from pipeline_ci.runs.follow import Poll, follow
 from pipeline_ci.testing.pai_emulator import PaiEmulator
 
+from . import conftest
+
 KEY_ID, SECRET, TOKEN = "LTAI-test-key-id", "pai-secret-value-0123456789", "sts-token-value-abcdef"
 FAST = ["--max-interval", "0.2", "--workspace-id", "ws-1"]
 MANIFEST = """\
@@ -49,11 +51,16 @@ def env_for(emu: PaiEmulator, tmp: Path, secret: str = SECRET) -> dict[str, str]
 
 
 def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "pipeline_ci", *args], capture_output=True, text=True, env=env,
-                            timeout=120)
-    for secret in (SECRET, TOKEN):
-        assert secret not in result.stdout + result.stderr
-    return result
+    return conftest.run_cli(args, env, timeout=120, secrets=(SECRET, TOKEN))
+
+
+def test_parameters_pai_cannot_carry_are_a_usage_error_before_any_request(emulator, tmp_path):
+    before = len(emulator.requests_seen)
+    result = cli(["run", "--backend", "pai", "--endpoint", emulator.endpoint, "--pipeline-id", "pl-1", *FAST,
+                  "--set", "epochs=a\x85b"], env_for(emulator, tmp_path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "would read differently as YAML" in result.stderr and "internal error" not in result.stderr
+    assert not [r for r in emulator.requests_seen[before:] if r.action == "CreatePipelineRun"]
 
 
 @pytest.mark.parametrize(

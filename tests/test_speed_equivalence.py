@@ -344,3 +344,20 @@ def test_the_one_command_parser_is_the_whole_parser_s_sub_parser():
     with pytest.raises(UsageError, match="unrecognized arguments: --paralelism") as error:
         cli._parse(["run", ".", "--paralelism", "3"])
     assert "did you mean `--parallelism`" in str(error.value.hint)
+
+
+def test_the_printable_ascii_shortcut_of_escape_controls_changes_nothing():
+    """``textsafe.escape_controls`` returns printable-ASCII text without the regular expression (compiled lazily):
+    every character alone and mixed into text escapes exactly as the expression does."""
+    import re
+
+    from pipeline_ci import textsafe
+
+    unsafe = re.compile(textsafe.UNSAFE.pattern)
+    samples = [chr(code) for code in range(0x3000)] + ["plain line", "tab\there", "a\x1b[31mred", "bidi\u202eevil",
+                                                       "::warning::x", "é and ✓", "\udc80lone", ""]
+    samples += ["".join(random.Random(seed).choice(samples[:300]) for _ in range(12)) for seed in range(200)]
+    for text in samples:
+        assert textsafe.escape_controls(text) == unsafe.sub(textsafe._escape, text), repr(text)
+        assert textsafe.escape_controls(text, keep="\n") == unsafe.sub(
+            lambda m: m.group() if m.group() in "\n" else textsafe._escape(m), text), repr(text)

@@ -19,8 +19,8 @@ import importlib
 from collections.abc import Callable, Mapping
 from types import ModuleType
 
-NAMES = ("init", "lint", "hash", "schema", "rules", "changed", "upload", "deploy", "run", "watch", "cancel", "pause",
-         "resume", "graph", "envs", "completion")
+NAMES = ("init", "lint", "hash", "schema", "changed", "upload", "run", "deploy", "watch", "cancel", "pause", "resume",
+         "graph", "envs", "rules", "completion")
 """Every command, in ``--help`` order."""
 
 REMOTE = ("upload", "deploy", "run", "watch", "cancel", "pause", "resume")

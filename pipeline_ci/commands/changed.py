@@ -180,7 +180,8 @@ def _run(options: Options, env: Env, out: Out) -> int:
     diffs: dict[Path, RepoDiff] = {}
     spec_of: dict[str, Any] = {}  # project root (as reported) -> its Argo spec, for the job summary's charts
     for root in roots:  # a GitError (exit 2) or a UsageError propagates: nothing is printed or written
-        if is_bundle(root):  # a Python-defined pipeline: the generated files with the committed lockfiles
+        bundle = is_bundle(root)  # resolves paths: once per project
+        if bundle:  # a Python-defined pipeline: the generated files with the committed lockfiles
             from ..dsl.resolve import publish
 
             project = load_project(publish(root, dry_run=True), positions=False, overrides=False)
@@ -198,7 +199,7 @@ def _run(options: Options, env: Env, out: Out) -> int:
                 # No git baseline (e.g. no GitHub event and HEAD is the default branch): git would call every
                 # file new and every step touched, so the lockfiles are the baseline.
                 baseline = "lock"
-            elif is_bundle(root):
+            elif bundle:
                 from ..dsl.changes import git_view
 
                 view = git_view(root, diffs[top], env)
@@ -206,7 +207,7 @@ def _run(options: Options, env: Env, out: Out) -> int:
                 view = project_view(diffs[top], root)
         results.append(detect(project, tracked_only=project.in_git, git=view))
         spec_of[results[-1].root] = project.spec.data if project.spec is not None else None
-        if is_bundle(root):  # reported as the pipeline file it was generated from
+        if bundle:  # reported as the pipeline file it was generated from
             from ..dsl.resolve import source_of
 
             spec_of[str(source_of(root) or root)] = spec_of.pop(results[-1].root, None)

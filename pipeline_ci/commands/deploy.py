@@ -1,5 +1,7 @@
-"""``pipeline-ci deploy PATH --backend B [--run]``: ``upload`` the project, then with ``--run`` run it and gate on
-the run (the run flags are ``run``'s). A failed upload stops before any run.
+"""``pipeline-ci deploy PATH --backend B [--run] [--dry-run]``: ``upload`` the project, then with ``--run`` run it and
+gate on the run (the run flags are ``run``'s). A failed upload stops before any run. ``--dry-run`` is the upload's
+plan (exactly what ``upload --dry-run`` prints) and, with ``--run``, the run parameters checked and the run that would
+then start; nothing is uploaded, started or created.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..exitcodes import ExitCode
-from ..runs.session import RunFlags
+from ..runs.session import RunFlags, check_applies, flag_name, given_flags
 from . import Env, Out, upload
 from . import run as run_command
 
@@ -21,24 +23,17 @@ class Options:
     path: Path
     backend: str
     run: RunFlags | None = None  # --run: the run to start after the upload
+    dry_run: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Options:
-        flags = RunFlags.from_args(args)
-        if not args.run and (given := _run_flags_given(flags)):  # nothing silent: they would be ignored
+        flags = dataclasses.replace(RunFlags.from_args(args), dry_run=False)  # deploy's --dry-run is its own
+        if not args.run and (given := [flag_name(f) for f in given_flags(flags)]):  # nothing silent
             raise UsageError(f"{', '.join(given)} only appl{'ies' if len(given) == 1 else 'y'} with --run",
                              hint="add --run to run the pipeline after deploying, or leave them out")
-        return cls(args.path, args.backend, flags if args.run else None)
-
-
-def _run_flags_given(flags: RunFlags) -> list[str]:
-    """The run flags set to something else than their default (``--set``, ``--timeout`` ...)."""
-    given = []
-    for field in dataclasses.fields(RunFlags):
-        value = getattr(flags, field.name)
-        if field.name not in ("backend", "path") and value != field.default and (value or field.default):
-            given.append("--" + {"set_args": "set"}.get(field.name, field.name).replace("_", "-"))
-    return given
+        if args.run:
+            check_applies(flags)
+        return cls(args.path, args.backend, flags if args.run else None, args.dry_run)
 
 
 def run(options: Options, env: Env, out: Out) -> int:
@@ -46,7 +41,15 @@ def run(options: Options, env: Env, out: Out) -> int:
         from ..runs.session import parameters, project_root, validate_for_project
 
         validate_for_project(project_root(options.path), parameters(options.run))
-    status = upload.run(upload.Options((options.path,), options.backend), env, out)
+    status = upload.run(upload.Options((options.path,), options.backend, options.dry_run), env, out)
     if status != ExitCode.OK or options.run is None:
         return status
+    if options.dry_run:
+        from ..runs.session import parameters
+
+        values = parameters(options.run)
+        shown = ", ".join(f"{k}={v}" for k, v in values.items()) or "the spec's defaults"
+        out(f"pipeline-ci: dry run: would then run the uploaded version on {options.run.backend} with parameters "
+            f"{shown}; nothing was uploaded, started or created")
+        return ExitCode.OK
     return run_command.run(run_command.Options(options.run), env, out)

@@ -45,9 +45,17 @@ def run(options: Options, env: Env, out: Out) -> int:
             where = f"{project.config_file}: no argo_orchestration_spec"
         raise UsageError(f"cannot draw the pipeline: {where}", hint=f"run: pipeline-ci lint {display(root)}")
     spec = project.spec.data
-    if not mermaid.build_graph(spec).nodes:
+    graph = mermaid.build_graph(spec)
+    if not graph.nodes:
         raise UsageError(f"{project.config_file}: the Argo spec has no entrypoint template to draw",
                          hint=f"run: pipeline-ci lint {display(root)}")
+    known = {name for node in graph.all_nodes() for name in (node.name, node.step) if name}
+    unknown = [name for name in options.highlight if name not in known]
+    if unknown:
+        from ..argo.variables import did_you_mean
+
+        raise UsageError(f"--highlight: no step or task named {', '.join(map(repr, unknown))} in this pipeline"
+                         f"{did_you_mean(unknown[0], known)}")
     if options.format == "text":
         text = mermaid.layers_text(spec, options.highlight)
     else:

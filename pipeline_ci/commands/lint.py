@@ -8,16 +8,33 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections import namedtuple
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import UsageError
 from ..exitcodes import ExitCode
 from . import Env, Out
 
+TYPE_CHECKING = False  # not typing's: this is the cached lint's start-up, where typing is not imported
 if TYPE_CHECKING:
+    from typing import NamedTuple
+
     from ..findings import LintResult
+else:
+    class _NamedTupleMeta(type):
+        """typing.NamedTuple's class syntax (fields from the annotations, defaults from their values), made with
+        :func:`collections.namedtuple` so that typing is not imported."""
+
+        def __new__(cls, name: str, bases: tuple, namespace: dict) -> type:
+            fields = list(namespace.get("__annotations__", {}))
+            defaults = [namespace.pop(field) for field in fields if field in namespace]
+            return type(name, (namedtuple(name, fields, defaults=defaults),), {**namespace, "__slots__": ()})
+
+    def NamedTuple() -> None:  # noqa: N802 - stands for typing.NamedTuple as a base class
+        pass
+
+    NamedTuple.__mro_entries__ = lambda bases: (type.__new__(_NamedTupleMeta, "NamedTuple", (), {}),)
 
 
 class Options(NamedTuple):
@@ -96,7 +113,7 @@ def _cached(options: Options, env: Env) -> tuple[LintResult | None, Callable[[Li
     key_options = {"paths": [str(p) for p in options.paths], "config": options.config,
                    "select": ",".join(options.select) if options.select else None,
                    "fresh": options.require_fresh_locks, "strict": options.strict}
-    key = lint_cache.key(roots, settings_files, key_options) if roots else None
+    key = lint_cache.key(roots, settings_files, key_options, lint_cache.racy_ns(env)) if roots else None
     if key is None:
         return None, lambda _result: None
     data = lint_cache.load(directory, key)

@@ -20,6 +20,7 @@ from ..runs.session import (
     RunFlags,
     Start,
     cancel_on_signals,
+    check_applies,
     clarifai_run,
     clarifai_target,
     follow_and_report,
@@ -46,12 +47,10 @@ class Options:
 
 def run(options: Options, env: Env, out: Out) -> int:
     flags = options.flags
+    check_applies(flags)
     start: Start | None
     with cancel_on_signals(out) as cancel:  # from before the start request: a signal during it still cancels the run
         values = parameters(flags)
-        if flags.dry_run and flags.backend != "clarifai":
-            raise UsageError(f"run --dry-run is for --backend clarifai, not {flags.backend}",
-                             hint="`pipeline-ci lint` checks a local run's spec, parameters and secrets offline")
         if flags.backend == "local":
             return _run_local(flags, values, cancel, env, out)
         root = project_root(flags.path, committed=True) if flags.backend == "clarifai" or flags.path else None

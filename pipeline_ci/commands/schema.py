@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import dataclass
 
 from ..errors import UsageError
@@ -25,5 +26,5 @@ def run(options: Options, env: Env, out: Out) -> int:
 
     if options.name not in schemas.NAMES:
         raise UsageError(f"unknown schema {options.name!r}; choose from {', '.join(schemas.NAMES)}")
-    print(json.dumps(schemas.load(options.name), indent=2))  # JSON escapes every control character
+    sys.stdout.write(json.dumps(schemas.load(options.name), indent=2) + "\n")  # JSON escapes every control character
     return ExitCode.OK

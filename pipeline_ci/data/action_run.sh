@@ -6,7 +6,7 @@
 #
 #   PCI_COMMAND          lint | changed | upload | run | deploy
 #   PCI_PATH             whitespace-separated paths (one project for run/deploy)
-#   PCI_BACKEND          clarifai | pai | local (upload, run, deploy)
+#   PCI_BACKEND          clarifai | local (upload, deploy); clarifai | pai | local (run)
 #   PCI_BASE, PCI_HEAD   git range (changed)
 #   PCI_REQUIRE_FRESH_LOCKS  true | false (lint)
 #   PCI_OVERRIDES_FILE, PCI_SET (multi-line key=value), PCI_TIMEOUT, PCI_COMPUTE_CLUSTER_ID,

@@ -162,6 +162,42 @@ def cancel_on_signals(out: Out) -> Iterator[threading.Event]:
 # ----------------------------------------------------------------------------------------------- parameters
 
 
+REMOTE_ONLY = ("clarifai", "pai")
+APPLIES: dict[str, tuple[str, ...]] = {
+    "no_wait": REMOTE_ONLY, "run_id": ("clarifai",), "max_interval": REMOTE_ONLY, "paused_grace": REMOTE_ONLY,
+    "state_file": REMOTE_ONLY, "user_id": ("clarifai",), "app_id": ("clarifai",), "pipeline_id": REMOTE_ONLY,
+    "pipeline_version_id": ("clarifai",), "compute_cluster_id": ("clarifai",), "nodepool_id": ("clarifai",),
+    "instance": ("clarifai",), "cloud": ("clarifai",), "dry_run": ("clarifai",), "region": REMOTE_ONLY,
+    "workspace_id": ("pai",), "endpoint": ("pai",), "manifest": ("pai",), "parallelism": ("local",),
+    "isolation": ("local",), "secrets_file": ("local",), "allow_unsupported": ("local",), "semaphore": ("local",),
+}
+"""The run flags that only some backends read (the others apply to every backend)."""
+
+
+def flag_name(field_name: str) -> str:
+    return "--" + {"set_args": "set"}.get(field_name, field_name).replace("_", "-")
+
+
+def given_flags(flags: RunFlags) -> list[str]:
+    """The fields of ``flags`` set to something else than their default (``set_args``, ``timeout`` ...)."""
+    out = []
+    for field in fields(RunFlags):
+        value = getattr(flags, field.name)
+        if field.name not in ("backend", "path") and value != field.default and (value or field.default):
+            out.append(field.name)
+    return out
+
+
+def check_applies(flags: RunFlags) -> None:
+    """Nothing silent: a run flag the backend would ignore is a usage error, before anything starts."""
+    stray = [name for name in given_flags(flags) if flags.backend not in APPLIES.get(name, (flags.backend,))]
+    if stray:
+        for_ = {name: " or ".join(APPLIES[name]) for name in stray}
+        listed = ", ".join(f"{flag_name(n)} (for {for_[n]})" for n in stray)
+        raise UsageError(f"{listed} {'does' if len(stray) == 1 else 'do'} not apply to --backend {flags.backend}",
+                         hint="leave them out, or pick the backend they are for")
+
+
 def parameters(flags: RunFlags) -> dict[str, str]:
     """Overrides from ``--overrides-file`` and ``--set`` (which wins), as strings (an
     :class:`~pipeline_ci.overrides.OverridesError` is a usage error)."""

@@ -173,7 +173,9 @@ class PaiEmulator:
         """Serve on ``127.0.0.1:<free port>`` in a daemon thread; return the endpoint ``http://127.0.0.1:PORT``."""
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="pai-emulator", daemon=True)
+        # serve_forever's default poll of 0.5 s is how long stop() waits for it: half a second per test
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                                        name="pai-emulator", daemon=True)
         self._thread.start()
         self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
         return self.endpoint

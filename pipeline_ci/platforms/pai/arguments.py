@@ -24,12 +24,18 @@ from typing import Any
 
 import yaml
 
+from ...errors import UsageError
+
+
+class ArgumentsError(UsageError, ValueError):
+    """Run parameters that cannot be sent as PAI ``Arguments`` (exit 2: nothing was sent)."""
+
 
 def _entries(values: Mapping[str, Any], artifact: bool) -> list[dict[str, Any]]:
     entries = []
     for name, value in values.items():
         if not isinstance(name, str) or not name:
-            raise ValueError(f"argument names must be non-empty strings, not {name!r}")
+            raise ArgumentsError(f"argument names must be non-empty strings, not {name!r}")
         if artifact and isinstance(value, Mapping):
             value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         entries.append({"name": name, "value": value})
@@ -45,12 +51,12 @@ def build_arguments(parameters: Mapping[str, Any], artifacts: Mapping[str, Any] 
     try:
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"arguments are not JSON-serialisable: {exc}") from None
+        raise ArgumentsError(f"arguments are not JSON-serialisable: {exc}") from None
     try:
         same = yaml.safe_load(text) == json.loads(text)
     except yaml.YAMLError:
         same = False
     if not same:
-        raise ValueError("arguments would read differently as YAML than as JSON (e.g. an exponent float such as "
+        raise ArgumentsError("arguments would read differently as YAML than as JSON (e.g. an exponent float such as "
                          "1e+20, or a character YAML does not allow); quote the value or write it differently")
     return text
