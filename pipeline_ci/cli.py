@@ -23,6 +23,10 @@ TYPE_CHECKING = False  # not typing's: importing typing costs a cached lint's st
 if TYPE_CHECKING:
     from typing import Any, NoReturn
 
+# argparse's messages stay English, like every other message of the CLI (and :func:`_suggest` reads them): its gettext
+# look-ups (importing locale, then a catalogue search per message) are a twentieth of a cached lint's run time.
+vars(argparse).update(_=lambda message: message, ngettext=lambda singular, plural, n: singular if n == 1 else plural)
+
 
 class _Backends:
     """The ``--backend`` choices of a command: the platforms with ``capability`` in the registry

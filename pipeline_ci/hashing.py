@@ -34,9 +34,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from .errors import UsageError
+
+TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 LOCKFILE_NAME = "config-lock.yaml"
 #: File names left out of the step hash *and* of the upload archive, at any depth. This is the SDK's
@@ -88,6 +91,8 @@ class StepHash:
 
 @dataclass
 class _Walk:
+    """What :func:`_walk` found: files (hashing order), symlinks to folders, folders that could not be listed."""
+
     files: list[str]
     dir_links: list[str]
     errors: list[tuple[str, str]]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from . import rules as registry
 from . import settings as settings_mod
@@ -22,6 +21,7 @@ from .project import Project, load_project
 from .rules.base import Options, contexts
 from .yamldoc import gc_paused
 
+TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
 if TYPE_CHECKING:
     from .platforms.pai.manifest import Manifest
 

@@ -16,7 +16,6 @@ else ``~/.cache/pipeline-ci``.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Mapping
@@ -88,22 +87,34 @@ class _Fingerprint:
         row = f"{label}\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n"
         self.digest.update(row.encode("utf-8", "surrogateescape"))
 
-    def tree(self, root: Path, skip: set[str], _prefix: str = "") -> None:
-        """Every file and folder under ``root`` (like ``os.walk``: symlinks to folders listed, not entered), with
-        plain strings and one ``scandir`` per folder: this runs on every cached lint, over this package too."""
-        top = os.fspath(root)
+    def tree(self, root: Path | str, skip: set[str], _prefix: str = "") -> None:
+        """Every file and folder under ``root`` (like ``os.walk``: symlinks to folders listed, not entered), files first,
+        each by name, the same rows as :meth:`stat`; with plain strings, one ``scandir`` and one digest update per folder:
+        this runs on every cached lint, over this package too."""
         try:
-            with os.scandir(top) as entries:
-                listed = [(entry.name, _is_dir(entry)) for entry in entries]
+            with os.scandir(root) as entries:
+                listed = sorted(((_is_dir(entry), entry.name, entry) for entry in entries), key=lambda t: t[:2])
         except OSError:
             return
-        dirs = sorted(name for name, is_dir in listed if is_dir and name not in skip)
-        for name in sorted(name for name, is_dir in listed if not is_dir) + dirs:
-            self.stat(_prefix + name, os.path.join(top, name))
-        for name in dirs:
-            path = os.path.join(top, name)
-            if not os.path.islink(path):
-                self.tree(Path(path), skip, f"{_prefix}{name}/")
+        rows: list[str] = []
+        dirs: list[os.DirEntry[str]] = []
+        for is_dir, name, entry in listed:
+            if is_dir:
+                if name in skip:
+                    continue
+                dirs.append(entry)
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                rows.append(f"{_prefix}{name}\0missing\n")
+                continue
+            if st.st_mtime_ns > self.horizon or st.st_ctime_ns > self.horizon:
+                raise Racy(entry.path)
+            rows.append(f"{_prefix}{name}\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n")
+        self.digest.update("".join(rows).encode("utf-8", "surrogateescape"))
+        for entry in dirs:
+            if not entry.is_symlink():
+                self.tree(entry.path, skip, f"{_prefix}{entry.name}/")
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
@@ -131,8 +142,8 @@ def key(roots: list[Path], settings_files: list[Path | None], options: Mapping[s
     the last ``racy`` nanoseconds)."""
     fp = _Fingerprint(racy)
     try:
-        fp.digest.update(json.dumps({"version": __version__, "cwd": os.getcwd(), **options}, sort_keys=True,
-                                    default=str).encode())
+        fp.digest.update(repr(sorted({"version": __version__, "cwd": os.getcwd(), **options}.items())).encode(
+            "utf-8", "surrogateescape"))
         fp.tree(PACKAGE, {"__pycache__"})
         for root, settings in zip(roots, settings_files, strict=True):
             fp.stat(f"root:{root}", root)
@@ -150,9 +161,39 @@ def key(roots: list[Path], settings_files: list[Path | None], options: Mapping[s
 
 def load(directory: Path, cache_key: str) -> dict | None:
     try:
-        return json.loads((directory / "lint" / f"{cache_key}.json").read_text(encoding="utf-8"))
+        data = _loads((directory / "lint" / f"{cache_key}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return data if isinstance(data, dict) else None
+
+
+class _Decoding:
+    """What CPython's C JSON scanner reads from its decoder: the defaults of :class:`json.JSONDecoder` (``NaN`` and
+    ``Infinity`` read by ``float``, as ``json.loads`` reads them)."""
+
+    strict = True
+    object_hook = object_pairs_hook = None
+    parse_float = parse_constant = float
+    parse_int = int
+
+
+def _loads(text: str) -> Any:
+    """:func:`json.loads` (a :class:`ValueError` for anything that is not one JSON value) with the C scanner
+    ``json`` itself uses, without importing :mod:`json` (a twentieth of a cached lint: its regular expressions)."""
+    try:
+        from _json import make_scanner
+    except ImportError:  # pragma: no cover - an interpreter without CPython's accelerator
+        import json
+
+        return json.loads(text)
+    start = len(text) - len(text.lstrip(" \t\n\r"))
+    try:
+        value, end = make_scanner(_Decoding)(text, start)  # type: ignore[arg-type]  # any object with its attributes
+    except StopIteration:  # no JSON value at ``start`` (the scanner's "not a value here")
+        raise ValueError("not a JSON document") from None
+    if text[end:].strip(" \t\n\r"):
+        raise ValueError("extra data after the JSON document")
+    return value
 
 
 def store(directory: Path, cache_key: str, data: dict) -> None:
@@ -163,6 +204,8 @@ def store(directory: Path, cache_key: str, data: dict) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        import json  # only when storing (a cold lint, which has imported more than json)
+
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh)
         os.replace(tmp, folder / f"{cache_key}.json")

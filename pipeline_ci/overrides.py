@@ -30,13 +30,10 @@ The Clarifai SDK's behaviour is the one of ``clarifai pipeline run --set/--overr
 
 from __future__ import annotations
 
-import json
 import math
-import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -44,6 +41,11 @@ from . import yamldoc
 from .argo.variables import did_you_mean
 from .argo.walk import argo_string, nodes, parameters
 from .errors import UsageError
+from .lazyre import lazy_re
+
+TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 if TYPE_CHECKING:
     from .project import Project, StepDir
@@ -87,6 +89,8 @@ def load_overrides_file(path: Path | str) -> dict[str, Any]:
     except yamldoc.LoadError as exc:
         raise OverridesError(f"{_where(file, exc.pos)}: {exc.message}") from None
     if text.lstrip().startswith(("{", "[")):
+        import json  # only for a JSON overrides file: lint imports this module on every run
+
         try:
             data = json.loads(text, parse_float=_JsonFloat, object_pairs_hook=_unique_pairs)
         except RecursionError:  # nested past the interpreter's limit: lint's loader says where, as F01 does
@@ -246,6 +250,8 @@ def stringify(value: Any) -> str:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, list | tuple | dict):
+        import json
+
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
     return str(value)
 
@@ -293,7 +299,7 @@ def validate(values: Mapping[str, str], declared: Mapping[str, Any], accepted: M
 # Shared by the O02 lint rule (overrides-parameter), the local executor's preflight and remote runs (one copy,
 # here, so that lint imports no executor).
 
-WORKFLOW_REF = re.compile(r"^\s*\{\{\s*workflow\.parameters\.([-a-zA-Z0-9_]+)\s*\}\}\s*$")
+WORKFLOW_REF = lazy_re(r"^\s*\{\{\s*workflow\.parameters\.([-a-zA-Z0-9_]+)\s*\}\}\s*$")
 
 
 def id_text(value: object) -> str | None:

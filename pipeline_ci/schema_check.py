@@ -7,18 +7,22 @@ rule can point at each key and suggest the closest known one.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from . import schemas
 from .project import Project
 from .yamldoc import Document, JsonPath
 
+TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
 
 @dataclass(frozen=True)
 class SchemaIssue:
+    """One way a document breaks its JSON Schema, at ``path``."""
+
     path: JsonPath
     keyword: str
     message: str
@@ -46,6 +50,8 @@ def check_data(data: Any, name: str) -> list[SchemaIssue]:
 
 
 def _jsonschema_issues(data: Any, name: str) -> list[SchemaIssue]:
+    import difflib  # with jsonschema: only for documents the generated validators reject
+
     from jsonschema.exceptions import best_match
 
     issues: list[SchemaIssue] = []

@@ -25,14 +25,18 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from .discovery import real
 from .errors import UsageError
+from .lazyre import lazy_re
+
+TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 KNOWN = {"disable", "severity", "ignore", "require-fresh-locks", "strict", "local", "dsl", "python"}
 MIB = 1024 * 1024
-_SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(B|K|KB|KIB|M|MB|MIB|G|GB|GIB)?\s*", re.I)
+_SIZE = lazy_re(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(B|K|KB|KIB|M|MB|MIB|G|GB|GIB)?\s*", re.I)
 _UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "KIB": 1024, "M": MIB, "MB": MIB, "MIB": MIB,
           "G": 1024 * MIB, "GB": 1024 * MIB, "GIB": 1024 * MIB}
 
@@ -120,6 +124,8 @@ def local_limits(path: Path | None) -> LocalLimits:
 
 @dataclass
 class Settings:
+    """One settings file, parsed (``source`` None: the defaults)."""
+
     source: Path | None = None
     disable: frozenset[str] = frozenset()
     severity: dict[str, str] = field(default_factory=dict)

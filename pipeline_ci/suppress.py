@@ -7,14 +7,17 @@ whole file. ``disable=all`` silences every rule.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-COMMENT = re.compile(r"#\s*pipeline-ci:\s*(disable|disable-file)=([\w\-, ]+)")
+from .lazyre import lazy_re
+
+COMMENT = lazy_re(r"#\s*pipeline-ci:\s*(disable|disable-file)=([\w\-, ]+)")
 
 
 @dataclass
 class Suppressions:
+    """The inline ``# pipeline-ci: disable=...`` comments of one file: by line, and for the whole file."""
+
     by_line: dict[int, set[str]] = field(default_factory=dict)
     whole_file: set[str] = field(default_factory=set)
 

@@ -59,7 +59,7 @@ UNSAFE = lazy_re(  # compiled on first use: most lines are printable ASCII (see 
     r"\ufeff\ufff9-\ufffb\ud800-\udfff]"
 )
 _NAMED = {"\n": "\\n", "\r": "\\r"}
-_LEADING_COMMAND = re.compile(r"\s*::")  # \s covers every character .NET's TrimStart() trims
+_LEADING_COMMAND = lazy_re(r"\s*::")  # \s covers every character .NET's TrimStart() trims
 LEGACY_PREFIX = "##["
 
 
@@ -121,7 +121,7 @@ def print_line(line: str, stream: IO[str] | None = None) -> None:
     out.flush()
 
 
-_TOKEN_CHARS = re.compile(r"[\x21-\x7e]*")
+_TOKEN_CHARS = lazy_re(r"[\x21-\x7e]*")
 
 
 def credential_problem(value: str) -> str | None:

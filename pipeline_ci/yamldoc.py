@@ -26,17 +26,31 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from .discovery import _inside, display, real
 from .errors import UsageError
 
+TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
+# PyYAML's pure-Python reader, which the C loader used here never runs, compiles this class attribute at import: a
+# character class spanning all of Unicode, ~3 ms of compilation (a thirtieth of a cold lint). The same set written as
+# its complement (a few small ranges) compiles six times faster and is put in re's cache under PyYAML's pattern, which
+# re.compile looks up first (where the cache is not a dict, or PyYAML's pattern changes, PyYAML compiles its own).
+# tests/test_speed_equivalence.py checks over every code point that both match the same characters.
+YAML_NON_PRINTABLE = "[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]"  # yaml/reader.py
+NON_PRINTABLE = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]"
+_re_cache = getattr(re, "_cache", None)
+if isinstance(_re_cache, dict):
+    _re_cache.setdefault((str, YAML_NON_PRINTABLE, 0), re.compile(NON_PRINTABLE))
+
+import yaml  # noqa: E402 - after the cache entry above
+
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 200
 _ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s,\]}]")
-JsonPath = tuple[Any, ...]
+JsonPath = tuple["Any", ...]  # the name quoted: typing is imported for type checking only
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
 
@@ -72,6 +86,8 @@ class _ComposeLoader(Loader):  # type: ignore[misc,valid-type]
 
 @dataclass(frozen=True, order=True)
 class Pos:
+    """A 1-based line and column."""
+
     line: int
     col: int
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -47,10 +48,14 @@ def test_lint_and_hash_do_not_import_gitpython_or_grpc(command):
 #: What a cold ``lint`` of a valid project must not import (issue 13): the executor (rule O02 shares its overrides
 #: checks through ``pipeline_ci.overrides``), JSON Schema (valid documents pass the generated ``schemas.fastcheck``),
 #: ``packaging`` (everyday requirement lines are recognised first), process pools (only for large monorepos), the
-#: change detector (``hashing`` needs only ``changes.git``) and, for a Clarifai project, the PAI manifest model and rules.
+#: change detector (``hashing`` needs only ``changes.git``), for a Clarifai project the PAI manifest model and rules,
+#: and modules only some inputs need: ``typing`` (type checking only), ``json`` (a JSON overrides file or a literal
+#: ``withParam``), ``difflib`` (a did-you-mean hint), the ``when`` parser (a spec with ``when``: the example has none),
+#: and ``subprocess`` (git, run for the tracked files, is spawned by ``changes.git`` without it).
 NOT_ON_LINT_PATH = (*HEAVY, "pipeline_ci.platforms.local.executor", "jsonschema", "referencing", "packaging",
                     "concurrent.futures", "multiprocessing", "pipeline_ci.changes.detector", "pipeline_ci.lint_cache",
-                    "importlib.resources", "pipeline_ci.platforms.pai.manifest", "pipeline_ci.rules.pai_documents")
+                    "importlib.resources", "pipeline_ci.platforms.pai.manifest", "pipeline_ci.rules.pai_documents",
+                    "typing", "json", "difflib", "pipeline_ci.argo.when", "decimal", "subprocess")
 
 
 def test_a_cold_lint_imports_only_what_it_needs():
@@ -60,6 +65,23 @@ def test_a_cold_lint_imports_only_what_it_needs():
             f"print('LOADED', sorted(m for m in {NOT_ON_LINT_PATH!r} if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert "EXIT 0" in result.stdout and "LOADED []" in result.stdout, result.stdout + result.stderr
+
+
+def test_a_cached_lint_imports_neither_the_linter_nor_json_nor_locale(tmp_path: Path):
+    """The second of two identical lints is answered from the result cache: it imports no rule, no YAML, no ``json``
+    (the entry is read with the C scanner) and no ``locale`` (argparse's messages are not looked up with gettext)."""
+    code = ("import sys, runpy; sys.argv = ['pipeline-ci', 'lint', 'examples/hello-pipeline']\n"
+            "try:\n    runpy.run_module('pipeline_ci', run_name='__main__')\nexcept SystemExit as exc:\n"
+            "    print('EXIT', exc.code)\n"
+            "print('LOADED', sorted(m for m in ('pipeline_ci.lint', 'yaml', 'json', 'locale', 'typing') "
+            "if m in sys.modules))")
+    env = {k: v for k, v in os.environ.items() if k != "PIPELINE_CI_NO_CACHE"}
+    env.update(PIPELINE_CI_CACHE_DIR=str(tmp_path), PIPELINE_CI_CACHE_RACY_SECONDS="0")
+    first, second = (subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
+                     for _ in range(2))
+    assert "EXIT 0" in first.stdout and "'pipeline_ci.lint'" in first.stdout, first.stdout + first.stderr
+    assert "EXIT 0" in second.stdout and "LOADED []" in second.stdout, second.stdout + second.stderr
+    assert second.stdout.splitlines()[0] == first.stdout.splitlines()[0] == "no problems found in 1 project(s)"
 
 
 def test_importing_lint_or_change_detection_does_not_import_gitpython():

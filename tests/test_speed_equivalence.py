@@ -5,7 +5,8 @@ Fast paths under test (issue 13, cold lint and ``changed``):
 - schema validation by the predicates generated from the JSON Schemas (``pipeline_ci/schemas/fastcheck.py``), with
   ``jsonschema`` only for documents they cannot vouch for;
 - requirement lines recognised by a regular expression before ``packaging`` is imported;
-- lint and ``changed`` running with the cyclic garbage collector paused, ``changed --format json`` written in one go.
+- lint and ``changed`` running with the cyclic garbage collector paused, ``changed --format json`` written in one go;
+- PyYAML's reader pattern replaced in re's cache by a cheaper equivalent one, git spawned without ``subprocess``.
 
 Each is compared with the general path on the broken examples (``examples/broken/*``), the example project, a
 monorepo and mutated documents (the fuzzers' mutation helper).
@@ -361,3 +362,58 @@ def test_the_printable_ascii_shortcut_of_escape_controls_changes_nothing():
         assert textsafe.escape_controls(text) == unsafe.sub(textsafe._escape, text), repr(text)
         assert textsafe.escape_controls(text, keep="\n") == unsafe.sub(
             lambda m: m.group() if m.group() in "\n" else textsafe._escape(m), text), repr(text)
+
+
+def test_the_cheap_yaml_non_printable_pattern_is_pyyaml_s_and_is_used():
+    """``yamldoc`` puts a cheap-to-compile pattern in re's cache under the pattern ``yaml/reader.py`` compiles at
+    import: it must be PyYAML's pattern still (read from its source), match exactly the same code points (all of
+    them), and be the one a fresh process's ``yaml.reader`` ends up with."""
+    import ast
+    import re
+
+    import yaml.reader
+
+    from pipeline_ci import yamldoc
+
+    tree = ast.parse(Path(yaml.reader.__file__).read_text(encoding="utf-8"))
+    theirs = [ast.literal_eval(node.value.args[0]) for node in ast.walk(tree) if isinstance(node, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == "NON_PRINTABLE" for t in node.targets)]
+    assert theirs == [yamldoc.YAML_NON_PRINTABLE]
+    every = "".join(map(chr, range(0x110000)))
+    general = re.compile(yamldoc.YAML_NON_PRINTABLE, re.UNICODE)  # another cache key: really compiled
+    cheap = re.compile(yamldoc.NON_PRINTABLE, re.UNICODE)
+    assert [m.start() for m in cheap.finditer(every)] == [m.start() for m in general.finditer(every)]
+    assert cheap.search("\t\n\r plain é ✓ \U0001f600") is None and cheap.search("bad \x7f") is not None
+    fresh = subprocess.run([sys.executable, "-c", "import pipeline_ci.yamldoc as d, yaml.reader as r; "
+                            "print(r.Reader.NON_PRINTABLE.pattern == d.NON_PRINTABLE)"],
+                           capture_output=True, text=True, check=True, cwd=REPO)
+    assert fresh.stdout.strip() == "True"
+
+
+def test_git_spawned_without_subprocess_answers_as_subprocess_does(tmp_path: Path):
+    """``changes.git._run`` (``os.posix_spawn`` and ``select.poll``, no :mod:`subprocess` import) gives what
+    ``subprocess.run(capture_output=True)`` gives: exit status, stdout and stderr, in the given folder, for the real
+    git (a success, a failure) and for a stand-in writing more than a pipe holds on both streams; a git that runs
+    too long is killed (TimeoutError), and a PATH without git is FileNotFoundError."""
+    from pipeline_ci.changes import git as layer
+
+    if getattr(os, "posix_spawn", None) is None:  # pragma: no cover
+        pytest.skip("no os.posix_spawn here: subprocess is used")
+    env = layer.git_env(None, REPO)
+    for args in (["rev-parse", "--show-prefix"], ["ls-files", "-z", "--cached"], ["rev-parse", "no-such-rev"]):
+        for folder in (REPO, REPO / "examples"):
+            ours = layer._run(args, folder, env, None)
+            theirs = subprocess.run(["git", *args], cwd=folder, env=env, stdin=subprocess.DEVNULL,
+                                    capture_output=True, check=False)
+            assert ours == (theirs.returncode, theirs.stdout, theirs.stderr), (args, folder)
+    stand_in = tmp_path / "bin" / "git"  # git -C <folder> <command>: writes 300 kB to stderr, 500 kB to stdout
+    stand_in.parent.mkdir()
+    stand_in.write_text("#!/bin/sh\nif [ \"$3\" = slow ]; then exec sleep 5; fi\n"
+                        "head -c 300000 /dev/zero | tr '\\0' e >&2\nhead -c 500000 /dev/zero | tr '\\0' o\nexit 3\n")
+    stand_in.chmod(0o755)
+    fake = {**env, "PATH": f"{stand_in.parent}{os.pathsep}{env.get('PATH', '')}"}
+    assert layer._run(["big"], tmp_path, fake, None) == (3, b"o" * 500_000, b"e" * 300_000)
+    with pytest.raises(TimeoutError):
+        layer._run(["slow"], tmp_path, fake, 0.3)
+    with pytest.raises(FileNotFoundError):
+        layer._run(["status"], tmp_path, {**env, "PATH": str(tmp_path / "nowhere")}, None)

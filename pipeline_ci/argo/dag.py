@@ -19,14 +19,17 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
 
 from ..lazyre import lazy_re
 from ..yamldoc import JsonPath
 from . import depends as dep
 from .walk import dag_tasks, templates
 
-K = TypeVar("K", bound=Hashable)
+TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    K = TypeVar("K", bound=Hashable)
 _SCAN = lazy_re(r"(?<![-\w.])[a-zA-Z0-9][-a-zA-Z0-9]*")
 
 

@@ -19,9 +19,9 @@ A bare task name ``A`` means ``A.Succeeded || A.Skipped || A.Daemoned`` (plus ``
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from ..errors import UsageError
 from ..lazyre import lazy_re
@@ -50,27 +50,43 @@ class ExprError(UsageError, ValueError):
         self.offset = offset
 
 
-class Ref(NamedTuple):
+TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    class _RefFields(NamedTuple):
+        task: str
+        result: str | None
+        offset: int
+else:
+    _RefFields = namedtuple("Ref", "task result offset")
+
+
+class Ref(_RefFields):
     """An operand ``task`` or ``task.result``; ``offset`` is where the task name starts (a named tuple: a
     spec can hold hundreds of thousands of operands, and tuples are built several times faster)."""
 
-    task: str
-    result: str | None
-    offset: int
+    __slots__ = ()
 
 
 @dataclass(frozen=True)
 class Not:
+    """``!operand``."""
+
     operand: Node
 
 
 @dataclass(frozen=True)
 class And:
+    """``a && b && ...``."""
+
     operands: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Or:
+    """``a || b || ...``."""
+
     operands: tuple[Node, ...]
 
 

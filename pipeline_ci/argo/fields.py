@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from ..findings import json_path
 from ..yamldoc import JsonPath
+
+TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 _STEP_FIELDS = (
     "name template templateRef inline arguments when withItems withParam withSequence continueOn onExit hooks"

@@ -10,14 +10,17 @@ via the spec document), the feature and why. What *is* supported is described in
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from ..lazyre import lazy_re
 from .walk import LEAF_TYPES, TAG_RE, nodes, spec_body, strings, template_type, templates
 
-PYTHON_OR_SHELL = re.compile(r"(python[0-9.]*|sh|bash)")
+TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
+PYTHON_OR_SHELL = lazy_re(r"(python[0-9.]*|sh|bash)")
 REMOTE_ARTIFACTS = ("s3", "gcs", "http", "git", "artifactory", "hdfs", "oss", "azure", "huggingFace", "plugin",
                     "artifactGC")
 CLUSTER_TEMPLATES = {

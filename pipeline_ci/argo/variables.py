@@ -10,14 +10,16 @@ the template and the step or task (:class:`~pipeline_ci.argo.walk.Node`) whose s
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from ..findings import Severity
 from ..yamldoc import JsonPath
 from .walk import Node, argo_string, dag_tasks, spec_body, tags, template_type, templates
+
+TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 # Template types whose node has ``outputs.result`` and ``exitCode`` (Argo's ``Template.HasOutput``).
 HAS_OUTPUT = frozenset({"container", "containerSet", "script", "data", "http", "plugin"})
@@ -210,6 +212,8 @@ def output_problem(
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """``"; did you mean 'x'?"`` for the closest of ``choices``, else ``""``."""
+    import difflib  # only for a hint: not imported by a clean cold lint
+
     close = difflib.get_close_matches(name, list(choices), n=1)
     return f"; did you mean '{close[0]}'?" if close else ""
 

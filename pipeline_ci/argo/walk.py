@@ -10,10 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from ..lazyre import lazy_re
 from ..yamldoc import JsonPath
+
+TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 NAME_RE = lazy_re(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 PARAM_NAME_RE = lazy_re(r"^[-a-zA-Z0-9_]+$")

@@ -16,7 +16,10 @@ Importing this package imports no GitPython, starts no process and imports its m
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 if TYPE_CHECKING:
     from .detector import NEW_VERSION, REASONS, GitView, ProjectChanges, StepChange, detect, step_verdict

@@ -15,11 +15,10 @@ file still reads as text and has that line, and was not reached through a symlin
 from __future__ import annotations
 
 import os
-import re
-import unicodedata
 from pathlib import Path
 
 from ..discovery import real
+from ..lazyre import lazy_re
 from ..textsafe import LEGACY_PREFIX, escape_controls, safe_line
 
 WIDTH = 160
@@ -27,7 +26,7 @@ WIDTH = 160
 MAX_BYTES = 5_000_000
 _STYLE = {"error": "1;31", "warning": "1;33"}
 _GUTTER = "34"
-_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_LINE_BREAK = lazy_re("\r\n|[\r\n\x85\u2028\u2029]")
 """YAML's line breaks (YAML 1.1, as PyYAML counts lines), not :meth:`str.splitlines`' (which adds \\v, \\f ...)."""
 
 
@@ -90,6 +89,8 @@ def _printable(text: str) -> str:
 
 def _pad(prefix: str) -> str:
     """Blanks as wide as ``prefix`` once printed by :func:`_printable` (tabs kept, wide characters two)."""
+    import unicodedata  # only under a finding (a clean report never needs it)
+
     printed = _printable(prefix)
     out = []
     for char in printed:

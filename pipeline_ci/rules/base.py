@@ -24,12 +24,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from ..findings import Severity
 from ..model.overrides import OverridesFile
 from ..project import Project
 from ..yamldoc import Document, JsonPath, Pos
+
+TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 if TYPE_CHECKING:  # imported by the manifest rules, only when a manifest is linted
     from ..platforms.pai.manifest import Manifest

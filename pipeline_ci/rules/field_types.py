@@ -60,10 +60,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from ..argo.fields import Obj, describe, objects
 from .base import ClarifaiContext, Hit, at
+
+TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 ID = "A05"
 NAME = "field-types"

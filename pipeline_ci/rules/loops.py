@@ -63,7 +63,6 @@ Failing spec::
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from ..argo.walk import LOOP_KEYS, Node, nodes
@@ -107,6 +106,8 @@ def _param(spec: Document, node: Node, what: str) -> Iterator[Hit]:
     text = node.body.get("withParam")
     if not isinstance(text, str) or not text or "{{" in text:
         return
+    import json  # only for a literal withParam: not imported by a cold lint without one
+
     try:
         value = json.loads(text)
     except ValueError:

@@ -45,7 +45,6 @@ Failing project::
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import yaml
 
@@ -53,6 +52,10 @@ from ..argo.walk import parameters, spec_body
 from ..overrides import NumberText, accepted_values, map_refs, stringify, validate
 from ..yamldoc import Document
 from .base import Hit, OverridesContext, at
+
+TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 ID = "O02"
 NAME = "overrides-parameter"

@@ -69,7 +69,6 @@ Failing spec::
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
 from ..argo.durations import argo_duration
@@ -95,6 +94,8 @@ def _strategy(doc: Document, path: JsonPath, body: dict) -> Iterator[Hit]:
     policy = body.get("retryPolicy")
     if policy is not None and policy != "" and policy not in POLICIES:
         message = f"{policy} is not a valid RetryPolicy ({where}.retryPolicy must be one of {', '.join(POLICIES)})"
+        import difflib  # only for a hint: not imported by a clean cold lint
+
         close = difflib.get_close_matches(str(policy), POLICIES, n=1, cutoff=0.6)
         yield at(doc, (*path, "retryPolicy"), message + (f"; did you mean '{close[0]}'?" if close else ""))
     limit = body.get("limit")

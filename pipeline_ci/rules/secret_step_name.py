@@ -60,7 +60,6 @@ Failing root::
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
 from ..argo.walk import nodes, template_map
@@ -87,6 +86,8 @@ def check(ctx: ClarifaiContext) -> Iterator[Hit]:
             continue
         text = str(key)
         lower = {name.lower(): name for name in sorted(names, reverse=True)}
+        import difflib  # only for a hint: not imported by a clean cold lint
+
         close = difflib.get_close_matches(text.lower(), list(lower), n=1)
         hint = f"; did you mean {lower[close[0]]!r}?" if close else ""
         if text in templates:

@@ -60,7 +60,6 @@ Failing spec::
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
 from ..argo.fields import CHILDREN, KNOWN, describe, objects
@@ -79,6 +78,8 @@ def suggestion(key: object, known: frozenset[str]) -> str | None:
     folded = {k.lower(): k for k in known}
     if text.lower() in folded:
         return folded[text.lower()]
+    import difflib  # only for a hint: not imported by a clean cold lint
+
     close = difflib.get_close_matches(text, sorted(known), n=1, cutoff=0.6)
     return close[0] if close else None
 

@@ -30,7 +30,10 @@ the documents those cannot vouch for.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 if TYPE_CHECKING:  # pragma: no cover
     import jsonschema
