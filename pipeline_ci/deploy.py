@@ -47,10 +47,6 @@ class Plan:
     reused: list[tuple[StepDir, StepChange]]
     tracked_only: bool
 
-    @property
-    def new_pipeline_version(self) -> bool:
-        return self.changes.pipeline_changed
-
 
 @dataclass
 class Result:
@@ -60,7 +56,6 @@ class Result:
     pipeline_version: str | None = None
     pipeline_version_created: bool = False
     pipeline_version_found: bool = False  # a version of the same content was on the platform: pinned, not created
-    written: list[str] = field(default_factory=list)
 
 
 def _config(step: StepDir) -> dict[str, Any]:
@@ -80,6 +75,12 @@ def _refuse_unpackable(step: StepDir, tracked_only: bool) -> None:
         raise ArchiveError(refusal(step.entry, hashed.blockers))
 
 
+def _step_upload(step: StepDir, change: StepChange, tracked_only: bool) -> StepUpload:
+    """What uploading ``step`` sends: the files its content hash read and its config."""
+    hashed = step.ci_hash(tracked_only)
+    return StepUpload(step, change, hashed.files if hashed else [], _config(step))
+
+
 def make_plan(project: Project, *, tracked_only: bool, changes: ProjectChanges | None = None) -> Plan:
     """What a deploy of ``project`` would do, with no side effects; refuses steps that cannot be archived."""
     changes = changes or detect(project, tracked_only=tracked_only)
@@ -91,8 +92,7 @@ def make_plan(project: Project, *, tracked_only: bool, changes: ProjectChanges |
             continue
         _refuse_unpackable(step, tracked_only)
         if change.needs_upload:
-            hashed = step.ci_hash(tracked_only)
-            uploads.append(StepUpload(step, change, hashed.files if hashed else [], _config(step)))
+            uploads.append(_step_upload(step, change, tracked_only))
         else:
             reused.append((step, change))
     return Plan(project, changes, uploads, reused, tracked_only)
@@ -162,8 +162,7 @@ def resolve(plan: Plan, backend: Planner) -> Resolution:
             reused.append((step, change))
             continue
         missing[change.step_id] = str(change.lock_id)
-        hashed = step.ci_hash(plan.tracked_only)
-        uploads.append(StepUpload(step, change, hashed.files if hashed else [], _config(step)))
+        uploads.append(_step_upload(step, change, plan.tracked_only))
     found: dict[str, str] = {}
     planned: dict[str, str] = {}
     for up in uploads:
@@ -361,7 +360,6 @@ def apply(plan: Plan, backend: Backend, log: Log, workers: int | None = None) ->
             path = up.step.path / LOCK
             lockfiles.write_atomic(path, lockfiles.step_lock_text(version, str(up.change.digest), up.config),
                                    point="step-lock-temp", tmp_dir=tmp)
-            result.written.append(display(path))
             crashpoints.reached("step-lock-written")
     if failed:  # no pipeline version and no root lockfile: they would pin what did not build
         raise builds.failure(failed)
@@ -381,7 +379,6 @@ def apply(plan: Plan, backend: Backend, log: Log, workers: int | None = None) ->
     path = plan.project.root / LOCK
     lockfiles.write_atomic(path, lockfiles.root_lock_text(pipeline, decision.resolved, result.pipeline_version),
                            point="root-lock-temp", tmp_dir=tmp)
-    result.written.append(display(path))
     crashpoints.reached("root-lock-written")
     return result
 
@@ -436,12 +433,12 @@ def make_local_plan(plan: Plan, backend: LocalBackend) -> LocalPlan:
     """The local deploy of ``plan`` (no side effects): what is stored, reused, and the pins it records."""
     pipeline = _pipeline(plan.project)
     steps = list(plan.uploads)
-    for step, change in plan.reused:
-        hashed = step.ci_hash(plan.tracked_only)
-        steps.append(StepUpload(step, change, hashed.files if hashed else [], _config(step)))
+    steps += [_step_upload(step, change, plan.tracked_only) for step, change in plan.reused]
     differs = [up.change for up in plan.uploads]
-    store = [up for up in steps if not backend.verify_step_version(up.key, str(up.change.digest))]
-    reuse = [up for up in steps if up not in store]
+    store: list[StepUpload] = []
+    reuse: list[StepUpload] = []
+    for up in steps:
+        (reuse if backend.verify_step_version(up.key, str(up.change.digest)) else store).append(up)
     versions = {up.key: str(up.change.digest) for up in steps}
     resolved = lockfiles.pin_refs(plan.project.spec.data if plan.project.spec else None, versions)
     version = backend.pipeline_version_for(pipeline, resolved)

@@ -137,16 +137,20 @@ def write_atomic_bytes(path: Path, data: bytes, *, point: str | None = None, tmp
         raise
 
 
-def pipeline_hash(pipeline: dict, resolved_spec: Any) -> str:
-    """The content hash of a pipeline version: its pinned spec, secrets, compute and visibility (MD5 hex). Recorded
-    in the version's metadata on the platform, so a re-run finds the version it already created."""
-    record = {
+def pipeline_record(pipeline: dict, resolved_spec: Any) -> dict[str, Any]:
+    """What a pipeline version is: its pinned spec, secrets, compute and visibility."""
+    return {
         "spec": resolved_spec,
         "secrets": (pipeline.get("config") or {}).get("step_version_secrets"),
         "compute": pipeline.get("compute"),
         "visibility": pipeline.get("visibility"),
     }
-    return hashlib.md5(canonical(record).encode()).hexdigest()
+
+
+def pipeline_hash(pipeline: dict, resolved_spec: Any) -> str:
+    """The content hash of a pipeline version (:func:`pipeline_record`, MD5 hex). Recorded in the version's metadata
+    on the platform, so a re-run finds the version it already created."""
+    return hashlib.md5(canonical(pipeline_record(pipeline, resolved_spec)).encode()).hexdigest()
 
 
 def version_of(name: str) -> str | None:

@@ -233,6 +233,10 @@ class FileError:
     file: str
     error: LoadError
 
+    def __str__(self) -> str:
+        """``file:line:col: message``."""
+        return f"{self.file}:{self.error.pos.line}:{self.error.pos.col}: {self.error.message}"
+
 
 def load_inside(path: Path, errors: list[FileError], boundary: Path, *, positions: bool = True) -> Document | None:
     """Load a file whose folder is known to be inside ``boundary`` (the file itself may be a link); None and an

@@ -25,6 +25,29 @@ def run_cli(args: list[str], env: dict[str, str] | None = None, *, cwd: Path | N
     return result
 
 
+def pty_output(argv: list[str], *, cwd: Path | None, env: dict[str, str]) -> tuple[int, str]:
+    """What a user's terminal receives from ``argv`` (stdout and stderr on one pseudo-terminal), and its exit code."""
+    import pty
+    import select
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower, cwd=cwd, env=env)
+    os.close(follower)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([leader], [], [], 30)
+        assert ready, "the CLI printed nothing for 30 s"
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # EIO: the process closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    return proc.wait(timeout=30), b"".join(chunks).decode().replace("\r\n", "\n")
+
+
 def clarifai_env(emulator, tmp: Path, pat: str) -> dict[str, str]:
     """The environment of a CLI run against the Clarifai emulator (no CLARIFAI_*/GITHUB_* of the machine's)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLARIFAI_", "GITHUB_"))}

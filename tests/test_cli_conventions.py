@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import pty
 import re
-import select
 import shutil
 import subprocess
 import sys
@@ -21,6 +19,8 @@ from pipeline_ci.cli import _parser
 from pipeline_ci.commands import NAMES
 from pipeline_ci.report.text_format import excerpt
 from pipeline_ci.testing.pai_emulator import PaiEmulator
+
+from .conftest import pty_output, run_cli
 
 ESC = "\x1b["
 REPO = Path(__file__).resolve().parents[1]
@@ -58,30 +58,15 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def cli(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline_ci", *args], capture_output=True, text=True, cwd=cwd,
-                          env=clean_env(**env), timeout=60)
+    return run_cli(list(args), clean_env(**env), cwd=cwd, timeout=60)
 
 
 def in_pty(*args: str, cwd: Path | None = None, **env: str) -> str:
     """The output of the CLI with stdout and stderr on a pseudo-terminal (as a user's shell has them)."""
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline_ci", *args], stdin=subprocess.DEVNULL, stdout=follower,
-                            stderr=follower, cwd=cwd, env=clean_env(**{"TERM": "xterm-256color", **env}))
-    os.close(follower)
-    chunks = []
-    while True:
-        ready, _, _ = select.select([leader], [], [], 30)
-        assert ready, "the CLI printed nothing for 30 s"
-        try:
-            data = os.read(leader, 65536)
-        except OSError:  # EIO: the process closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(leader)
-    assert proc.wait(timeout=30) in (0, 1, 2)
-    return b"".join(chunks).decode().replace("\r\n", "\n")
+    code, out = pty_output([sys.executable, "-m", "pipeline_ci", *args], cwd=cwd,
+                           env=clean_env(**{"TERM": "xterm-256color", **env}))
+    assert code in (0, 1, 2)
+    return out
 
 
 @pytest.fixture

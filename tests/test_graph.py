@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from pipeline_ci.report import mermaid
 from pipeline_ci.testing.clarifai_emulator import ClarifaiEmulator
 from pipeline_ci.testing.projects import base_files
 
-from .conftest import write_files
+from .conftest import run_cli, write_files
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "hello-pipeline"
@@ -56,8 +55,7 @@ def spec_of(root: Path) -> dict:
 
 
 def cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline_ci", *args], capture_output=True, text=True, timeout=120,
-                          env=env, cwd=cwd)
+    return run_cli(list(args), env, cwd=cwd, timeout=120)
 
 
 def test_example_flowchart_has_every_task_and_edge_and_highlights_exactly_the_changed_step():

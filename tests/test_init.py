@@ -15,14 +15,15 @@ import yaml
 
 from pipeline_ci.scaffold import TEMPLATES
 
+from .conftest import run_cli
+
 BIN = Path(sys.executable).parent / "pipeline-ci"
 
 
 def cli(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("CLARIFAI_", "GITHUB_"))}
     base["HOME"] = str(cwd)  # no Clarifai CLI config of the machine's
-    return subprocess.run([sys.executable, "-m", "pipeline_ci", *args], capture_output=True, text=True, timeout=300,
-                          cwd=cwd, env={**base, **(env or {})})
+    return run_cli(args, {**base, **(env or {})}, cwd=cwd)
 
 
 @pytest.mark.parametrize("template", sorted(TEMPLATES))

@@ -29,10 +29,6 @@ def emulator():
         yield emu
 
 
-def env_for(emu: ClarifaiEmulator, tmp: Path) -> dict[str, str]:
-    return clarifai_env(emu, tmp, PAT)
-
-
 def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return run_cli(args, env, timeout=120, secrets=(PAT,))
 
@@ -40,14 +36,14 @@ def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def deployed(emulator, tmp_path_factory) -> Path:
     root = write_files(tmp_path_factory.mktemp("pause") / "proj", base_files())
-    result = cli(["upload", "--backend", "clarifai", str(root)], env_for(emulator, root.parent))
+    result = cli(["upload", "--backend", "clarifai", str(root)], clarifai_env(emulator, root.parent, PAT))
     assert result.returncode == 0, result.stdout + result.stderr
     return root
 
 
 def start(emulator, deployed, tmp_path, script) -> tuple[str, dict[str, str]]:
     emulator.script_run(script)
-    env = env_for(emulator, tmp_path)
+    env = clarifai_env(emulator, tmp_path, PAT)
     result = cli(["run", str(deployed), "--backend", "clarifai", "--no-wait", *FAST], env)
     assert result.returncode == 0, result.stdout + result.stderr
     state = json.loads((tmp_path / "pipeline-ci-run.json").read_text())
@@ -91,7 +87,7 @@ def test_platform_refusals_name_the_run(emulator, deployed, tmp_path):
 
 
 def test_no_state_file_and_unsupported_backends_refuse_before_any_call(emulator, tmp_path):
-    env = env_for(emulator, tmp_path)
+    env = clarifai_env(emulator, tmp_path, PAT)
     before = len(emulator.calls)
     missing = cli(["pause"], env)
     assert missing.returncode == 2 and "state file" in missing.stderr

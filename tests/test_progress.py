@@ -10,8 +10,6 @@ project of :mod:`pipeline_ci.testing.projects`. ``PIPELINE_CI_PROGRESS_INTERVAL`
 from __future__ import annotations
 
 import os
-import pty
-import select
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +20,7 @@ from pipeline_ci import progress
 from pipeline_ci.testing.clarifai_emulator import ClarifaiEmulator
 from pipeline_ci.testing.projects import base_files
 
-from .conftest import write_files
+from .conftest import pty_output, write_files
 
 PAT = "pat-progress-0123456789"
 TITLE = "proj: building 2 step(s) on clarifai"
@@ -54,24 +52,9 @@ def command(*flags: str) -> list[str]:
 
 def in_pty(project: Path, emu: ClarifaiEmulator, *flags: str, **env: str) -> str:
     """What a user's terminal receives (stdout and stderr on one pseudo-terminal)."""
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(command(*flags), stdin=subprocess.DEVNULL, stdout=follower, stderr=follower,
-                            cwd=project.parent, env=environment(emu, **env))
-    os.close(follower)
-    chunks = []
-    while True:
-        ready, _, _ = select.select([leader], [], [], 30)
-        assert ready, "the CLI printed nothing for 30 s"
-        try:
-            data = os.read(leader, 65536)
-        except OSError:  # EIO: the process closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(leader)
-    assert proc.wait(timeout=30) == 0, b"".join(chunks).decode()
-    return b"".join(chunks).decode().replace("\r\n", "\n")
+    code, out = pty_output(command(*flags), cwd=project.parent, env=environment(emu, **env))
+    assert code == 0, out
+    return out
 
 
 def piped(project: Path, emu: ClarifaiEmulator, *flags: str, **env: str) -> subprocess.CompletedProcess:

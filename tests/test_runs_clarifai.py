@@ -20,8 +20,7 @@ from pipeline_ci.runs.follow import Poll, follow
 from pipeline_ci.testing.clarifai_emulator import ClarifaiEmulator  # noqa: E402
 from pipeline_ci.testing.projects import base_files  # noqa: E402
 
-from . import conftest
-from .conftest import clarifai_env, write_files  # noqa: E402
+from .conftest import clarifai_env, run_cli, write_files  # noqa: E402
 
 PAT = "pat-run-tests-secret-value"
 QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED, UNEXPECTED, CONFLICT, PAUSED = (
@@ -37,18 +36,14 @@ def emulator():
         yield emu
 
 
-def env_for(emu: ClarifaiEmulator, tmp: Path) -> dict[str, str]:
-    return clarifai_env(emu, tmp, PAT)
-
-
 def cli(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    return conftest.run_cli(args, env, timeout=timeout, secrets=(PAT,))
+    return run_cli(args, env, timeout=timeout, secrets=(PAT,))
 
 
 @pytest.fixture(scope="module")
 def deployed(emulator, tmp_path_factory) -> Path:
     root = write_files(tmp_path_factory.mktemp("run") / "proj", base_files())
-    result = cli(["upload", "--backend", "clarifai", str(root)], env_for(emulator, root.parent))
+    result = cli(["upload", "--backend", "clarifai", str(root)], clarifai_env(emulator, root.parent, PAT))
     assert result.returncode == 0, result.stdout + result.stderr
     return root
 
@@ -66,7 +61,7 @@ def deployed(emulator, tmp_path_factory) -> Path:
 )
 def test_every_status_maps_to_its_exit_code(emulator, deployed, tmp_path, script, code, status):
     emulator.script_run(script, logs={RUNNING: ["step-a: working", '{"msg": "step-a: json line"}']})
-    result = cli(["run", str(deployed), "--backend", "clarifai", *FAST], env_for(emulator, tmp_path))
+    result = cli(["run", str(deployed), "--backend", "clarifai", *FAST], clarifai_env(emulator, tmp_path, PAT))
     assert result.returncode == code, result.stdout + result.stderr
     assert status in result.stdout
     assert "step-a: working" in result.stdout and "step-a: json line" in result.stdout
@@ -78,10 +73,10 @@ def test_every_status_maps_to_its_exit_code(emulator, deployed, tmp_path, script
 def test_paused_past_grace_fails_and_timeout_is_its_own_code(emulator, deployed, tmp_path):
     emulator.script_run([(RUNNING, 1), (PAUSED, 1000)])
     result = cli(["run", str(deployed), "--backend", "clarifai", *FAST, "--paused-grace", "0.5"],
-                 env_for(emulator, tmp_path))
+                 clarifai_env(emulator, tmp_path, PAT))
     assert result.returncode == 1 and "paused for more than" in result.stdout
     emulator.script_run([(RUNNING, 10_000)])
-    result = cli(["run", str(deployed), "--backend", "clarifai", *FAST, "--timeout", "1"], env_for(emulator, tmp_path))
+    result = cli(["run", str(deployed), "--backend", "clarifai", *FAST, "--timeout", "1"], clarifai_env(emulator, tmp_path, PAT))
     assert result.returncode == 4 and "timed out" in result.stdout
 
 
@@ -90,14 +85,14 @@ def test_overrides_are_validated_before_anything_is_sent(emulator, deployed, tmp
     bad = tmp_path / "o.yaml"
     bad.write_text("input_txt: hello\n")
     result = cli(["run", str(deployed), "--backend", "clarifai", *FAST, "--overrides-file", str(bad)],
-                 env_for(emulator, tmp_path))
+                 clarifai_env(emulator, tmp_path, PAT))
     assert result.returncode == 2 and "unknown parameter 'input_txt'" in result.stderr and "input_text" in result.stderr
     assert len(emulator.runs) == before
     emulator.script_run([(COMPLETED, 1)])
     good = tmp_path / "o.json"
     good.write_text('{"input_text": "from file"}')
     result = cli(["run", str(deployed), "--backend", "clarifai", *FAST, "--overrides-file", str(good),
-                  "--set", "input_text=from set"], env_for(emulator, tmp_path))
+                  "--set", "input_text=from set"], clarifai_env(emulator, tmp_path, PAT))
     assert result.returncode == 0
     run = list(emulator.runs.values())[-1]
     params = {p.name: p.value for p in run.input_args_override.argo_args_override.parameters}
@@ -108,14 +103,14 @@ def test_lost_start_response_creates_one_run(emulator, deployed, tmp_path):
     emulator.script_run([(COMPLETED, 1)])
     before = len(emulator.runs)
     emulator.inject("PostPipelineVersionRuns", "drop_response", times=5)
-    result = cli(["run", str(deployed), "--backend", "clarifai", *FAST], env_for(emulator, tmp_path))
+    result = cli(["run", str(deployed), "--backend", "clarifai", *FAST], clarifai_env(emulator, tmp_path, PAT))
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(emulator.runs) == before + 1
 
 
 def test_no_wait_then_watch_and_cancel_from_the_state_file(emulator, deployed, tmp_path):
     emulator.script_run([(RUNNING, 10_000)])
-    env = env_for(emulator, tmp_path)
+    env = clarifai_env(emulator, tmp_path, PAT)
     started = cli(["run", str(deployed), "--backend", "clarifai", *FAST, "--no-wait"], env)
     assert started.returncode == 0 and "started run" in started.stdout
     run_id = list(emulator.runs)[-1]
@@ -131,7 +126,7 @@ def test_sigterm_cancels_the_remote_run_and_exits_5(emulator, deployed, tmp_path
     emulator.script_run([(RUNNING, 100_000)])
     before = set(emulator.runs)
     proc = subprocess.Popen([sys.executable, "-m", "pipeline_ci", "run", str(deployed), "--backend", "clarifai",
-                             *FAST], env=env_for(emulator, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             *FAST], env=clarifai_env(emulator, tmp_path, PAT), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     deadline = time.monotonic() + 30
     while not set(emulator.runs) - before:  # the new run exists: the process is past its start request
@@ -148,7 +143,7 @@ def test_sigterm_cancels_the_remote_run_and_exits_5(emulator, deployed, tmp_path
 
 
 def test_missing_ids_and_pat_are_usage_errors(emulator, tmp_path):
-    env = env_for(emulator, tmp_path)
+    env = clarifai_env(emulator, tmp_path, PAT)
     root = write_files(tmp_path / "fresh", base_files())
     result = cli(["run", str(root), "--backend", "clarifai", *FAST], env)
     assert result.returncode == 2 and "missing version_id" in result.stderr
@@ -158,7 +153,7 @@ def test_missing_ids_and_pat_are_usage_errors(emulator, tmp_path):
 
 
 def test_a_rejected_pat_is_an_api_error(emulator, deployed, tmp_path):
-    env = env_for(emulator, tmp_path)
+    env = clarifai_env(emulator, tmp_path, PAT)
     env["CLARIFAI_PAT"] = "not-the-right-pat"
     before = len(emulator.runs)
     result = cli(["run", str(deployed), "--backend", "clarifai", *FAST], env)
@@ -170,8 +165,8 @@ def test_a_rejected_pat_is_an_api_error(emulator, deployed, tmp_path):
 # ----------------------------------------------------------------------------------------------- logs
 
 
-def run_cli(emulator: ClarifaiEmulator, deployed: Path, tmp_path: Path) -> subprocess.CompletedProcess:
-    return cli(["run", str(deployed), "--backend", "clarifai", *FAST], env_for(emulator, tmp_path))
+def run_default(emulator: ClarifaiEmulator, deployed: Path, tmp_path: Path) -> subprocess.CompletedProcess:
+    return cli(["run", str(deployed), "--backend", "clarifai", *FAST], clarifai_env(emulator, tmp_path, PAT))
 
 
 def printed(result: subprocess.CompletedProcess, prefix: str) -> list[str]:
@@ -185,7 +180,7 @@ def test_logs_that_cannot_be_read_are_one_warning_and_the_run_is_still_gated(emu
     emulator.script_run([(RUNNING, 3), (final, 1)], logs={RUNNING: ["never shown"]})
     emulator.inject("ListLogEntries", fault, every=1)  # every log call, the drain's too
     try:
-        result = run_cli(emulator, deployed, tmp_path)
+        result = run_default(emulator, deployed, tmp_path)
     finally:
         emulator.clear_faults()
     assert result.returncode == code, result.stdout + result.stderr
@@ -202,7 +197,7 @@ def test_logs_that_cannot_be_read_are_one_warning_and_the_run_is_still_gated(emu
 def test_lines_logged_after_the_final_status_are_all_printed_once_in_order(emulator, deployed, tmp_path):
     late = [f"late line {i:03d}" for i in range(131)]
     emulator.script_run([(RUNNING, 1), (COMPLETED, 1)], logs={RUNNING: ["step-a: working"]}, late_logs=late)
-    result = run_cli(emulator, deployed, tmp_path)
+    result = run_default(emulator, deployed, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert printed(result, "late line ") == late
     assert printed(result, "step-a: working") == ["step-a: working"]
@@ -211,7 +206,7 @@ def test_lines_logged_after_the_final_status_are_all_printed_once_in_order(emula
 def test_a_chatty_run_loses_no_line_between_polls(emulator, deployed, tmp_path):
     chatty = [f"chatty {i:04d}" for i in range(1200)]  # more than one poll's page budget (20 pages of 50)
     emulator.script_run([(QUEUED, 1), (RUNNING, 2), (COMPLETED, 1)], logs={RUNNING: chatty, COMPLETED: ["the end"]})
-    result = run_cli(emulator, deployed, tmp_path)
+    result = run_default(emulator, deployed, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert printed(result, "chatty ") == chatty
     lines = result.stdout.splitlines()

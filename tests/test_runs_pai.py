@@ -18,7 +18,7 @@ from pipeline_ci.platforms.pai.run import PaiRun
 from pipeline_ci.runs.follow import Poll, follow
 from pipeline_ci.testing.pai_emulator import PaiEmulator
 
-from . import conftest
+from .conftest import run_cli
 
 KEY_ID, SECRET, TOKEN = "LTAI-test-key-id", "pai-secret-value-0123456789", "sts-token-value-abcdef"
 FAST = ["--max-interval", "0.2", "--workspace-id", "ws-1"]
@@ -51,7 +51,7 @@ def env_for(emu: PaiEmulator, tmp: Path, secret: str = SECRET) -> dict[str, str]
 
 
 def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return conftest.run_cli(args, env, timeout=120, secrets=(SECRET, TOKEN))
+    return run_cli(args, env, timeout=120, secrets=(SECRET, TOKEN))
 
 
 def test_parameters_pai_cannot_carry_are_a_usage_error_before_any_request(emulator, tmp_path):
@@ -159,7 +159,7 @@ def test_watch_and_cancel_by_id(emulator, tmp_path):
 # ----------------------------------------------------------------------------------------------- logs
 
 
-def run_cli(emulator: PaiEmulator, tmp_path: Path) -> subprocess.CompletedProcess:
+def run_default(emulator: PaiEmulator, tmp_path: Path) -> subprocess.CompletedProcess:
     return cli(["run", "--backend", "pai", "--endpoint", emulator.endpoint, "--pipeline-id", "pl-1", *FAST],
                env_for(emulator, tmp_path))
 
@@ -172,7 +172,7 @@ def test_node_logs_that_cannot_be_read_are_one_warning_and_the_run_is_still_gate
     emulator.script_run([("Running", 3), ("Failed", 1)], node_logs={"train": ["never shown"]})
     emulator.inject("ListPipelineRunNodeLogs", "forbidden", times=None)
     try:
-        result = run_cli(emulator, tmp_path)
+        result = run_default(emulator, tmp_path)
     finally:
         emulator.clear_faults()
     assert result.returncode == 1, result.stdout + result.stderr
@@ -189,7 +189,7 @@ def test_lines_logged_after_the_final_status_are_all_printed_once_in_order(emula
     late = [f"late line {i:03d}" for i in range(231)]  # three pages of 100: more than a poll and a one-page drain
     emulator.script_run([("Running", 1), ("Succeeded", 1)], node_logs={"train": ["epoch 1 done"]},
                         late_logs={"train": late})
-    result = run_cli(emulator, tmp_path)
+    result = run_default(emulator, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert printed(result, "[train] late line ") == [f"[train] {line}" for line in late]
     assert printed(result, "[train] epoch 1 done") == ["[train] epoch 1 done"]
@@ -198,7 +198,7 @@ def test_lines_logged_after_the_final_status_are_all_printed_once_in_order(emula
 def test_a_chatty_run_loses_no_line_between_polls(emulator, tmp_path):
     chatty = [f"chatty {i:04d}" for i in range(2050)]  # more than one poll's page budget (20 pages of 100)
     emulator.script_run([("Running", 3), ("Succeeded", 1)], node_logs={"train": chatty, "eval": ["eval done"]})
-    result = run_cli(emulator, tmp_path)
+    result = run_default(emulator, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert printed(result, "[train] chatty ") == [f"[train] {line}" for line in chatty]
     assert printed(result, "[eval] ") == ["[eval] eval done"]

@@ -786,25 +786,16 @@ def _order(op: str, a: Any, b: Any) -> bool:
     return bool({"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op])
 
 
-_REGEX_CACHE: dict[str, Any] = {}
-
-
 def _regex(pattern: Any) -> Any:
     """A compiled RE2 pattern (Go ``regexp`` syntax, linear time), via :func:`pipeline_ci.argo.when.compile_regexp`."""
     from .when import compile_regexp
 
     if not isinstance(pattern, str):
         raise _Fail(f"a regular expression must be a string, got {type_name(pattern)}")
-    hit = _REGEX_CACHE.get(pattern)
-    if hit is None:
-        try:
-            hit = compile_regexp(pattern)
-        except ExprError as exc:
-            raise _Fail(exc.message) from None
-        if len(_REGEX_CACHE) > 256:
-            _REGEX_CACHE.clear()
-        _REGEX_CACHE[pattern] = hit
-    return hit
+    try:
+        return compile_regexp(pattern)
+    except ExprError as exc:
+        raise _Fail(exc.message) from None
 
 
 def regex_search(pattern: Any, text: Any) -> bool:

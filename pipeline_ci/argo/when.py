@@ -409,8 +409,14 @@ def _utf8(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
+_COMPILED: dict[str, object] = {}  # pattern -> compiled RE2 (immutable): a `when` or `matches` runs per step and item
+
+
 def compile_regexp(pattern: str, offset: int = 0) -> object:
-    """Compile a pattern with RE2 (Go ``regexp`` syntax, linear-time matching); raise :class:`ExprError`."""
+    """Compile a pattern with RE2 (Go ``regexp`` syntax, linear-time matching), cached; raise :class:`ExprError`."""
+    hit = _COMPILED.get(pattern)
+    if hit is not None:
+        return hit
     try:
         import re2
     except ImportError:  # pragma: no cover - google-re2 is a dependency
@@ -418,7 +424,7 @@ def compile_regexp(pattern: str, offset: int = 0) -> object:
     options = re2.Options()
     options.log_errors = False
     try:
-        return re2.compile(_utf8(pattern), options)
+        compiled = re2.compile(_utf8(pattern), options)
     except re2.error as err:
         reason = err.args[0] if err.args else err
         reason = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
@@ -427,6 +433,10 @@ def compile_regexp(pattern: str, offset: int = 0) -> object:
             "(RE2/Go syntax: no backreferences or lookaround)",
             offset,
         ) from None
+    if len(_COMPILED) > 256:
+        _COMPILED.clear()
+    _COMPILED[pattern] = compiled
+    return compiled
 
 
 def _binary(op: str, a: object, b: object, offset: int) -> object:

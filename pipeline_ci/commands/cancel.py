@@ -32,7 +32,7 @@ class Options:
 
 
 def run(options: Options, env: Env, out: Out) -> int:
-    flags = options.flags if options.flags.run_id else from_state_file(options.flags, env)
+    flags = from_state_file(options.flags, env)
     remote = existing_run(flags, env, out)
     if _ended(remote, out):  # idempotent: e.g. an `if: cancelled()` companion after the run had finished
         return ExitCode.OK
@@ -59,7 +59,10 @@ def _ended(remote: Any, out: Out) -> bool:
 
 
 def from_state_file(flags: RunFlags, env: Env) -> RunFlags:
-    """``flags`` completed from the state file: its run id and backend, and the address flags not given."""
+    """``flags`` completed from the state file: its run id and backend, and the address flags not given (``flags``
+    as they are when they name a run)."""
+    if flags.run_id:
+        return flags
     path = state_path(flags, env)
     state = load_state(path)
     if state is None:

@@ -37,17 +37,16 @@ class Options:
 
 
 def run(options: Options, env: Env, out: Out) -> int:
+    values: dict[str, str] = {}
     if options.run is not None:  # bad run parameters are a usage error before anything is uploaded
         from ..runs.session import parameters, project_root, validate_for_project
 
-        validate_for_project(project_root(options.path), parameters(options.run))
+        values = parameters(options.run)
+        validate_for_project(project_root(options.path), values)
     status = upload.run(upload.Options((options.path,), options.backend, options.dry_run), env, out)
     if status != ExitCode.OK or options.run is None:
         return status
     if options.dry_run:
-        from ..runs.session import parameters
-
-        values = parameters(options.run)
         shown = ", ".join(f"{k}={v}" for k, v in values.items()) or "the spec's defaults"
         out(f"pipeline-ci: dry run: would then run the uploaded version on {options.run.backend} with parameters "
             f"{shown}; nothing was uploaded, started or created")

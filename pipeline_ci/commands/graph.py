@@ -40,7 +40,7 @@ def run(options: Options, env: Env, out: Out) -> int:
     if project.spec is None:
         first = project.load_errors[0] if project.load_errors else None
         if first is not None:
-            where = f"{first.file}:{first.error.pos.line}:{first.error.pos.col}: {first.error.message}"
+            where = str(first)
         else:
             where = f"{project.config_file}: no argo_orchestration_spec"
         raise UsageError(f"cannot draw the pipeline: {where}", hint=f"run: pipeline-ci lint {display(root)}")

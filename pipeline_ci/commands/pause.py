@@ -26,7 +26,7 @@ def change(options: Options, env: Env, out: Out, action: str) -> int:
     """Pause or resume (``action``) the run of ``options``."""
     from ..platforms import names
 
-    flags = options.flags if options.flags.run_id else from_state_file(options.flags, env)
+    flags = from_state_file(options.flags, env)
     if flags.backend not in names("pause"):
         hint = (f"pipeline-ci cancel --backend {flags.backend} stops a run for good" if flags.backend in names("attach")
                 else "a local run is stopped with Ctrl-C or SIGTERM to its process")

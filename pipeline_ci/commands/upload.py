@@ -118,7 +118,7 @@ def workspace_paths(paths: list[Path], env: Env) -> list[str]:
 def _upload_projects(options: Options, projects: list[Path], env: Env, out: Out) -> None:
     from .. import github, platforms
     from ..builds import concurrency
-    from ..deploy import apply, apply_local, describe, describe_local, make_local_plan, make_plan, plan_summary
+    from ..deploy import FOUND, apply, apply_local, describe, describe_local, make_local_plan, make_plan, plan_summary
     from ..discovery import display
     from ..dsl.resolve import generated
     from ..platforms.base import DeployError
@@ -159,7 +159,7 @@ def _upload_projects(options: Options, projects: list[Path], env: Env, out: Out)
         why += [f"found on the platform by content hash: {', '.join(result.found)}"] if result.found else []
         found = f" ({'; '.join(why)})" if why else ""
         pipeline = (f"new pipeline version {result.pipeline_version}" if result.pipeline_version_created
-                    else f"pipeline version {result.pipeline_version} reused (found on platform by content hash)"
+                    else f"pipeline version {result.pipeline_version} reused {FOUND}"
                     if result.pipeline_version_found else f"pipeline unchanged (version {result.pipeline_version})")
         out(f"{display(root)}: uploaded {len(result.uploaded)} step(s) ({uploaded}), "
             f"reused {len(result.reused) + len(result.found)}{found}; {pipeline}")

@@ -38,6 +38,7 @@ from typing import Any
 
 from ..discovery import display, real
 from ..errors import UsageError
+from ..lockfiles import write_atomic
 
 GENERATOR = Path(__file__).with_name("generator.py")
 STATE = ".pipeline-ci"
@@ -176,15 +177,9 @@ def materialize(source: Path, env: Mapping[str, str], *, python_setting: str | N
             inputs = {p: _sha256(Path(p)) for p in meta.get("inputs", [])}
             key = {"static": static, "sdk_marker": meta.get("sdk_marker"), "sdk_stat": _stat(meta.get("sdk_marker")),
                    "inputs": inputs}
-            _write_json(folder / "meta.json", meta)
-            _write_json(folder / "key.json", key)  # last: it makes the cache entry valid
+            write_atomic(folder / "meta.json", json.dumps(meta, indent=1))
+            write_atomic(folder / "key.json", json.dumps(key, indent=1))  # last: it makes the cache entry valid
     return Bundle(real(source), folder / BUNDLE, meta)
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _generate(source: Path, python: str, folder: Path, env: Mapping[str, str]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..discovery import real
+from ..discovery import _inside, real
 from ..lazyre import lazy_re
 from ..textsafe import LEGACY_PREFIX, escape_controls, safe_line
 
@@ -109,7 +109,7 @@ def _confined(path: Path, roots: list[Path]) -> bool:
     resolved = real(path)
     if resolved == Path(os.path.abspath(path)) and not path.is_symlink():
         return True
-    return any(resolved == root or root in resolved.parents for root in roots)
+    return any(_inside(resolved, root) for root in roots)
 
 
 def _read(file: str, roots: list[Path]) -> list[str] | None:

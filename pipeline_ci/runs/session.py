@@ -45,6 +45,10 @@ class RemoteStartError(PlatformError):
         super().__init__(f"could not start the run: {message}", exit_code)
 
 
+DESTS = {"set_args": "set"}
+"""The :class:`RunFlags` fields whose argparse destination (and flag) is named otherwise."""
+
+
 @dataclass(frozen=True)
 class RunFlags:
     """The flags of ``run``, ``deploy``, ``watch`` and ``cancel`` (see ``pipeline-ci run --help``), parsed."""
@@ -84,7 +88,7 @@ class RunFlags:
         ``--set`` but)."""
         values: dict[str, Any] = {}
         for item in fields(cls):
-            dest = {"set_args": "set"}.get(item.name, item.name)
+            dest = DESTS.get(item.name, item.name)
             if hasattr(args, dest):
                 values[item.name] = getattr(args, dest)
         values["set_args"] = tuple(values.get("set_args") or ())
@@ -175,7 +179,7 @@ APPLIES: dict[str, tuple[str, ...]] = {
 
 
 def flag_name(field_name: str) -> str:
-    return "--" + {"set_args": "set"}.get(field_name, field_name).replace("_", "-")
+    return "--" + DESTS.get(field_name, field_name).replace("_", "-")
 
 
 def given_flags(flags: RunFlags) -> list[str]:
@@ -223,7 +227,6 @@ def validate_for_project(root: Path | None, values: dict[str, str]) -> None:
         return
     from ..argo.walk import parameters as params_of
     from ..argo.walk import spec_body
-    from ..platforms.local.executor.preflight import accepted_values, map_refs
     from ..project import load_project
 
     project = load_project(root)
@@ -231,8 +234,8 @@ def validate_for_project(root: Path | None, values: dict[str, str]) -> None:
     if spec is None:
         return
     declared = {p["name"]: p for _, p in params_of(spec_body(spec), "arguments") if isinstance(p.get("name"), str)}
-    steps = map_refs(project, [], [])
-    errors = overrides.validate(values, declared, accepted_values(spec, steps))
+    steps = overrides.map_refs(project, [], [])
+    errors = overrides.validate(values, declared, overrides.accepted_values(spec, steps))
     if len(errors) == 1:
         raise UsageError(errors[0])
     if errors:
@@ -244,7 +247,6 @@ def project_root(path: Path | None, *, required: bool = False, committed: bool =
     is a usage error only when ``required``. A Python-defined pipeline (a ``.py`` file, or named by the settings)
     stands for its generated bundle; with ``committed`` (remote runs), for its committed bundle when there is one,
     whose lockfile holds the pipeline version (:func:`pipeline_ci.dsl.resolve.dsl_root`)."""
-    import os
 
     from ..discovery import find_root
     from ..dsl.resolve import dsl_root

@@ -18,12 +18,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import NAMES, _inline, load
+from . import ANNOTATIONS, NAMES, _inline, load
 
 OUT = Path(__file__).with_name("fastcheck.py")
 
-IGNORED = frozenset({"title", "description", "examples", "errorMessage", "patternErrorMessage", "$comment",
-                     "default", "markdownDescription", "$schema", "$id", "$defs"})
+IGNORED = ANNOTATIONS | {"$schema", "$id", "$defs"}
 KNOWN = frozenset({"type", "properties", "patternProperties", "additionalProperties", "required", "minLength",
                    "pattern", "items", "enum", "propertyNames", "if", "then", "minimum", "maximum", "allOf"})
 

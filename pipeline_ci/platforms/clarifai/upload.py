@@ -115,7 +115,7 @@ class ClarifaiBackend:
         try:
             return self.client.call(method, request)
         except ApiError as exc:
-            raise DeployError(exc.message, exit_code=2 if exc.kind == "config" else 3) from None
+            raise DeployError(exc.message, exc.exit_code) from None
 
     def _ids(self, user: str, app: str) -> Any:
         return self.res.UserAppIDSet(user_id=user, app_id=app)
@@ -152,7 +152,7 @@ class ClarifaiBackend:
                 return None  # no such step yet
             versions = list(response.pipeline_step_versions)
             for version in versions:
-                if recorded_hash(version.description) == digest and version.status.code in self._usable:
+                if self._holds(version, digest):
                     return str(version.id)
             if len(versions) < LIST_PER_PAGE:
                 return None
@@ -169,7 +169,7 @@ class ClarifaiBackend:
                 self._probed[(key, digest)] = (None, version_id)
                 return None, version_id
             version = response.pipeline_step_version
-            if recorded_hash(version.description) == digest and version.status.code in self._usable:
+            if self._holds(version, digest):
                 self._probed[(key, digest)] = (version_id, version_id)
                 return version_id, version_id
         raise DeployError(f"{key[2]}: {CANDIDATES} versions of this content failed to build; fix the build and "
@@ -282,8 +282,11 @@ class ClarifaiBackend:
         """Does ``version_id`` exist, ready or building, with content ``digest`` (another upload won the race)?"""
         response = self._get_version(key, version_id)
         version = response.pipeline_step_version
-        return (response.status.code == self.codes.SUCCESS and recorded_hash(version.description) == digest
-                and version.status.code in self._usable)
+        return response.status.code == self.codes.SUCCESS and self._holds(version, digest)
+
+    def _holds(self, version: Any, digest: str) -> bool:
+        """Whether step ``version`` is usable (ready or building) and holds the content ``digest``."""
+        return recorded_hash(version.description) == digest and version.status.code in self._usable
 
     def _retry_upload(self, attempt: Any, sid: str) -> list[Any]:
         from ...retry import RetryableError, call_with_retries
@@ -294,7 +297,7 @@ class ClarifaiBackend:
         except RetryableError as exc:
             raise DeployError(f"{sid}: upload failed after retries: {exc}") from None
         except ApiError as exc:
-            raise DeployError(exc.message, exit_code=2 if exc.kind == "config" else 3) from None
+            raise DeployError(exc.message, exc.exit_code) from None
 
     def _wait_for_build(self, key: StepKey, version: str, log: Log) -> None:
         deadline = time.monotonic() + self.build_timeout

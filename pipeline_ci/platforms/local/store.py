@@ -63,15 +63,6 @@ class LocalBackend:
         return self.store.joinpath("pipelines", str(pipeline.get("user_id")), str(pipeline.get("app_id")),
                                    str(pipeline.get("id")), f"{version}.json")
 
-    @staticmethod
-    def _pipeline_record(pipeline: dict[str, Any], resolved_spec: Any) -> dict[str, Any]:
-        return {
-            "spec": resolved_spec,
-            "secrets": (pipeline.get("config") or {}).get("step_version_secrets"),
-            "compute": pipeline.get("compute"),
-            "visibility": pipeline.get("visibility"),
-        }
-
     def pipeline_version_for(self, pipeline: dict[str, Any], resolved_spec: Any) -> str:
         """The pipeline version id ``resolved_spec`` gets (no side effects)."""
         return "pv-" + lockfiles.pipeline_hash(pipeline, resolved_spec)[:16]
@@ -116,7 +107,7 @@ class LocalBackend:
         return version
 
     def create_pipeline_version(self, pipeline: dict[str, Any], resolved_spec: Any, log: Log) -> str:
-        record = self._pipeline_record(pipeline, resolved_spec)
+        record = lockfiles.pipeline_record(pipeline, resolved_spec)
         version = self.pipeline_version_for(pipeline, resolved_spec)
         path = self._pipeline_path(pipeline, version)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -40,6 +40,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ....argo.local_support import mapping
 from ....argo.walk import spec_body
 from ....exitcodes import ExitCode
 from ....settings import LocalLimits, SettingsError, local_limits
@@ -47,7 +48,7 @@ from . import procs
 from .engine import Engine
 from .isolation import MODES, Isolation
 from .leaf import KILL_GRACE, LeafRunner
-from .model import ERROR, RUNNING, locked_printer, mapping
+from .model import ERROR, RUNNING, locked_printer
 from .preflight import RunPlan, RunPlanError, check_secrets, plan_run
 from .record import RunRecord, ensure_state_dir, new_run_id, print_summary, run_dir
 from .secrets import Secrets, SecretsError, load_secrets_file

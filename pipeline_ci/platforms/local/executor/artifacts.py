@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ....argo.local_support import mapping
 from .leaf import LeafError, map_path
-from .model import mapping
 
 ART = "\0artifact:"  # prefix of the artifact entries in the path map given to :func:`.leaf.local_command`
 

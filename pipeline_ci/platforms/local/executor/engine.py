@@ -51,7 +51,8 @@ from pathlib import Path
 from typing import Any
 
 from ....argo.depends import ExprError
-from ....argo.walk import argo_string, spec_body, template_map, template_type
+from ....argo.local_support import mapping
+from ....argo.walk import LOOP_KEYS, argo_string, spec_body, template_map, template_type
 from ....argo.when import clip, evaluate_when
 from . import artifacts as arts
 from . import dagrun, hooks, steps
@@ -81,7 +82,6 @@ from .model import (
     StepTarget,
     Stop,
     acquire_all,
-    mapping,
     release_all,
     rfc3339,
     run_parallel,
@@ -89,7 +89,6 @@ from .model import (
 from .pods import PodRunner
 from .retries import RetryPolicy, deadline, expression_allows
 from .scope import (
-    LOOP_KEYS,
     SubstitutionError,
     TooManyItems,
     expand_loop,

@@ -17,11 +17,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ....argo.local_support import mapping
 from .leaf import LeafError
-from .model import SUCCEEDED, Frame, NodeResult, mapping
+from .model import SUCCEEDED, Frame, NodeResult
 from .scope import SubstitutionError, substitute
 
 if TYPE_CHECKING:
@@ -30,21 +30,10 @@ if TYPE_CHECKING:
 LATE = frozenset({"hooks", "onExit"})  # step fields substituted only after the step
 
 
-def expression_evaluator() -> Callable[[str, dict[str, str]], Any] | None:
-    """The expr-lang condition evaluator (``pipeline_ci.argo.expr.evaluate_bool(text, scope)``) when available."""
-    try:
-        from ....argo import expr
-    except Exception:  # absent, or broken: expressions are then refused before a run
-        return None
-    found = getattr(expr, "evaluate_bool", None)
-    return found if callable(found) else None
-
-
 def _holds(text: str, scope: dict[str, str]) -> bool:
-    evaluate = expression_evaluator()
-    if evaluate is None:
-        raise LeafError(f"hook expression {text!r} needs the expr-lang evaluator, which is not available")
-    value = evaluate(text, scope)
+    from ....argo.expr import evaluate_bool
+
+    value = evaluate_bool(text, scope)
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 

@@ -229,19 +229,15 @@ class Isolation:
         except (OSError, UnicodeDecodeError) as exc:
             raise IsolationError(f"cannot read {path}: {exc}") from None
 
-    def needs_venv(self, step_dir: Path) -> bool:
-        if self.mode == "none":
-            return False
-        if self.mode == "venv":
-            return True
-        lines = self.requirements(step_dir)
-        return bool(lines) and not satisfied(lines)
+    def needs_venv(self, lines: list[str]) -> bool:
+        """Whether a step with these requirement lines runs in a virtualenv (``auto``: unless they are met here)."""
+        return self.mode == "venv" or (self.mode == "auto" and bool(lines) and not satisfied(lines))
 
     def python_for(self, step_dir: Path, run: RunCommand, log: Callable[[str], None]) -> str:
         """The interpreter for ``step_dir``; builds the shared virtualenv when needed (``run`` executes commands)."""
-        if not self.needs_venv(step_dir):
+        lines = [] if self.mode == "none" else self.requirements(step_dir)
+        if not self.needs_venv(lines):
             return self.base_python
-        lines = self.requirements(step_dir)
         key = env_key(lines, self.base_python, step_dir)
         path = self.venv_root / key
         python = venv_python(path)

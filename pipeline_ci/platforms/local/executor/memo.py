@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ....argo.durations import argo_duration
-from .model import mapping
+from ....argo.local_support import mapping
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -173,10 +172,6 @@ def release_all(limits: tuple[threading.Semaphore, ...]) -> None:
         sem.release()
 
 
-def mapping(value: object) -> dict:
-    """``value`` if it is a mapping, else an empty one (for optional spec fields of any type)."""
-    return value if isinstance(value, dict) else {}
-
 
 def run_parallel(calls: Sequence[Callable[[], T]], max_threads: int = 64) -> list[T]:
     """Run ``calls`` on up to ``max_threads`` threads, the caller's included (in order of start); results in
@@ -222,5 +217,3 @@ def locked_printer(out: Callable[[str], None]) -> Callable[[str], None]:
     return say
 
 
-def monotonic() -> float:
-    return time.monotonic()

@@ -110,7 +110,7 @@ def plan_run(root: Path, values: dict[str, str], *, allow_unsupported: bool = Fa
     if not (root / "config.yaml").is_file():
         raise RunPlanError([f"{root}: no config.yaml (not a pipeline project)"])
     project = load_project(root)
-    errors = [f"{e.file}:{e.error.pos.line}:{e.error.pos.col}: {e.error.message}" for e in project.load_errors]
+    errors = [str(e) for e in project.load_errors]
     spec = project.spec.data if project.spec else None
     if errors or not isinstance(spec, dict):
         raise RunPlanError(errors or [f"{project.config_file}: pipeline.orchestration_spec.argo_orchestration_spec "

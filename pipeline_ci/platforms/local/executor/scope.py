@@ -21,7 +21,6 @@ from ....errors import RunFailure
 from .model import ERROR, FAILED, OMITTED, SKIPPED, NodeResult, rfc3339
 
 STRICT_ROOTS = frozenset({"steps", "tasks", "inputs", "item"})
-LOOP_KEYS = ("withItems", "withParam", "withSequence")
 
 
 class SubstitutionError(RunFailure, ValueError):

@@ -15,8 +15,8 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ....argo.local_support import semaphore_limit
-from .model import Stop, mapping
+from ....argo.local_support import mapping, semaphore_limit
+from .model import Stop
 
 
 def semaphore_refs(sync: Any) -> Iterator[tuple[str, str]]:
