@@ -4,7 +4,8 @@
 
 The repository (built with ``git fast-import``, then cloned: a fresh clone, no cache of ours) holds 200 pipelines
 x 5 steps with their lockfiles. Commit 1 adds them; commits 2..1998 each change one step and refresh its lockfile
-(as an upload after a merge would), so every lockfile is fresh at commit 1998; commit 1999 touches one step; commit
+and its pipeline's root lockfile (new step version pinned, fingerprint line) as ``upload`` writes them after a merge,
+so every lockfile is fresh at commit 1998; commit 1999 touches one step; commit
 2000 touches 760 steps (neither refreshes a lockfile, like a pull request). Measured in the same run:
 
 - fixed cost: ``changed --base HEAD~2 --head HEAD~1`` (one step touched) as a ratio to ``python -c pass``
@@ -27,16 +28,26 @@ sys.path.insert(0, str(REPO))
 
 from bench.run import pipeline_files  # noqa: E402
 from pipeline_ci import hashing, lockfiles  # noqa: E402
+from pipeline_ci.changes import fingerprint  # noqa: E402
 
 
-def root_lock(config_text: str) -> str:
-    """The root lockfile of a pipeline whose steps are all pinned at version ``v1``."""
+def root_lock(config_text: str, versions: dict[str, str], pipeline_version: str) -> str:
+    """The root lockfile of a pipeline whose steps are pinned at ``versions`` (step id -> version id)."""
     import yaml
 
     pipeline = yaml.safe_load(config_text)["pipeline"]
     spec = yaml.safe_load(pipeline["orchestration_spec"]["argo_orchestration_spec"])
-    versions = {key: "v1" for key in (lockfiles.ref_key(name) for name in _ref_names(spec)) if key}
-    return lockfiles.root_lock_text(pipeline, lockfiles.pin_refs(spec, versions), "pv1")
+    pins = {key: versions[key[2]] for key in (lockfiles.ref_key(name) for name in _ref_names(spec)) if key}
+    return lockfiles.root_lock_text(pipeline, lockfiles.pin_refs(spec, pins), pipeline_version)
+
+
+def stamped(project: str, tree: dict[str, str], lock_text: str) -> str:
+    """``lock_text`` with the fingerprint line ``upload`` writes for an up-to-date project (every file of ``tree``
+    under ``project``, as committed)."""
+    entries = {name[len(project) + 1:]: fingerprint.blob_id(text.encode()) for name, text in tree.items()
+               if name.startswith(project + "/") and name != f"{project}/config-lock.yaml"}
+    entries["config-lock.yaml"] = fingerprint.blob_id(lock_text.encode())
+    return fingerprint.with_line(lock_text, fingerprint.digest(entries))
 
 
 def _ref_names(spec: dict) -> list[str]:
@@ -77,19 +88,28 @@ def fast_import(root: Path, pipelines: int, commits: int, wide: int) -> None:
         for name, text in pipeline_files(i, 5).items():
             tree[f"p{i}/{name}"] = text
         steps += [f"p{i}/s{i}x{j}" for j in range(5)]
+    versions = {step.rsplit("/", 1)[1]: "v1" for step in steps}
+
+    def refresh_root(project: str, pipeline_version: str) -> None:  # as ``upload`` writes it after the steps
+        text = root_lock(tree[f"{project}/config.yaml"], versions, pipeline_version)
+        tree[f"{project}/config-lock.yaml"] = stamped(project, tree, text)
+
     for step in steps:
         tree[f"{step}/config-lock.yaml"] = step_lock(step, tree, "v1")
     for i in range(pipelines):
-        tree[f"p{i}/config-lock.yaml"] = root_lock(tree[f"p{i}/config.yaml"])
+        refresh_root(f"p{i}", "pv1")
     for name, text in tree.items():
         blob_inline(name, text)
     for number in range(2, commits - 1):
-        commit(number, f"change one step and refresh its lockfile {number}")
+        commit(number, f"change one step and refresh the lockfiles {number}")
         step = steps[number % len(steps)]
+        project = step.split("/", 1)[0]
         tree[f"{step}/1/pipeline_step.py"] = f"print({number})\n"
+        versions[step.rsplit("/", 1)[1]] = f"v{number}"
         tree[f"{step}/config-lock.yaml"] = step_lock(step, tree, f"v{number}")
-        blob_inline(f"{step}/1/pipeline_step.py", tree[f"{step}/1/pipeline_step.py"])
-        blob_inline(f"{step}/config-lock.yaml", tree[f"{step}/config-lock.yaml"])
+        refresh_root(project, f"pv{number}")
+        for name in (f"{step}/1/pipeline_step.py", f"{step}/config-lock.yaml", f"{project}/config-lock.yaml"):
+            blob_inline(name, tree[name])
     commit(commits - 1, "touch one step")
     blob_inline(f"{steps[0]}/1/pipeline_step.py", "print('one')\n")
     commit(commits, f"touch {wide} steps")

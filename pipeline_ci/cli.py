@@ -244,6 +244,8 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
                          help="what selects a step: lockfile hashes, git changes, or either")
     changed.add_argument("--format", choices=("text", "json"), default="text", help="report format")
     changed.add_argument("--explain", action="store_true", help="say why each step was or was not selected")
+    changed.add_argument("--all", action="store_true", dest="all_projects",
+                         help="list every step of every project, unchanged ones included (loads them all)")
 
     upload = command("upload", "upload the changed steps as new versions and pin them in the lockfiles", dsl)
     upload.add_argument("paths", nargs="*", type=Path, default=[Path(".")], help="files or folders (default: .)")

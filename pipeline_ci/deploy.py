@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from . import crashpoints, lockfiles
-from .changes import NEW_VERSION, ProjectChanges, StepChange, detect
+from .changes import NEW_VERSION, ProjectChanges, StepChange, detect, fingerprint
 from .discovery import display
 from .lockfiles import StepKey
 from .platforms.base import Backend, Log, Planner, StepUpload
@@ -248,6 +248,12 @@ def describe(plan: Plan, backend: Planner) -> str:
     pinned = None if decision.action == "unchanged" else decision.version or NEW_VERSION
     for path, new in lock_texts(plan, versions, pinned).items():
         old = _read(path)
+        if path == str(plan.project.root / LOCK):  # the fingerprint line is recomputed after writing
+            if old is not None:
+                old = fingerprint.split(old.encode("utf-8", "surrogateescape"))[0].decode("utf-8", "surrogateescape")
+            if plan.project.in_git:  # outside git there is no index to vouch with: no line is written
+                lines.append(f"  {display_path(path)}: starts with a new '{fingerprint.MARK.decode().strip()}' line when "
+                             "the project is up to date after writing (see README, change detection)")
         diff = difflib.unified_diff((old or "").splitlines(), new.splitlines(), f"a/{display_path(path)}",
                                     f"b/{display_path(path)}", lineterm="", n=1)
         lines += ["    " + d for d in diff]
@@ -380,6 +386,7 @@ def apply(plan: Plan, backend: Backend, log: Log, workers: int | None = None) ->
     lockfiles.write_atomic(path, lockfiles.root_lock_text(pipeline, decision.resolved, result.pipeline_version),
                            point="root-lock-temp", tmp_dir=tmp)
     crashpoints.reached("root-lock-written")
+    fingerprint.stamp(plan.project.root)  # lets ``changed`` vouch for the project untouched (see there)
     return result
 
 

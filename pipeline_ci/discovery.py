@@ -11,6 +11,10 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+TYPE_CHECKING = False  # not typing's: discovery is on the lint path (a cold lint's start-up)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 CONFIG = "config.yaml"
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".pipeline-ci", ".tox"}
 HEAD_BYTES = 64 * 1024
@@ -23,10 +27,11 @@ SETTINGS_FILES = (".pipeline-ci.yaml", ".pipeline-ci.yml", "pyproject.toml")
 _TOOL_SECTION = re.compile(rb"^\s*\[\s*tool\s*\.\s*[\"']?pipeline-ci[\"']?\s*[.\]]", re.M)
 
 
-def display(path: Path) -> str:
-    """A path as users see it: relative to the working directory when inside it."""
+def display(path: Path, cwd: str | None = None) -> str:
+    """A path as users see it: relative to the working directory when inside it (``cwd``: the working directory,
+    when the caller has it: ``relpath`` asks the kernel for it on every call otherwise)."""
     try:
-        return Path(os.path.relpath(path)).as_posix() if path.is_absolute() else path.as_posix()
+        return Path(os.path.relpath(path, cwd)).as_posix() if path.is_absolute() else path.as_posix()
     except ValueError:  # another drive on Windows
         return path.as_posix()
 
@@ -62,18 +67,27 @@ def looks_like_manifest(path: Path) -> bool:
     try:
         if not path.is_file():
             return False
-        with open(path, "rb") as fh:
-            head = fh.read(HEAD_BYTES)
+        head = _head(path, HEAD_BYTES)
     except OSError:
         return False
     return bool(_MANIFEST_HEAD.search(head))
 
 
-def is_pipeline_config(path: Path) -> bool:
+def _head(path: Path | str, limit: int) -> bytes:
+    """The first ``limit`` bytes of a file (OSError if it cannot be read). Sized by ``fstat``: asking ``read`` for
+    a megabyte allocates a megabyte, which for a thousand small configs costs more than the rest of discovery."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        size = os.fstat(fd).st_size
+        return os.read(fd, min(limit, size)) if size else os.read(fd, limit)  # size 0: e.g. a FIFO or procfs
+    finally:
+        os.close(fd)
+
+
+def is_pipeline_config(path: Path | str) -> bool:
     """Cheap test: does this ``config.yaml`` have a top-level ``pipeline:`` key?"""
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(CHUNK)
+        head = _head(path, CHUNK)
     except OSError:
         return False
     return bool(_PIPELINE_LINE.search(head))
@@ -98,7 +112,7 @@ def _explicit_config(given: Path) -> Path | None:
     if config.name != CONFIG or not config.is_file():
         return None
     try:
-        head = config.read_bytes()[: CHUNK]
+        head = _head(config, CHUNK)
     except OSError:
         return None
     return None if _STEP_LINE.search(head) else real(config.parent)
@@ -117,9 +131,8 @@ def discover(paths: list[Path], *, manifests: bool = False) -> tuple[list[Path],
         found: list[Path] = []
         if given.is_dir():
             base = real(given)
-            for top, dirs, files in os.walk(base):  # walking the resolved base: every ``top`` is real
-                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-                if CONFIG in files and is_pipeline_config(Path(top) / CONFIG):
+            for top, files in _walk(str(base)):  # walking the resolved base: every ``top`` is real
+                if CONFIG in files and is_pipeline_config(os.path.join(top, CONFIG)):
                     found.append(Path(top))
                 if manifests:
                     found += _manifests_in(Path(top), sorted(files), base)
@@ -131,6 +144,33 @@ def discover(paths: list[Path], *, manifests: bool = False) -> tuple[list[Path],
             unmatched.append(given)
         roots.update(dict.fromkeys(found))
     return list(roots), unmatched
+
+
+def _walk(base: str) -> Iterator[tuple[str, list[str]]]:
+    """``(folder, names of its non-folder entries)`` for ``base`` and every folder below it, top-down, subfolders in
+    sorted order, :data:`SKIP_DIRS` and symlinks to folders not entered, unreadable folders skipped: ``os.walk``'s
+    answer, a third cheaper (no ``lstat`` per folder, no lists of subfolders kept)."""
+    stack = [base]
+    while stack:
+        top = stack.pop()
+        try:
+            entries = os.scandir(top)
+        except OSError:
+            continue
+        folders: list[str] = []
+        files: list[str] = []
+        with entries:
+            for entry in entries:
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if not is_dir:
+                    files.append(entry.name)
+                elif entry.name not in SKIP_DIRS and not entry.is_symlink():
+                    folders.append(entry.name)
+        yield top, files
+        stack.extend(os.path.join(top, name) for name in sorted(folders, reverse=True))
 
 
 def _manifests_in(folder: Path, files: list[str], base: Path) -> list[Path]:

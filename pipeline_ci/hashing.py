@@ -31,11 +31,11 @@ import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import UsageError
+from .records import NamedTuple
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
 if TYPE_CHECKING:
@@ -57,23 +57,33 @@ class HashError(UsageError):
     """The folder cannot be hashed (it is missing or not a folder)."""
 
 
-@dataclass
 class StepHash:
     """The digest of one step folder and what went into it.
 
     ``files`` are every file the walk found, in hashing order (including those that were then not
     read); ``links`` maps each symlink to a file that stays inside the step folder to its target
     (relative, symlinks resolved); ``dir_links`` the same for symlinks to folders, which the SDK
-    neither hashes nor enters.
+    neither hashes nor enters. (A plain class, not a dataclass: see :mod:`pipeline_ci.records`.)
     """
 
-    digest: str
-    files: list[str] = field(default_factory=list)
-    escaping_links: list[str] = field(default_factory=list)  # lead out of the step folder: never read
-    skipped: list[str] = field(default_factory=list)  # not regular files (FIFOs, devices) or broken links
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (path, why): loops, unreadable entries
-    links: dict[str, str] = field(default_factory=dict)
-    dir_links: dict[str, str] = field(default_factory=dict)
+    def __init__(self, digest: str, files: list[str] | None = None, escaping_links: list[str] | None = None,
+                 skipped: list[str] | None = None, problems: list[tuple[str, str]] | None = None,
+                 links: dict[str, str] | None = None, dir_links: dict[str, str] | None = None):
+        self.digest = digest
+        self.files = [] if files is None else files
+        self.escaping_links = [] if escaping_links is None else escaping_links  # lead out of the step folder
+        self.skipped = [] if skipped is None else skipped  # not regular files (FIFOs, devices) or broken links
+        self.problems = [] if problems is None else problems  # (path, why): loops, unreadable entries
+        self.links = {} if links is None else links
+        self.dir_links = {} if dir_links is None else dir_links
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StepHash) and vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it was
+
+    def __repr__(self) -> str:
+        return f"StepHash({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
     @property
     def blockers(self) -> list[tuple[str, str]]:
@@ -89,8 +99,7 @@ class StepHash:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Walk:
+class _Walk(NamedTuple):
     """What :func:`_walk` found: files (hashing order), symlinks to folders, folders that could not be listed."""
 
     files: list[str]
@@ -127,8 +136,8 @@ def _walk(step_dir: Path) -> _Walk:
             out.errors.append((prefix[:-1], _reason(exc)))
             return
         links = {d for d in dirs if os.path.islink(os.path.join(top, d))}
-        out.dir_links += [prefix + d for d in sorted(links)]
-        out.files += [prefix + name for name in sorted(files) if name not in EXCLUDED_NAMES]
+        out.dir_links.extend(prefix + d for d in sorted(links))
+        out.files.extend(prefix + name for name in sorted(files) if name not in EXCLUDED_NAMES)
         for name in sorted(d for d in dirs if d not in links):
             path = os.path.join(top, name)
             if not os.path.islink(path):  # replaced by a link meanwhile: not entered (as os.walk)
@@ -148,7 +157,7 @@ def hash_order(paths: list[str]) -> list[str]:
     return sorted(paths, key=lambda p: (*((0, d) for d in p.split("/")[:-1]), (-1, p.rsplit("/", 1)[-1])))
 
 
-def _git_top(folder: str) -> str | None:
+def git_top(folder: str) -> str | None:
     """The work tree holding ``folder`` (the nearest parent with a ``.git`` entry), without running git."""
     while True:
         if os.path.exists(os.path.join(folder, ".git")):
@@ -173,7 +182,7 @@ def _tracked_in(top: Path, index_stamp: float) -> tuple[str, ...] | None:
 def git_tracked_files(step_dir: Path) -> set[str] | None:
     """Files under ``step_dir`` that git tracks or has staged, relative to it; None outside a repository."""
     folder = os.path.realpath(step_dir)
-    top = _git_top(folder)
+    top = git_top(folder)
     if top is None:
         return None
     # top is folder or one of its parents (os.path.dirname of it): the rest of the path, without os.path.relpath
@@ -209,8 +218,7 @@ class _NotRegular(Exception):
     """The path ends at something that is not a regular file (a FIFO, a device, a folder)."""
 
 
-@dataclass
-class Opened:
+class Opened(NamedTuple):
     """A file of the step folder, open for reading: ``real`` is its path relative to the folder with
     every symlink resolved (equal to the walked path unless a symlink was followed)."""
 
@@ -459,8 +467,7 @@ def listed_files(step_dir: Path, tracked_only: bool) -> _Walk:
         tracked = git_tracked_files(step_dir)
         if tracked is None:
             raise HashError(f"{step_dir}: not inside a git work tree (needed for --tracked-only)")
-        walk.files = [f for f in walk.files if f in tracked]
-        walk.dir_links = [d for d in walk.dir_links if d in tracked]
+        walk = _Walk([f for f in walk.files if f in tracked], [d for d in walk.dir_links if d in tracked], walk.errors)
     return walk
 
 

@@ -17,13 +17,15 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from .project import REF_WITH_VERSION, REF_WITHOUT_VERSION
+
+TYPE_CHECKING = False  # not typing's (see pipeline_ci.records)
+if TYPE_CHECKING:
+    from typing import Any
 
 StepKey = tuple[str, str, str]  # (user_id, app_id, step_id)
 
@@ -114,6 +116,8 @@ def write_atomic(path: Path, text: str, *, point: str | None = None, tmp_dir: Pa
 
 def write_atomic_bytes(path: Path, data: bytes, *, point: str | None = None, tmp_dir: Path | None = None) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename (see :func:`write_atomic`)."""
+    import tempfile  # with shutil and the compression modules it brings: only when something is written
+
     fd, tmp = tempfile.mkstemp(dir=tmp_dir or path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:

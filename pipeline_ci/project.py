@@ -15,13 +15,13 @@ into ``Project.overrides``. A PAI pipeline manifest is a model of its own,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from . import hashing
 from .discovery import CONFIG, _inside, display, real
 from .model.overrides import OverridesFile, load_overrides
+from .records import NamedTuple
 from .yamldoc import Document, FileError, JsonPath, LoadError, load_embedded, load_inside
 
 LOCK = hashing.LOCKFILE_NAME
@@ -30,8 +30,7 @@ REF_WITH_VERSION = re.compile(r"^users/([^/]+)/apps/([^/]+)/pipeline_steps/([^/]
 REF_WITHOUT_VERSION = re.compile(r"^users/([^/]+)/apps/([^/]+)/pipeline_steps/([^/]+)$")
 
 
-@dataclass
-class TemplateRef:
+class TemplateRef(NamedTuple):
     """One ``templateRef`` of a step or DAG task in the Argo spec."""
 
     path: JsonPath  # of the templateRef mapping inside the spec
@@ -45,13 +44,10 @@ class TemplateRef:
 
 def parse_ref(path: JsonPath, ref: dict) -> TemplateRef:
     name, template = ref.get("name"), ref.get("template")
-    out = TemplateRef(path, name if isinstance(name, str) else None, template if isinstance(template, str) else None)
-    if out.name:
-        if m := REF_WITH_VERSION.match(out.name):
-            out.user_id, out.app_id, out.step_id, out.version = m.groups()
-        elif m := REF_WITHOUT_VERSION.match(out.name):
-            out.user_id, out.app_id, out.step_id = m.groups()
-    return out
+    name = name if isinstance(name, str) else None
+    template = template if isinstance(template, str) else None
+    ids = (REF_WITH_VERSION.match(name) or REF_WITHOUT_VERSION.match(name)) if name else None
+    return TemplateRef(path, name, template, *(ids.groups() if ids else ()))
 
 
 def template_refs(spec: object) -> list[TemplateRef]:
@@ -79,23 +75,31 @@ def template_refs(spec: object) -> list[TemplateRef]:
     return out
 
 
-@dataclass
 class StepDir:
-    """A step folder named by ``step_directories`` (``listed``) or found from an unversioned ref."""
+    """A step folder named by ``step_directories`` (``listed``, at ``index``) or found from an unversioned ref;
+    ``escapes``: it lies outside the project, ``boundary``: the folder its files may not leave."""
 
-    entry: str
-    path: Path
-    listed: bool
-    index: int | None = None  # position in step_directories
-    escapes: bool = False
-    config: Document | None = None
-    lock: Document | None = None
-    load_errors: list[FileError] = field(default_factory=list)
-    boundary: Path | None = None
+    # a plain class, not a dataclass: creating dataclasses is a tenth of a cold lint (see pipeline_ci.records)
+    def __init__(self, entry: str, path: Path, listed: bool, index: int | None = None, boundary: Path | None = None):
+        self.entry = entry
+        self.path = path
+        self.listed = listed
+        self.index = index  # position in step_directories
+        self.escapes = False
+        self.config: Document | None = None
+        self.lock: Document | None = None
+        self.load_errors: list[FileError] = []
+        self.boundary = boundary
 
     @property
     def exists(self) -> bool:
         return not self.escapes and self.path.is_dir()
+
+    @cached_property
+    def resolved(self) -> Path:
+        """The folder with every symlink resolved (:func:`~pipeline_ci.discovery.real`), asked for by several
+        rules: resolved once."""
+        return real(self.path)
 
     @property
     def ids(self) -> tuple[object, object, object]:
@@ -124,7 +128,6 @@ class StepDir:
         return self.content_hash(False)
 
 
-@dataclass
 class Project:
     """A Clarifai pipeline project rooted at the folder of its ``config.yaml``.
 
@@ -133,15 +136,16 @@ class Project:
     ``load_errors`` and ``overrides_errors`` say what did not load.
     """
 
-    root: Path
-    config: Document | None = None
-    spec: Document | None = None
-    lock: Document | None = None
-    lock_spec: Document | None = None
-    steps: list[StepDir] = field(default_factory=list)
-    load_errors: list[FileError] = field(default_factory=list)
-    overrides: list[OverridesFile] = field(default_factory=list)
-    overrides_errors: list[FileError] = field(default_factory=list)
+    def __init__(self, root: Path):
+        self.root = root
+        self.config: Document | None = None
+        self.spec: Document | None = None
+        self.lock: Document | None = None
+        self.lock_spec: Document | None = None
+        self.steps: list[StepDir] = []
+        self.load_errors: list[FileError] = []
+        self.overrides: list[OverridesFile] = []
+        self.overrides_errors: list[FileError] = []
 
     @property
     def config_file(self) -> str:
@@ -205,7 +209,7 @@ def load_project(root: Path, *, positions: bool = True, overrides: bool = True) 
                 project.steps.append(candidate)
     if not overrides:
         return project
-    step_folders = [real(s.path) for s in project.steps if not s.escapes]
+    step_folders = [s.resolved for s in project.steps if not s.escapes]
     # their load errors are lint's business, not a run's
     project.overrides = load_overrides(root, step_folders, project.overrides_errors)
     return project
@@ -215,7 +219,7 @@ def _step(root: Path, entry: str, *, listed: bool, index: int | None = None, pos
     rel = Path(entry)
     path = root / rel
     step = StepDir(entry=entry, path=path, listed=listed, index=index, boundary=root)
-    if rel.is_absolute() or ".." in rel.parts or not _inside(real(path), root):
+    if rel.is_absolute() or ".." in rel.parts or not _inside(step.resolved, root):
         step.escapes = True
         return step
     if (path / CONFIG).exists():

@@ -8,10 +8,10 @@ rule can point at each key and suggest the closest known one.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from . import schemas
 from .project import Project
+from .records import NamedTuple
 from .yamldoc import Document, JsonPath
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
@@ -19,8 +19,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-@dataclass(frozen=True)
-class SchemaIssue:
+class SchemaIssue(NamedTuple):
     """One way a document breaks its JSON Schema, at ``path``."""
 
     path: JsonPath

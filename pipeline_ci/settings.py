@@ -23,12 +23,12 @@ from __future__ import annotations
 import fnmatch
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .discovery import real
 from .errors import UsageError
 from .lazyre import lazy_re
+from .records import NamedTuple
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
 if TYPE_CHECKING:
@@ -45,8 +45,7 @@ class SettingsError(UsageError):
     """The configuration file is invalid (a usage error, exit code 2)."""
 
 
-@dataclass(frozen=True)
-class LocalLimits:
+class LocalLimits(NamedTuple):
     """Resource limits of a local run (``local:`` in the settings); ``source`` names where they came from."""
 
     timeout: float = 3600.0
@@ -97,7 +96,7 @@ def parse_local(raw: Any, source: Path) -> LocalLimits:
     if unknown:
         raise SettingsError(f"{source}: unknown local setting(s) {sorted(unknown)}; known: {sorted(LIMIT_KEYS)}")
     values: dict[str, Any] = {}
-    timeout = raw.get("timeout", LocalLimits.timeout)
+    timeout = raw.get("timeout", LocalLimits._field_defaults["timeout"])
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < 10**9:
         raise SettingsError(f"{source}: local.timeout must be a positive number of seconds, not {timeout!r}")
     values["timeout"] = float(timeout)
@@ -122,16 +121,19 @@ def local_limits(path: Path | None) -> LocalLimits:
     return parse_local(raw.get("local"), path)
 
 
-@dataclass
 class Settings:
     """One settings file, parsed (``source`` None: the defaults)."""
 
-    source: Path | None = None
-    disable: frozenset[str] = frozenset()
-    severity: dict[str, str] = field(default_factory=dict)
-    ignore: tuple[str, ...] = ()
-    require_fresh_locks: bool = False
-    strict: bool = False
+    # a plain class, not a dataclass: creating dataclasses is a tenth of a cold lint (see pipeline_ci.records)
+    def __init__(self, source: Path | None = None, disable: frozenset[str] = frozenset(),
+                 severity: dict[str, str] | None = None, ignore: tuple[str, ...] = (), require_fresh_locks: bool = False,
+                 strict: bool = False):
+        self.source = source
+        self.disable = disable
+        self.severity: dict[str, str] = severity if severity is not None else {}
+        self.ignore = ignore
+        self.require_fresh_locks = require_fresh_locks
+        self.strict = strict
 
     def ignored(self, path: Path) -> bool:
         base = self.source.parent if self.source else Path.cwd()

@@ -7,19 +7,18 @@ whole file. ``disable=all`` silences every rule.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from .lazyre import lazy_re
 
 COMMENT = lazy_re(r"#\s*pipeline-ci:\s*(disable|disable-file)=([\w\-, ]+)")
 
 
-@dataclass
 class Suppressions:
     """The inline ``# pipeline-ci: disable=...`` comments of one file: by line, and for the whole file."""
 
-    by_line: dict[int, set[str]] = field(default_factory=dict)
-    whole_file: set[str] = field(default_factory=set)
+    # a plain class, not a dataclass: creating dataclasses is a tenth of a cold lint (see pipeline_ci.records)
+    def __init__(self) -> None:
+        self.by_line: dict[int, set[str]] = {}
+        self.whole_file: set[str] = set()
 
     def covers(self, line: int, rule_id: str, rule_name: str) -> bool:
         names = self.whole_file | self.by_line.get(line, set())

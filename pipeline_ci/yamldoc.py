@@ -24,11 +24,11 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .discovery import _inside, display, real
 from .errors import UsageError
+from .records import NamedTuple
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
 if TYPE_CHECKING:
@@ -84,8 +84,7 @@ class _ComposeLoader(Loader):  # type: ignore[misc,valid-type]
             super().ascend_resolver()
 
 
-@dataclass(frozen=True, order=True)
-class Pos:
+class Pos(NamedTuple):
     """A 1-based line and column."""
 
     line: int
@@ -101,8 +100,7 @@ class LoadError(UsageError):
         self.pos = pos
 
 
-@dataclass
-class Problem:
+class Problem(NamedTuple):
     """A recoverable oddity found while loading (for now: a duplicate key)."""
 
     kind: str
@@ -111,18 +109,21 @@ class Problem:
     pos: Pos
 
 
-@dataclass
 class Document:
-    """A loaded YAML document with positions. ``file`` is the path shown to users."""
+    """A loaded YAML document with positions. ``file`` is the path shown to users; ``values`` and ``keys`` are the
+    positions of the values and keys by path, ``problems`` the duplicate keys, filled while the document is built."""
 
-    file: str
-    data: Any
-    values: dict[JsonPath, Pos] = field(default_factory=dict)
-    keys: dict[JsonPath, Pos] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
-    root: yaml.Node | None = None
-    positioned: bool = True  # False: loaded with ``positions=False`` (no ``values``, ``keys``, ``problems``, ``lines``)
+    # a plain class, not a dataclass: creating dataclasses is a tenth of a cold lint (see pipeline_ci.records)
+    def __init__(self, file: str, data: Any, lines: list[str] | None = None, root: yaml.Node | None = None,
+                 positioned: bool = True):
+        self.file = file
+        self.data = data
+        self.values: dict[JsonPath, Pos] = {}
+        self.keys: dict[JsonPath, Pos] = {}
+        self.problems: list[Problem] = []
+        self.lines = lines if lines is not None else []
+        self.root = root
+        self.positioned = positioned  # False: loaded with ``positions=False`` (no ``values``, ``keys``, ``problems``, ``lines``)
 
     def pos(self, path: JsonPath, *, key: bool = False) -> Pos:
         """Position of the value (or key) at ``path``, else of its nearest ancestor."""
@@ -226,8 +227,7 @@ def load_file(path: Path, file: str | None = None, *, positions: bool = True) ->
     return load_text(decode(raw, shown), shown, positions=positions)
 
 
-@dataclass
-class FileError:
+class FileError(NamedTuple):
     """A file that could not be loaded (parse error, unreadable, binary, ...)."""
 
     file: str

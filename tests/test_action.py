@@ -694,7 +694,7 @@ def test_changed_in_a_simulated_runner(tmp_path: Path):
     result = subprocess.run([sys.executable, "-m", "pipeline_ci", "changed", "proj", "--baseline", "lock",
                              "--format", "json"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout)["version"] == 1
+    assert json.loads(result.stdout)["version"] == 2
     outputs = parse_runner_file(Path(env["GITHUB_OUTPUT"]).read_text())
     assert outputs["changed"] == "true"
     steps = json.loads(outputs["steps"])

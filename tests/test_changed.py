@@ -289,10 +289,14 @@ def test_no_event_and_no_base_with_fresh_lockfiles_changes_nothing(repo: Path, t
     result = data(changed(repo, "--format", "json", env={"GITHUB_OUTPUT": str(out)}))
     assert result["changed"] is False and result["selected"] == [] and result["baseline"] == "lock"
     assert "lockfiles are the baseline" in result["range"]
-    assert not any(s["touched"] for s in result["projects"][0]["steps"])
+    assert result["projects"] == [] and result["unchanged"] == ["pipelines/p"], result  # nothing to say: named only
+    every = data(changed(repo, "--format", "json", "--all"))
+    assert not any(s["touched"] for s in every["projects"][0]["steps"]) and every["unchanged"] == []
     got = outputs(out)
     assert got["changed"] == "false" and json.loads(got["matrix"]) == {"include": []} and json.loads(got["steps"]) == []
     text = changed(repo)
+    assert "1 project(s) unchanged: nothing to upload" in text.stdout and " * " not in text.stdout, text.stdout
+    text = changed(repo, "--all")
     assert "0 step(s) to upload" in text.stdout and " * " not in text.stdout, text.stdout
 
 

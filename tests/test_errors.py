@@ -67,16 +67,16 @@ def test_run_local_outside_a_project_is_a_usage_error(tmp_path: Path):
     assert not (tmp_path / ".pipeline-ci").exists()  # nothing was started, no crash report
 
 
+@pytest.mark.parametrize("name", ["PIPELINE_CI_BUILD_TIMEOUT", "PIPELINE_CI_BUILD_POLL"])
 @pytest.mark.parametrize("value", ["abc", "-5", "nan", "inf"])
-def test_a_malformed_build_timeout_is_a_usage_error_before_any_request(tmp_path: Path, value: str):
+def test_a_malformed_build_timeout_is_a_usage_error_before_any_request(tmp_path: Path, value: str, name: str):
     project = write_files(tmp_path / "p", base_files())
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "PIPELINE_CI_", "CLARIFAI_"))}
-    env.update(CLARIFAI_PAT=PAT, CLARIFAI_API_BASE="http://127.0.0.1:9", PIPELINE_CI_BUILD_TIMEOUT=value)
+    env.update({"CLARIFAI_PAT": PAT, "CLARIFAI_API_BASE": "http://127.0.0.1:9", name: value})
     result = subprocess.run([sys.executable, "-m", "pipeline_ci", "upload", str(project), "--backend", "clarifai"],
                             capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert f"pipeline-ci: error: PIPELINE_CI_BUILD_TIMEOUT must be a positive number of seconds, not '{value}'" \
-        in result.stderr
+    assert f"pipeline-ci: error: {name} must be a positive number of seconds, not '{value}'" in result.stderr
     assert PAT not in result.stdout + result.stderr and "internal error" not in result.stderr
 
 

@@ -20,7 +20,7 @@ from pipeline_ci.testing.projects import base_files
 from .conftest import clarifai_env, run_cli, write_files
 
 PAT = "pat-pause-tests-secret-value"
-FAST = ["--max-interval", "0.2", "--compute-cluster-id", "cc1", "--nodepool-id", "np1"]
+FAST = ["--max-interval", "0.05", "--compute-cluster-id", "cc1", "--nodepool-id", "np1"]
 
 
 @pytest.fixture(scope="module")

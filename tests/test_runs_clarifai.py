@@ -27,7 +27,7 @@ QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED, UNEXPECTED, CONFLICT, PAUSED = (
     status.JOB_QUEUED, status.JOB_RUNNING, status.JOB_COMPLETED, status.JOB_FAILED, status.JOB_CANCELLED,
     status.JOB_UNEXPECTED_ERROR, status.JOB_CONFLICT, status.JOB_PAUSED)
 UNNAMED = 12345  # a code this clarifai-grpc does not know
-FAST = ["--max-interval", "0.2", "--compute-cluster-id", "cc1", "--nodepool-id", "np1"]
+FAST = ["--max-interval", "0.05", "--compute-cluster-id", "cc1", "--nodepool-id", "np1"]
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from pipeline_ci.testing.pai_emulator import PaiEmulator
 from .conftest import run_cli
 
 KEY_ID, SECRET, TOKEN = "LTAI-test-key-id", "pai-secret-value-0123456789", "sts-token-value-abcdef"
-FAST = ["--max-interval", "0.2", "--workspace-id", "ws-1"]
+FAST = ["--max-interval", "0.05", "--workspace-id", "ws-1"]
 MANIFEST = """\
 apiVersion: core/v1
 metadata:

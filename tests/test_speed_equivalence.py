@@ -292,7 +292,7 @@ def test_changed_output_is_the_same_as_the_detector_computes_in_process(tmp_path
     """``changed --format json`` (gc paused, one write) equals the report built from the detector with the collector
     running, on a repository of several projects with a touched step, a new step and a renamed one."""
     from pipeline_ci.changes import detect, project_view, repo_diff
-    from pipeline_ci.commands.changed import report
+    from pipeline_ci.commands.changed import json_text, report
     from pipeline_ci.discovery import discover
     from pipeline_ci.project import load_project
 
@@ -324,7 +324,7 @@ def test_changed_output_is_the_same_as_the_detector_computes_in_process(tmp_path
     assert json.loads(cli.stdout) == expected
     touched = [(p["project"], s["step_id"]) for p in expected["projects"] for s in p["steps"] if s["touched"]]
     assert touched == [("p1", "stepA"), ("p2", "stepB")]
-    assert cli.stdout == json.dumps(expected, indent=2) + "\n"
+    assert cli.stdout == json_text(expected)  # the one-write output, one list item per line
 
 
 def test_the_one_command_parser_is_the_whole_parser_s_sub_parser():
@@ -417,3 +417,24 @@ def test_git_spawned_without_subprocess_answers_as_subprocess_does(tmp_path: Pat
         layer._run(["slow"], tmp_path, fake, 0.3)
     with pytest.raises(FileNotFoundError):
         layer._run(["status"], tmp_path, {**env, "PATH": str(tmp_path / "nowhere")}, None)
+
+
+def test_discovery_walks_the_folders_os_walk_would(tmp_path: Path):
+    """``discovery._walk`` (scandir without an lstat per folder) visits what ``os.walk`` visits, in the same order:
+    skipped folders and symlinks to folders not entered, a symlink to a file listed as a file."""
+    from pipeline_ci import discovery
+
+    write_files(tmp_path, {"a/config.yaml": "pipeline:\n", "a/s/config.yaml": "pipeline_step:\n", "b/c/d/x.txt": "",
+                           "node_modules/p/config.yaml": "pipeline:\n", ".pipeline-ci/q/config.yaml": "pipeline:\n",
+                           "z/config.yaml": "pipeline:\n", "B/config.yaml": "pipeline:\n"})
+    (tmp_path / "link-to-a").symlink_to(tmp_path / "a", target_is_directory=True)
+    (tmp_path / "b" / "config.yaml").symlink_to(tmp_path / "a" / "config.yaml")
+    (tmp_path / "b" / "loop").symlink_to(tmp_path / "b", target_is_directory=True)
+    expected = []
+    for top, dirs, files in os.walk(tmp_path):
+        dirs[:] = sorted(d for d in dirs if d not in discovery.SKIP_DIRS)
+        expected.append((top, sorted(files)))
+    got = [(top, sorted(files)) for top, files in discovery._walk(str(tmp_path))]
+    assert got == expected
+    roots, _ = discovery.discover([tmp_path])
+    assert [r.relative_to(tmp_path).as_posix() for r in roots] == ["B", "a", "b", "z"]

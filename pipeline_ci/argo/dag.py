@@ -17,10 +17,10 @@ targets) instead of one graph search per task.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator
-from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..lazyre import lazy_re
+from ..records import NamedTuple
 from ..yamldoc import JsonPath
 from . import depends as dep
 from .walk import dag_tasks, templates
@@ -33,8 +33,7 @@ if TYPE_CHECKING:
 _SCAN = lazy_re(r"(?<![-\w.])[a-zA-Z0-9][-a-zA-Z0-9]*")
 
 
-@dataclass(frozen=True, slots=True)
-class Dependency:
+class Dependency(NamedTuple):
     """One reference to another task.
 
     ``path`` is relative to the task (``("depends",)`` or ``("dependencies", i)``); ``result`` is the
@@ -104,7 +103,6 @@ def graph(tmpl: dict) -> dict[str, list[str]]:
     return {name: [d for d in task_dependencies(task) if d in bodies] for name, task in bodies.items()}
 
 
-@dataclass
 class DagIndex:
     """One DAG template with its dependencies parsed once: what the DAG rules share.
 
@@ -114,14 +112,16 @@ class DagIndex:
     The full references (with results and positions) are built on demand by :meth:`refs`.
     """
 
-    path: JsonPath
-    template: dict
-    tasks: list[tuple[int, dict]]
-    by_name: dict[str, dict] = field(default_factory=dict)
-    first_index: dict[str, int] = field(default_factory=dict)
-    names: dict[int, list[str]] = field(default_factory=dict)
-    errors: dict[int, dep.ExprError] = field(default_factory=dict)
-    deps: dict[str, list[str]] = field(default_factory=dict)
+    # a plain class, not a dataclass: creating dataclasses is a tenth of a cold lint (see pipeline_ci.records)
+    def __init__(self, path: JsonPath, template: dict, tasks: list[tuple[int, dict]]):
+        self.path = path
+        self.template = template
+        self.tasks = tasks
+        self.by_name: dict[str, dict] = {}
+        self.first_index: dict[str, int] = {}
+        self.names: dict[int, list[str]] = {}
+        self.errors: dict[int, dep.ExprError] = {}
+        self.deps: dict[str, list[str]] = {}
 
     @classmethod
     def build(cls, path: JsonPath, tmpl: dict) -> DagIndex:

@@ -21,10 +21,10 @@ from __future__ import annotations
 import re
 from collections import namedtuple
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from ..errors import UsageError
 from ..lazyre import lazy_re
+from ..records import NamedTuple
 
 RESULTS = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed")
 TASK_RE = lazy_re(r"[a-zA-Z0-9][-a-zA-Z0-9]*\Z")
@@ -69,22 +69,19 @@ class Ref(_RefFields):
     __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Not:
+class Not(NamedTuple):
     """``!operand``."""
 
     operand: Node
 
 
-@dataclass(frozen=True)
-class And:
+class And(NamedTuple):
     """``a && b && ...``."""
 
     operands: tuple[Node, ...]
 
 
-@dataclass(frozen=True)
-class Or:
+class Or(NamedTuple):
     """``a || b || ...``."""
 
     operands: tuple[Node, ...]
@@ -93,8 +90,7 @@ class Or:
 Node = Ref | Not | And | Or
 
 
-@dataclass(frozen=True)
-class TaskState:
+class TaskState(NamedTuple):
     """The outcome of a finished task as seen by ``depends``.
 
     ``phase`` is a node phase (Succeeded, Failed, Error, Skipped, Omitted); ``children`` holds the
@@ -105,7 +101,7 @@ class TaskState:
     phase: str
     daemoned: bool = False
     children: list[str] | None = None
-    continue_on: frozenset[str] = field(default_factory=frozenset)
+    continue_on: frozenset[str] = frozenset()
 
 
 def _tokenize(text: str) -> list[tuple[str, str, int]]:

@@ -11,9 +11,9 @@ reports those.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from ..findings import json_path
+from ..records import NamedTuple
 from ..yamldoc import JsonPath
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
@@ -146,8 +146,7 @@ CHILDREN: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
-@dataclass(frozen=True)
-class Obj:
+class Obj(NamedTuple):
     """A typed mapping of the spec: ``kind`` is a key of :data:`KNOWN`."""
 
     path: JsonPath

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 
 from ..lazyre import lazy_re
+from ..records import NamedTuple
 from .walk import LEAF_TYPES, TAG_RE, nodes, spec_body, strings, template_type, templates
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
@@ -43,8 +43,7 @@ def semaphore_limit(limits: Mapping[str, int], configmap: str, key: str) -> int 
     return limits.get(f"{configmap}/{key}", limits.get(key))
 
 
-@dataclass(frozen=True)
-class Unsupported:
+class Unsupported(NamedTuple):
     """One construct the local executor cannot run: where (a path in the spec), what and why."""
 
     path: tuple

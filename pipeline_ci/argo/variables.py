@@ -11,9 +11,9 @@ the template and the step or task (:class:`~pipeline_ci.argo.walk.Node`) whose s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 
 from ..findings import Severity
+from ..records import NamedTuple
 from ..yamldoc import JsonPath
 from .walk import Node, argo_string, dag_tasks, spec_body, tags, template_type, templates
 
@@ -30,8 +30,7 @@ REF = "templateRef"  # callee marker: a Clarifai pipeline step (or any templateR
 CLARIFAI_OUTPUTS = frozenset({"outputs.parameters.result", "outputs.result", "exitCode"})
 
 
-@dataclass(frozen=True)
-class Site:
+class Site(NamedTuple):
     """One tag: ``tag`` is the stripped text inside ``{{ }}``, ``path`` the string holding it."""
 
     path: JsonPath

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from ..lazyre import lazy_re
+from ..records import NamedTuple
 from ..yamldoc import JsonPath
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
@@ -56,8 +56,7 @@ def template_type(tmpl: dict) -> str | None:
     return kinds[0] if len(kinds) == 1 else None
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):
     """A step (``steps[g][i]``) or DAG task, with where it lives."""
 
     path: JsonPath

@@ -17,42 +17,54 @@ each once and caches it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any
 
 from .. import lockfiles
 from ..project import Project, StepDir, template_refs
+from ..records import NamedTuple
 from .git import FileChange
 from .gitrange import Range
+
+TYPE_CHECKING = False  # not typing's (see pipeline_ci.records)
+if TYPE_CHECKING:
+    from typing import Any
 
 REASONS = ("new", "content", "config", "renamed", "deleted", "unchanged")
 NEW_VERSION = "<new>"
 
 
-@dataclass
-class GitView:
+class GitView(NamedTuple):
     """What git says changed in ``range`` inside one project (prepared by the caller): ``files`` with paths
     relative to the project root, and the ``pipeline_step.id`` each deleted or moved step folder had at base."""
 
     range: Range
     files: list[FileChange]
-    base_step_ids: dict[str, str] = field(default_factory=dict)  # folder at base -> pipeline_step.id
+    base_step_ids: dict[str, str] | None = None  # folder at base -> pipeline_step.id
 
 
-@dataclass
 class StepChange:
-    """The verdict for one step folder."""
+    """The verdict for one step folder (a plain class: the detector fills it in as it goes)."""
 
-    step_id: str
-    path: str  # the step_directories entry
-    reason: str  # one of REASONS
-    needs_upload: bool
-    digest: str | None = None
-    lock_id: str | None = None
-    old_path: str | None = None
-    touched: bool = False  # git shows changes inside the folder
-    explain: list[str] = field(default_factory=list)
+    def __init__(self, step_id: str, path: str, reason: str, needs_upload: bool, digest: str | None = None,
+                 lock_id: str | None = None, old_path: str | None = None, touched: bool = False,
+                 explain: list[str] | None = None):
+        self.step_id = step_id
+        self.path = path  # the step_directories entry
+        self.reason = reason  # one of REASONS
+        self.needs_upload = needs_upload
+        self.digest = digest
+        self.lock_id = lock_id
+        self.old_path = old_path
+        self.touched = touched  # git shows changes inside the folder
+        self.explain = [] if explain is None else explain
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StepChange) and vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"StepChange({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -68,13 +80,20 @@ class StepChange:
         }
 
 
-@dataclass
 class ProjectChanges:
-    root: str
-    pipeline_id: str | None
-    steps: list[StepChange]
-    pipeline_reasons: list[str]
-    git: GitView | None = None
+    """The verdict for one project: its steps and why the pipeline needs a new version (``root`` is rewritten by
+    ``changed`` for a Python-defined pipeline, reported as its file)."""
+
+    def __init__(self, root: str, pipeline_id: str | None, steps: list[StepChange], pipeline_reasons: list[str],
+                 git: GitView | None = None):
+        self.root = root
+        self.pipeline_id = pipeline_id
+        self.steps = steps
+        self.pipeline_reasons = pipeline_reasons
+        self.git = git
+
+    def __repr__(self) -> str:
+        return f"ProjectChanges(root={self.root!r}, steps={len(self.steps)}, pipeline_reasons={self.pipeline_reasons!r})"
 
     @property
     def uploads(self) -> list[StepChange]:
@@ -158,7 +177,7 @@ def _apply_git(changes: list[StepChange], git: GitView) -> list[StepChange]:
             if f.status == "R" and f.old_path and f.path == f"{folder}/config.yaml"
         }
         for old in moved:
-            if old not in current and git.base_step_ids.get(old) == change.step_id:
+            if old not in current and (git.base_step_ids or {}).get(old) == change.step_id:
                 change.old_path = old
                 change.explain.append(f"git: folder renamed from {old} (same pipeline_step.id {change.step_id})")
                 if change.reason in ("unchanged", "new"):
@@ -167,7 +186,7 @@ def _apply_git(changes: list[StepChange], git: GitView) -> list[StepChange]:
     removed = {f.path for f in git.files if f.status == "D"}
     return [
         StepChange(step_id, old, "deleted", False, explain=[f"git: {old}/config.yaml was deleted"])
-        for old, step_id in git.base_step_ids.items()
+        for old, step_id in (git.base_step_ids or {}).items()
         if f"{old}/config.yaml" in removed and old not in renamed_from and old not in current
     ]
 

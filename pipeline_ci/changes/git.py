@@ -26,11 +26,16 @@ import os
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import PipelineCIError
 from ..exitcodes import ExitCode
+from ..records import NamedTuple
+
+TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 GIT = "git"
 CONFIG = ("--no-pager", "-c", "core.quotepath=off", "-c", "color.ui=false", "-c", "diff.relative=false")
@@ -60,8 +65,7 @@ class GitError(PipelineCIError):
         self.returncode = returncode
 
 
-@dataclass(frozen=True)
-class FileChange:
+class FileChange(NamedTuple):
     """One file that differs between two commits. ``path`` (and ``old_path`` of a rename) are ``/``-separated,
     relative to the work tree as git reports them, or to a project root once :mod:`.view` narrowed them."""
 
@@ -104,10 +108,11 @@ def _operands(command: str, *values: str) -> tuple[str, ...]:
     return values
 
 
-def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: float | None) -> tuple[int, bytes, bytes]:
-    """``git <args>`` run in ``cwd`` with ``env``, stdin from the null device: its exit status (minus the signal
-    that killed it), stdout and stderr, like ``subprocess.run(..., capture_output=True)``. FileNotFoundError: no
-    ``git`` on the ``PATH`` of ``env``; TimeoutError: killed after ``timeout`` seconds.
+def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: float | None,
+         stdin: bytes | None = None) -> tuple[int, bytes, bytes]:
+    """``git <args>`` run in ``cwd`` with ``env``, stdin from the null device (or ``stdin``'s bytes): its exit status
+    (minus the signal that killed it), stdout and stderr, like ``subprocess.run(..., capture_output=True)``.
+    FileNotFoundError: no ``git`` on the ``PATH`` of ``env``; TimeoutError: killed after ``timeout`` seconds.
 
     Where ``os.posix_spawn`` exists (Linux, macOS) git is started with it and read with ``select.poll``, so that the
     :mod:`subprocess` module is not imported: with :mod:`signal`, :mod:`threading`, :mod:`locale` and
@@ -119,7 +124,8 @@ def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: float | None)
         import subprocess
 
         try:
-            proc = subprocess.run([GIT, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+            proc = subprocess.run([GIT, *args], cwd=cwd, env=env, input=stdin,
+                                  stdin=subprocess.DEVNULL if stdin is None else None, capture_output=True,
                                   timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
             raise TimeoutError(timeout) from None
@@ -131,12 +137,13 @@ def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: float | None)
                        if os.path.isfile(path) and os.access(path, os.X_OK)), None)
     if executable is None:
         raise FileNotFoundError(GIT)
+    given = _stdin_file(stdin) if stdin is not None else None
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
+    first = (os.POSIX_SPAWN_DUP2, given, 0) if given is not None else (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)
     try:
         pid = spawn(executable, [GIT, "-C", os.fspath(cwd), *args], env, setsigdef=(_signal.SIGPIPE, _signal.SIGXFSZ),
-                    file_actions=[(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                                  (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)])
+                    file_actions=[first, (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)])
     except BaseException:
         os.close(out_r)
         os.close(err_r)
@@ -144,6 +151,8 @@ def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: float | None)
     finally:
         os.close(out_w)
         os.close(err_w)
+        if given is not None:
+            os.close(given)
     chunks: dict[int, list[bytes]] = {out_r: [], err_r: []}
     poller = select.poll()
     for fd in chunks:
@@ -174,6 +183,24 @@ def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: float | None)
     return os.waitstatus_to_exitcode(status), b"".join(chunks[out_r]), b"".join(chunks[err_r])
 
 
+def _stdin_file(data: bytes) -> int:
+    """A descriptor of an anonymous file holding ``data``, read from its start: git's stdin without a writer thread
+    (a pipe would need one to avoid a deadlock once both pipes fill) and without :mod:`tempfile`."""
+    folder = os.environ.get("TMPDIR") or "/tmp"
+    path = os.path.join(folder, f".pipeline-ci-git-{os.getpid()}-{os.urandom(8).hex()}")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
+        os.unlink(path)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.lseek(fd, 0, os.SEEK_SET)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 def _fields(raw: bytes) -> list[str]:
     """The NUL-separated fields of ``-z`` output (the trailing empty field dropped)."""
     out = _decode(raw).split("\0")
@@ -189,13 +216,15 @@ class Git:
 
     # -- running ----------------------------------------------------------------------------------------------------
 
-    def output(self, *args: str, extra_env: Mapping[str, str] | None = None, timeout: float | None = None) -> bytes:
-        """The raw stdout of ``git <args>``; :class:`GitError` when it cannot run or exits non-zero."""
+    def output(self, *args: str, extra_env: Mapping[str, str] | None = None, timeout: float | None = None,
+               stdin: bytes | None = None) -> bytes:
+        """The raw stdout of ``git <args>`` (fed ``stdin``); :class:`GitError` when it cannot run or exits non-zero."""
         command = tuple(_masked(a) for a in (GIT, *args))  # as shown in errors: credentials masked
         if not self.cwd.is_dir():
             raise GitError(f"{self.cwd}: no such directory (needed to run {' '.join(command[:2])})", command)
         try:
-            returncode, stdout, raw_stderr = _run([*CONFIG, *args], self.cwd, {**self.env, **(extra_env or {})}, timeout)
+            returncode, stdout, raw_stderr = _run([*CONFIG, *args], self.cwd, {**self.env, **(extra_env or {})}, timeout,
+                                                  stdin)
         except FileNotFoundError:
             raise GitError("git is not installed or not on PATH (needed for the git baseline and --tracked-only; "
                            "use --baseline lock without it)", command) from None
@@ -304,3 +333,29 @@ class Git:
                 *_operands("fetch", remote, *refspecs))
         self.run(*args)
         return _masked(" ".join((GIT, *args)))
+
+
+class Later:
+    """``fn(*args)`` run in a thread while the caller goes on, so that git's work overlaps Python's (``changed``
+    reads the index and resolves its range while it discovers projects); :meth:`result` waits, then returns the
+    value or raises the exception ``fn`` raised, at the caller's place in its flow."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any):
+        import threading  # not on the lint path
+
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._call, args=(fn, args), name="pipeline-ci-git", daemon=True)
+        self._thread.start()
+
+    def _call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        try:
+            self._value = fn(*args)
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value

@@ -30,12 +30,16 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
+from ..records import NamedTuple
 from .git import FileChange, Git, GitError
+
+TYPE_CHECKING = False  # not typing's: ``changed`` imports this module before it starts git
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 REMOTE = "origin"
 FETCH_DEPTH = 50  # depth of a first fetch of a missing branch or commit into a shallow clone
@@ -49,18 +53,16 @@ class RangeError(GitError):
     """The range cannot be resolved: an unknown revision, or history that is missing and cannot be fetched."""
 
 
-@dataclass
-class Range:
+class Range(NamedTuple):
     """The commits a CI job diffs: ``base..head`` (two-dot), and how ``base`` was chosen."""
 
     base: str | None  # None: no git baseline, everything at head is new
     head: str
     reason: str  # how the base was chosen, for --explain and logs
-    fetched: list[str] = field(default_factory=list)  # the fetch commands that were run
+    fetched: tuple[str, ...] | list[str] = ()  # the fetch commands that were run
 
 
-@dataclass
-class _Want:
+class _Want(NamedTuple):
     """A base to find locally (``revs``, in order) or fetch (``spec``); ``name`` is what hints show."""
 
     revs: tuple[str, ...]

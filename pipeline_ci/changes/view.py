@@ -4,17 +4,18 @@ project, and read the step ids that moved or deleted folders had at the base com
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-
-import yaml
 
 from ..discovery import real
 from ..errors import UsageError
-from .detector import GitView
 from .git import FileChange, Git, GitError
 from .gitrange import Range, changed_files, resolve_range
+
+TYPE_CHECKING = False  # not typing's (see pipeline_ci.records)
+if TYPE_CHECKING:  # the detector and PyYAML are imported when a project is looked at, not to resolve the range
+    from .detector import GitView
 
 
 def _relative(path: str | None, prefix: str) -> str | None:
@@ -25,13 +26,33 @@ def _relative(path: str | None, prefix: str) -> str | None:
     return path[len(prefix) + 1:] if path.startswith(prefix + "/") else None
 
 
-@dataclass
 class RepoDiff:
     """One resolved range and its changed files, for a whole work tree (shared by its projects)."""
 
-    top: Path
-    rng: Range
-    files: list[FileChange]
+    def __init__(self, top: Path, rng: Range, files: list[FileChange]):
+        self.top = top
+        self.rng = rng
+        self.files = files
+        self._index: tuple[list[str], list[int]] | None = None  # see inside()
+
+    def inside(self, prefix: str) -> list[FileChange]:
+        """The changes whose path or old path is under the folder ``prefix`` (relative to the top; ``""``: all), in
+        diff order. Found by bisection in a sorted index built once: a range of thousands of files over hundreds
+        of projects costs a lookup per project, not a pass over the range."""
+        if not prefix:
+            return list(self.files)
+        if self._index is None:
+            self._index = _index(self.files)
+        keys, owners = self._index
+        start = prefix + "/"
+        low, high = bisect.bisect_left(keys, start), bisect.bisect_left(keys, prefix + "0")  # "0" follows "/"
+        return [self.files[i] for i in sorted(set(owners[low:high]))]
+
+
+def _index(files: list[FileChange]) -> tuple[list[str], list[int]]:
+    """Every path and old path of ``files``, sorted, with the position of the change each belongs to."""
+    pairs = sorted([(f.path, i) for i, f in enumerate(files)] + [(f.old_path, i) for i, f in enumerate(files) if f.old_path])
+    return [p for p, _ in pairs], [i for _, i in pairs]
 
 
 def repo_diff(folder: Path, base: str | None, head: str | None, env: Mapping[str, str]) -> RepoDiff:
@@ -65,10 +86,12 @@ def _require_commit(git: Git, top: Path) -> None:
 
 def project_view(diff: RepoDiff, project_root: Path) -> GitView:
     """The part of ``diff`` inside ``project_root``, with paths relative to it."""
+    from .detector import GitView
+
     prefix = real(project_root).relative_to(real(diff.top)).as_posix()
     prefix = "" if prefix == "." else prefix
     ours: list[FileChange] = []
-    for change in diff.files:
+    for change in diff.inside(prefix):
         path, old = _relative(change.path, prefix), _relative(change.old_path, prefix)
         if path is None and old is None:
             continue
@@ -85,6 +108,8 @@ def _base_step_ids(git: Git, prefix: str, base: str | None, files: list[FileChan
     """``pipeline_step.id`` at ``base`` of every folder whose config.yaml was deleted or moved away."""
     if base is None:
         return {}
+    import yaml
+
     out: dict[str, str] = {}
     for change in files:
         old = change.old_path if change.status == "R" else change.path if change.status == "D" else None

@@ -1,13 +1,20 @@
 """``pipeline-ci changed``: which steps changed, why, and GitHub outputs for a matrix fan-out.
 
-JSON shape (``--format json``, ``"version": 1``)::
+JSON shape (``--format json``, ``"version": 2``)::
 
-    {"version": 1, "baseline": "both", "base": "<sha>|null", "head": "<sha>|null", "range": "<how the base was chosen>",
+    {"version": 2, "baseline": "both", "base": "<sha>|null", "head": "<sha>|null", "range": "<how the base was chosen>",
      "changed": true,
      "selected": [{"project", "pipeline_id", "step_id", "path", "reason"}],
      "projects": [{"project", "pipeline_id", "pipeline_changed", "pipeline_reasons": [...],
                    "steps": [{"step_id", "path", "reason", "needs_upload", "hash", "lock_id", "old_path",
-                              "touched", "explain": [...], "selected"}]}]}
+                              "touched", "explain": [...], "selected"}]}],
+     "unchanged": ["<project>", ...]}
+
+``projects`` holds the projects with something to say (a step that is not ``unchanged`` or that git touched, or a
+changed pipeline), each with all its steps; the others are named in ``unchanged``. ``--all`` puts every project in
+``projects`` (``unchanged`` is then empty). A project nobody touched whose root lockfile carries a valid fingerprint
+(:mod:`pipeline_ci.changes.fingerprint`) is put in ``unchanged`` without being loaded: that is what makes
+``changed`` on a 1,000-step repository cost about as much as ``git diff``.
 
 When ``$GITHUB_OUTPUT`` is set, writes ``changed`` (true/false), ``steps`` (the ``selected`` list
 as JSON) and ``matrix`` (``{"include": [...selected...]}``, ready for ``strategy.matrix``). When
@@ -26,31 +33,38 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from ..changes import GitView, ProjectChanges, Range, RepoDiff, StepChange, detect
+from ..changes import fingerprint
+from ..changes.git import Later
 from ..discovery import display, real
 from ..errors import UsageError
 from ..exitcodes import ExitCode
-from ..project import load_project
+from ..records import NamedTuple
 from . import Env, Out
 
+TYPE_CHECKING = False  # not typing's: this module is imported before git is started (see pipeline_ci.records)
+if TYPE_CHECKING:  # the detector and the project model (PyYAML) are imported once git has been started
+    from typing import Any
 
-@dataclass(frozen=True)
-class Options:
+    from ..changes import GitView, ProjectChanges, Range, RepoDiff, StepChange
+
+
+class Options(NamedTuple):
     paths: tuple[Path, ...]
     base: str | None = None
     head: str | None = None
     baseline: str = "both"  # lock, git or both
     format: str = "text"
     explain: bool = False
+    all_projects: bool = False  # --all: every project in ``projects``, none vouched for by its fingerprint
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Options:
-        return cls(tuple(args.paths), args.base, args.head, args.baseline, args.format, args.explain)
+        return cls(tuple(args.paths), args.base, args.head, args.baseline, args.format, args.explain,
+                   args.all_projects)
 
 
 def selected(step: StepChange, baseline: str) -> bool:
@@ -62,21 +76,37 @@ def selected(step: StepChange, baseline: str) -> bool:
     return {"lock": by_lock, "git": by_git, "both": by_lock or by_git}[baseline]
 
 
-def report(results: list[ProjectChanges], baseline: str, rng: Range | None) -> dict:
-    projects, chosen = [], []
+def quiet(result: ProjectChanges) -> bool:
+    """Whether a project has nothing to say: every step unchanged and untouched, and the pipeline unchanged."""
+    return not result.pipeline_changed and all(s.reason == "unchanged" and not s.touched for s in result.steps)
+
+
+def report(results: list[ProjectChanges | str], baseline: str, rng: Range | None, all_projects: bool = False) -> dict:
+    """The JSON report of ``results`` (in discovery order): a :class:`ProjectChanges` per loaded project, the display
+    path of a project its fingerprint vouched for (nothing to say, not loaded). A loaded project with nothing to say
+    is named in ``unchanged`` too, unless ``all_projects``."""
+    projects, chosen, unchanged = [], [], []
+    cwd = os.getcwd()
     for res in results:
+        if isinstance(res, str):
+            unchanged.append(res)
+            continue
+        name = display(Path(res.root), cwd)
+        if not all_projects and quiet(res):
+            unchanged.append(name)
+            continue
         steps = []
         for step in res.steps:
             item = {**step.as_dict(), "selected": selected(step, baseline)}
             steps.append(item)
             if item["selected"]:
-                chosen.append({"project": display(Path(res.root)), "pipeline_id": res.pipeline_id,
+                chosen.append({"project": name, "pipeline_id": res.pipeline_id,
                                "step_id": step.step_id, "path": step.path, "reason": step.reason})
-        projects.append({"project": display(Path(res.root)), "pipeline_id": res.pipeline_id,
+        projects.append({"project": name, "pipeline_id": res.pipeline_id,
                          "pipeline_changed": res.pipeline_changed, "pipeline_reasons": res.pipeline_reasons,
                          "steps": steps})
     return {
-        "version": 1,
+        "version": 2,
         "baseline": baseline,
         "base": rng.base if rng else None,
         "head": rng.head if rng else None,
@@ -84,7 +114,24 @@ def report(results: list[ProjectChanges], baseline: str, rng: Range | None) -> d
         "changed": bool(chosen) or any(p["pipeline_changed"] for p in projects),
         "selected": chosen,
         "projects": projects,
+        "unchanged": unchanged,
     }
+
+
+def json_text(data: dict) -> str:
+    """The JSON report, one top-level key per line and one list item (a selected step, a project with its steps, an
+    unchanged project) per line: readable, and written by json's C encoder (``indent`` would make it use the pure
+    Python one, which for a few hundred projects costs more than finding their changes)."""
+    def one(value: Any) -> str:
+        return json.dumps(value, separators=(", ", ": "))
+
+    parts = []
+    for key, value in data.items():
+        if isinstance(value, list) and value:
+            parts.append(f"  {one(key)}: [\n    " + ",\n    ".join(one(item) for item in value) + "\n  ]")
+        else:
+            parts.append(f"  {one(key)}: {one(value)}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
 def text(data: dict, explain: bool) -> str:
@@ -105,6 +152,11 @@ def text(data: dict, explain: bool) -> str:
             if explain:
                 lines += [f"      - {why}" for why in step["explain"]] + (
                     [f"      - selected by baseline '{data['baseline']}'"] if step["selected"] else [])
+    if data["unchanged"]:
+        lines.append(f"{len(data['unchanged'])} {'other ' if data['projects'] else ''}project(s) unchanged: nothing to "
+                     "upload, nothing touched (--all lists their steps)")
+        if explain:
+            lines += [f"  {name}" for name in data["unchanged"]]
     return "\n".join(safe_line(line) for line in lines) + "\n"
 
 
@@ -130,6 +182,8 @@ def summary(data: dict, specs: dict[str, Any] | None = None) -> str:
     for proj in data["projects"]:
         state = f"changed ({cell(', '.join(proj['pipeline_reasons']))})" if proj["pipeline_changed"] else "unchanged"
         lines.append(f"- {cell(proj['project'])} (pipeline {cell(str(proj['pipeline_id']))}): pipeline {state}")
+    if data["unchanged"]:
+        lines.append(f"- {len(data['unchanged'])} {'other ' if data['projects'] else ''}project(s) unchanged")
     if not data["selected"]:
         lines += ["", "No step needs a new version."]
         return "\n".join(lines) + "\n"
@@ -153,6 +207,24 @@ def summary(data: dict, specs: dict[str, Any] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _work_tree(root: Path, known: dict[str, Path | None]) -> Path | None:
+    """The top of the git work tree holding ``root`` (found without running git), or None; ``known`` caches the
+    resolved tops."""
+    from ..hashing import git_top
+
+    top = git_top(str(root))
+    if top is None:
+        return None
+    if top not in known:
+        known[top] = real(Path(top))
+    return known[top]
+
+
+def _relative(root: Path, top: Path) -> str:
+    rel = root.relative_to(top).as_posix()
+    return "" if rel == "." else rel
+
+
 def run(options: Options, env: Env, out: Out) -> int:
     from ..yamldoc import gc_paused
 
@@ -163,62 +235,93 @@ def run(options: Options, env: Env, out: Out) -> int:
 def _run(options: Options, env: Env, out: Out) -> int:
     from ..changes import project_view, repo_diff
     from ..discovery import discover
-    from ..dsl.bundle import is_bundle
 
     missing = [p for p in options.paths if not p.exists()]
     if missing:
         raise UsageError(f"no such file or directory: {', '.join(map(str, missing))}")
+    tops: dict[str, Path | None] = {}
+    cwd = os.getcwd()
+    first = real(options.paths[0] if options.paths[0].is_dir() else options.paths[0].parent)
+    early_top = _work_tree(first, tops)
+    # git starts now and works while the projects are discovered: the index (for the fingerprints) and the range
+    indexes: dict[Path, fingerprint.IndexState] = {}
+    if early_top is not None and not options.all_projects:
+        indexes[early_top] = fingerprint.IndexState(early_top)
+    early_diff = Later(repo_diff, first, options.base, options.head, env) \
+        if early_top is not None and options.baseline != "lock" else None
+    from ..changes import detect
+    from ..console import debug
+    from ..dsl.bundle import is_bundle
     from ..dsl.resolve import drop_committed, expand
+    from ..project import load_project
 
     roots, _ = discover(expand(list(options.paths), env))  # a Python-defined pipeline: its generated bundle
     roots = drop_committed(roots)
     if not roots:
         raise UsageError("no Clarifai pipeline project found in the given paths")
-    results: list[ProjectChanges] = []
+    results: list[ProjectChanges | str] = []
     rng: Range | None = None
     baseline = options.baseline
     diffs: dict[Path, RepoDiff] = {}
     spec_of: dict[str, Any] = {}  # project root (as reported) -> its Argo spec, for the job summary's charts
     for root in roots:  # a GitError (exit 2) or a UsageError propagates: nothing is printed or written
         bundle = is_bundle(root)  # resolves paths: once per project
+        top = _work_tree(root, tops)
+        if top is not None and not bundle and not options.all_projects and top not in indexes:
+            indexes[top] = fingerprint.IndexState(top)  # git reads the index while this thread goes on
+        view: GitView | None = None
+        touched = False
+        known: Path | None = None
+        if options.baseline != "lock":
+            known = next((d for d in diffs if root.is_relative_to(d)), None)
+            if known is None and early_diff is not None:
+                diff, early_diff = early_diff.result(), None
+                diffs[real(diff.top)] = diff
+                known = next((d for d in diffs if root.is_relative_to(d)), None)
+            if known is None:
+                diff = repo_diff(root, options.base, options.head, env)
+                known = real(diff.top)
+                diffs[known] = diff
+            rng = diffs[known].rng
+            if rng.base is None:
+                # No git baseline (e.g. no GitHub event and HEAD is the default branch): git would call every
+                # file new and every step touched, so the lockfiles are the baseline.
+                baseline = "lock"
+            else:
+                touched = bool(diffs[known].inside(_relative(root, known)))
+        if top is not None and top in indexes and not touched and not bundle \
+                and indexes[top].vouches(root, _relative(root, top)):
+            results.append(display(root, cwd))  # its fingerprint says: up to date, and git says nobody touched it
+            debug(f"{results[-1]}: untouched, and its root lockfile's fingerprint matches git's index: not loaded")
+            continue
         if bundle:  # a Python-defined pipeline: the generated files with the committed lockfiles
             from ..dsl.resolve import publish
 
             project = load_project(publish(root, dry_run=True), positions=False, overrides=False)
         else:
             project = load_project(root, positions=False, overrides=False)  # no position is printed here
-        view: GitView | None = None
-        if options.baseline != "lock":
-            top = next((d for d in diffs if root.is_relative_to(d)), None)
-            if top is None:
-                diff = repo_diff(root, options.base, options.head, env)
-                top = real(diff.top)
-                diffs[top] = diff
-            rng = diffs[top].rng
-            if rng.base is None:
-                # No git baseline (e.g. no GitHub event and HEAD is the default branch): git would call every
-                # file new and every step touched, so the lockfiles are the baseline.
-                baseline = "lock"
-            elif bundle:
+        if known is not None and diffs[known].rng.base is not None:
+            if bundle:
                 from ..dsl.changes import git_view
 
-                view = git_view(root, diffs[top], env)
+                view = git_view(root, diffs[known], env)
             else:
-                view = project_view(diffs[top], root)
-        results.append(detect(project, tracked_only=project.in_git, git=view))
-        spec_of[results[-1].root] = project.spec.data if project.spec is not None else None
+                view = project_view(diffs[known], root)
+        changes = detect(project, tracked_only=project.in_git, git=view)
+        results.append(changes)
+        spec_of[changes.root] = project.spec.data if project.spec is not None else None
         if bundle:  # reported as the pipeline file it was generated from
             from ..dsl.resolve import source_of
 
-            spec_of[str(source_of(root) or root)] = spec_of.pop(results[-1].root, None)
-            results[-1].root = str(source_of(root) or root)
-    data = report(results, baseline, rng)
+            spec_of[str(source_of(root) or root)] = spec_of.pop(changes.root, None)
+            changes.root = str(source_of(root) or root)
+    data = report(results, baseline, rng, options.all_projects)
     if rng is not None and rng.base is None:
         data["range"] = f"{rng.reason}; lockfiles are the baseline"
     if options.format == "json":
         # one write: json.dumps escapes every control and non-ASCII character, so the text is already safe, and
         # writing a 1,000-step report line by line through ``out`` costs more than detecting the changes
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        sys.stdout.write(json_text(data))
         sys.stdout.flush()
     else:
         for line in text(data, options.explain).rstrip("\n").split("\n"):  # text() made each line safe
@@ -228,5 +331,6 @@ def _run(options: Options, env: Env, out: Out) -> int:
     if env.get("GITHUB_STEP_SUMMARY"):
         from .. import github
 
-        github.append_summary(summary(data, {display(Path(r.root)): spec_of.get(r.root) for r in results}), env)
+        specs = {display(Path(r.root)): spec_of.get(r.root) for r in results if not isinstance(r, str)}
+        github.append_summary(summary(data, specs), env)
     return ExitCode.OK

@@ -27,18 +27,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..discovery import display, real
 from ..errors import UsageError
 from ..lockfiles import write_atomic
+from ..records import NamedTuple
+
+TYPE_CHECKING = False  # not typing's (see pipeline_ci.records)
+if TYPE_CHECKING:
+    from typing import Any
 
 GENERATOR = Path(__file__).with_name("generator.py")
 STATE = ".pipeline-ci"
@@ -52,8 +52,7 @@ class DslError(UsageError):
     """A Python pipeline file cannot be compiled (missing SDK, the file raised, the SDK refused it): exit 2."""
 
 
-@dataclass(frozen=True)
-class Bundle:
+class Bundle(NamedTuple):
     """A generated bundle: ``root`` (a pipeline project folder), ``source`` (the ``.py``) and the generator's
     ``meta`` record (see :mod:`pipeline_ci.dsl.generator`)."""
 
@@ -73,6 +72,8 @@ def cache_dir(source: Path) -> Path:
 
 def is_bundle(root: Path) -> bool:
     """Is ``root`` a generated DSL bundle (``.../.pipeline-ci/dsl/<stem>/bundle``)? No file is read."""
+    if root.name not in (BUNDLE, "", "..") and not os.path.islink(root):  # resolving cannot make it end in "bundle"
+        return False
     parts = real(root).parts
     return len(parts) >= 4 and parts[-1] == BUNDLE and parts[-3] == "dsl" and parts[-4] == STATE
 
@@ -90,6 +91,7 @@ def bundle_meta(root: Path) -> dict[str, Any] | None:
 
 def interpreter(env: Mapping[str, str], setting: str | None = None) -> str:
     """The Python that compiles pipeline files: ``--python``/``PIPELINE_CI_PYTHON``, the setting, or ours."""
+    import shutil
     import sys
 
     chosen = env.get(PYTHON_ENV) or setting
@@ -122,6 +124,8 @@ def _stat(path: str | None) -> list[int] | None:
 
 def _static_key(source: Path, python: str, env: Mapping[str, str]) -> dict[str, Any]:
     """The inputs known before generating: generator, interpreter, ruff, PYTHONPATH, the file itself."""
+    import shutil
+
     ruff = shutil.which("ruff", path=env.get("PATH"))
     return {"generator": _sha256(GENERATOR), "python": python, "python_stat": _stat(python), "ruff": ruff,
             "ruff_stat": _stat(ruff), "pythonpath": env.get("PYTHONPATH", ""), "source": str(real(source))}
@@ -184,6 +188,10 @@ def materialize(source: Path, env: Mapping[str, str], *, python_setting: str | N
 
 def _generate(source: Path, python: str, folder: Path, env: Mapping[str, str]) -> dict[str, Any]:
     """Run the generator into a fresh folder and swap it in as ``bundle/`` (keeping the local store)."""
+    import shutil
+    import subprocess
+    import tempfile
+
     from ..github import CREDENTIALS
 
     work = Path(tempfile.mkdtemp(prefix="gen-", dir=folder))

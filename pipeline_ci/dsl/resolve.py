@@ -20,18 +20,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..discovery import find_settings, real
+from ..records import NamedTuple
 from . import _DSL_KEY
 from .bundle import STATE, Bundle, bundle_meta, is_bundle, materialize
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One pipeline file named by a settings file, and its committed bundle if the setting names one."""
 
     file: Path
@@ -223,6 +221,8 @@ def publish(root: Path, *, dry_run: bool, out: Callable[[str], None] | None = No
     committed = found[1]
     target = real(root).parent / "preview" if dry_run else committed
     if dry_run:  # the committed folder as it is (lockfiles, files the generator no longer writes), then overlaid
+        import shutil  # with the compression modules it brings: only for a DSL preview
+
         shutil.rmtree(target, ignore_errors=True)
         if committed.is_dir():
             shutil.copytree(committed, target, symlinks=True, ignore=shutil.ignore_patterns(STATE))

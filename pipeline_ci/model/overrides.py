@@ -12,18 +12,17 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..discovery import CONFIG, SKIP_DIRS, _inside, is_pipeline_config, real
+from ..records import NamedTuple
 from ..yamldoc import Document, FileError, load_inside
 
 #: Names of run overrides files: ``overrides*.yaml|yml|json`` or ``*.overrides.yaml|yml|json``, any case.
 OVERRIDES_NAME = re.compile(r"^(?:overrides.*|.+\.overrides)\.(?:ya?ml|json)$", re.IGNORECASE)
 
 
-@dataclass
-class OverridesFile:
+class OverridesFile(NamedTuple):
     """One loaded run overrides file (files that do not load are :class:`~pipeline_ci.yamldoc.FileError` s)."""
 
     path: Path

@@ -23,11 +23,11 @@ All contexts of one project share ``memo``, so rules can share work (e.g. one sc
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from ..findings import Severity
 from ..model.overrides import OverridesFile
 from ..project import Project
+from ..records import NamedTuple
 from ..yamldoc import Document, JsonPath, Pos
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
@@ -43,40 +43,40 @@ OVERRIDES = "overrides"
 TARGETS = (CLARIFAI, MANIFEST, OVERRIDES)
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     """Switches that change what rules report."""
 
     require_fresh_locks: bool = False
     strict: bool = False
 
 
-@dataclass
 class ClarifaiContext:
     """A Clarifai pipeline project being linted (``TARGET = "clarifai"``)."""
 
-    project: Project
-    options: Options
-    memo: dict[str, Any] = field(default_factory=dict)
+    # a plain class, not a dataclass: creating dataclasses is a tenth of a cold lint (see pipeline_ci.records)
+    def __init__(self, project: Project, options: Options, memo: dict[str, Any] | None = None):
+        self.project = project
+        self.options = options
+        self.memo: dict[str, Any] = memo if memo is not None else {}
 
 
-@dataclass
 class ManifestContext:
     """A PAI pipeline manifest being linted (``TARGET = "manifest"``)."""
 
-    manifest: Manifest
-    options: Options
-    memo: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, manifest: Manifest, options: Options, memo: dict[str, Any] | None = None):
+        self.manifest = manifest
+        self.options = options
+        self.memo: dict[str, Any] = memo if memo is not None else {}
 
 
-@dataclass
 class OverridesContext:
     """A run overrides file being linted, with the Clarifai project it was found in (``TARGET = "overrides"``)."""
 
-    overrides: OverridesFile
-    project: Project
-    options: Options
-    memo: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, overrides: OverridesFile, project: Project, options: Options, memo: dict[str, Any] | None = None):
+        self.overrides = overrides
+        self.project = project
+        self.options = options
+        self.memo: dict[str, Any] = memo if memo is not None else {}
 
 
 RuleContext = ClarifaiContext | ManifestContext | OverridesContext
@@ -93,8 +93,7 @@ def contexts(loaded: Project | Manifest, options: Options) -> Iterator[tuple[str
         yield OVERRIDES, OverridesContext(overrides, loaded, options, memo)
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """One problem found by a rule; ``severity`` overrides the rule's default when set."""
 
     file: str

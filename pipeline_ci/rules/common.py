@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 
+from ..argo.fields import Obj, objects
 from ..argo.variables import did_you_mean
 from ..project import Project
 from ..yamldoc import Document
+
+TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
+if TYPE_CHECKING:
+    from .base import ClarifaiContext
 
 
 def documents(project: Project) -> Iterator[Document]:
@@ -20,6 +25,15 @@ def documents(project: Project) -> Iterator[Document]:
                 yield doc
     for overrides in project.overrides:
         yield overrides.doc
+
+
+def spec_objects(ctx: ClarifaiContext) -> list[Obj]:
+    """Every typed mapping of the project's spec (:func:`~pipeline_ci.argo.fields.objects`; none without a spec),
+    walked once per lint run for the rules that visit them all."""
+    if "spec_objects" not in ctx.memo:
+        spec = ctx.project.spec
+        ctx.memo["spec_objects"] = list(objects(spec.data)) if spec is not None else []
+    return ctx.memo["spec_objects"]
 
 
 class Hints:

@@ -59,10 +59,11 @@ Failing spec::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
-from ..argo.fields import Obj, describe, objects
+from ..argo.fields import Obj, describe
+from ..records import NamedTuple
 from .base import ClarifaiContext, Hit, at
+from .common import spec_objects
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
 if TYPE_CHECKING:
@@ -82,8 +83,7 @@ def _scalar(v: Any) -> bool:
     return isinstance(v, (str, int, float, bool))
 
 
-@dataclass(frozen=True)
-class Type:
+class Type(NamedTuple):
     """An expected type: its name in messages, a test, and for lists the type of each item."""
 
     label: str
@@ -234,7 +234,7 @@ def check(ctx: ClarifaiContext) -> Iterator[Hit]:
         if not isinstance(tmpl, dict):
             message = f"each template in 'templates' must be a mapping, not {kind_of(tmpl)}"
             yield at(spec, ("spec", "templates", i), message)
-    for obj in objects(spec.data):
+    for obj in spec_objects(ctx):
         yield from _field_hits(spec, obj)
         if obj.kind in ("Template", "TemplateDefaults"):
             if obj.body.get("steps") is not None:

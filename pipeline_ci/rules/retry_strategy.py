@@ -72,11 +72,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..argo.durations import argo_duration
-from ..argo.fields import objects
 from ..findings import json_path
 from ..lazyre import lazy_re
 from ..yamldoc import Document, JsonPath
 from .base import ClarifaiContext, Hit, at
+from .common import spec_objects
 
 ID = "A15"
 NAME = "retry-strategy"
@@ -122,7 +122,7 @@ def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return
-    for obj in objects(spec.data):
+    for obj in spec_objects(ctx):
         if obj.kind == "RetryStrategy":
             yield from _strategy(spec, obj.path, obj.body)
         elif obj.kind == "Backoff":

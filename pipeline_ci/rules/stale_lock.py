@@ -54,8 +54,8 @@ Failing project::
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
+from pathlib import Path
 
 from ..discovery import display
 from ..project import LOCK, StepDir
@@ -106,14 +106,13 @@ def fix_text(ctx: ClarifaiContext, name: str) -> str:
 
 def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     severity = "error" if ctx.options.require_fresh_locks else None
-    reported: set[str] = set()
+    reported: set[Path] = set()
     for step in ctx.project.steps:
         hashes = step_hashes(ctx.project, step)
         if hashes is None:
             continue
-        folder = os.path.realpath(step.path)
-        if folder not in reported:  # a folder listed twice (X02) is reported once
-            reported.add(folder)
+        if step.resolved not in reported:  # a folder listed twice (X02) is reported once
+            reported.add(step.resolved)
             yield from blocker_hits(ctx, step, hashes)
         lock = step.lock
         if lock is None or hashes.working.blockers or hashes.ci.blockers:

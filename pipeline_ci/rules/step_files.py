@@ -17,11 +17,11 @@ import stat
 import tokenize
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..discovery import display, real_path
 from ..project import StepDir
+from ..records import NamedTuple
 from ..yamldoc import Document, JsonPath, LoadError, Pos, decode
 from .base import ClarifaiContext, Hit, at
 
@@ -30,8 +30,7 @@ REQUIREMENTS = "requirements.txt"
 MAX_BYTES = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class StepFile:
+class StepFile(NamedTuple):
     """One step file: its decoded ``text``, or why it could not be read (``problem``).
 
     ``text is None and problem is None`` means the file does not exist. ``problem_pos`` is set
@@ -60,9 +59,8 @@ def step_folders(ctx: ClarifaiContext) -> Iterator[StepDir]:
         for step in ctx.project.steps:
             if step.escapes or not step.exists:
                 continue
-            real = step.path.resolve()
-            if real not in seen:
-                seen.add(real)
+            if step.resolved not in seen:
+                seen.add(step.resolved)
                 folders.append(step)
     return iter(folders)
 
@@ -112,7 +110,10 @@ def _read(step: StepDir, rel: str, python: bool) -> StepFile:
             problem = f"{rel} is {info.st_size:,} bytes; files over {MAX_BYTES:,} bytes are not read"
             return StepFile(shown, problem=problem)
         with open(real, "rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
+            # sized by the stat (read(n) allocates n bytes first); a file that grew since is read up to the limit
+            raw = fh.read(min(info.st_size, MAX_BYTES) + 1)
+            if len(raw) > info.st_size:
+                raw += fh.read(MAX_BYTES + 1 - len(raw))
     except OSError as exc:
         return StepFile(shown, problem=f"{rel} cannot be read: {exc.strerror or exc}")
     try:

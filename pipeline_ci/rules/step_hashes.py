@@ -10,11 +10,11 @@ added to git yet: there the working-tree hash counts, and well-known local-only 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from ..hashing import StepHash
 from ..project import Project, StepDir
+from ..records import NamedTuple
 
 LOCAL_ONLY_DIRS = frozenset(
     {"__pycache__", ".venv", "venv", ".ipynb_checkpoints", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".idea"}
@@ -31,8 +31,7 @@ def is_local_only(rel: str) -> bool:
     return in_local_dir or name in LOCAL_ONLY_NAMES or name.endswith(LOCAL_ONLY_SUFFIXES)
 
 
-@dataclass(frozen=True)
-class StepHashes:
+class StepHashes(NamedTuple):
     """The hash CI computes (``ci``) and the one a local ``clarifai pipeline upload`` computes (``working``)."""
 
     ci: StepHash

@@ -61,7 +61,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..discovery import real
 from ..project import StepDir, TemplateRef
 from .base import ClarifaiContext, Hit, at
 
@@ -135,7 +134,7 @@ def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     listed: dict[Path, StepDir] = {}  # each real folder once
     for step in project.steps:
         if step.listed and not step.escapes:
-            listed.setdefault(real(step.path), step)
+            listed.setdefault(step.resolved, step)
     others = [s for s in project.steps if not s.listed or s.escapes]
     for ref in project.refs:
         if ref.user_id is None or ref.app_id is None or ref.step_id is None or ref.version is not None:

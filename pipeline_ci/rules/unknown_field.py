@@ -62,9 +62,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..argo.fields import CHILDREN, KNOWN, describe, objects
+from ..argo.fields import CHILDREN, KNOWN, describe
 from ..findings import json_path
 from .base import ClarifaiContext, Hit, at
+from .common import spec_objects
 
 ID = "A04"
 NAME = "unknown-field"
@@ -100,7 +101,7 @@ def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return
-    for obj in objects(spec.data):
+    for obj in spec_objects(ctx):
         for key in obj.body:
             if key in KNOWN[obj.kind]:
                 continue

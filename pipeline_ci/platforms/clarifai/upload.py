@@ -82,6 +82,18 @@ def _recorded_pipeline_hash(version: Any) -> str | None:
     return str(value.string_value) if value is not None and value.string_value else None
 
 
+def _seconds(env: Mapping[str, str], name: str, default: str) -> float:
+    """The positive number of seconds in the variable ``name`` (``default`` when unset); else a usage error."""
+    raw = env.get(name, default)
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise UsageError(f"{name} must be a positive number of seconds, not {raw!r}")
+    return seconds
+
+
 class ClarifaiBackend:
     name = "clarifai"
     verified = True  # a plan built with it asks the platform
@@ -102,14 +114,9 @@ class ClarifaiBackend:
             client = ClarifaiClient.from_env(env, log=lambda line: print_line(f"  retry: {line}"))
         except ApiError as exc:
             raise DeployError(exc.message, exit_code=2) from None
-        raw = env.get("PIPELINE_CI_BUILD_TIMEOUT", "1800")
-        try:
-            timeout = float(raw)
-        except ValueError:
-            timeout = -1.0
-        if not 0 < timeout < float("inf"):
-            raise UsageError(f"PIPELINE_CI_BUILD_TIMEOUT must be a positive number of seconds, not {raw!r}")
-        return cls(client, build_timeout=timeout)
+        timeout = _seconds(env, "PIPELINE_CI_BUILD_TIMEOUT", "1800")
+        first_poll = _seconds(env, "PIPELINE_CI_BUILD_POLL", "1")  # the first pause between build polls
+        return cls(client, build_timeout=timeout, poll=Backoff(first_poll, 1.5, max(10.0, first_poll)))
 
     def _call(self, method: str, request: Any) -> Any:
         try:

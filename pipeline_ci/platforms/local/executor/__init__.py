@@ -36,7 +36,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -289,7 +289,7 @@ def _start(root: Path, prepared: _Prepared, limits: LocalLimits, *, isolation: s
     secrets_file = prepared.secrets_file
     options = {"parallelism": threads, "isolation": isolation, "timeout": run_timeout,
                "secrets_file": str(secrets_file) if secrets_file else None,
-               "limits": {k: v for k, v in asdict(limits).items() if k not in ("source", "explicit")}}
+               "limits": {k: v for k, v in limits._asdict().items() if k not in ("source", "explicit")}}
     record = RunRecord(run_id, str(root), name, engine.started, dict(plan.parameters), options,
                        nodes=engine.nodes, outputs=engine.outputs)
     record_path = folder / "record.json"

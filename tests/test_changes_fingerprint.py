@@ -1,0 +1,296 @@
+"""The root lockfile's fingerprint lets ``changed`` skip untouched projects, and never changes its answer.
+
+Real git repositories: the history of ``bench/changes.py`` (``git fast-import``, lockfiles and fingerprints written
+as ``upload`` writes them) in a fresh clone, and the base project uploaded for real to the gRPC Clarifai emulator.
+Every case runs ``changed`` twice, with the fingerprints (the default) and with ``--all`` (every project loaded and
+hashed, the general path), and asserts the same report: the projects ``--all`` finds with nothing to say are exactly
+the ``unchanged`` ones, the others are reported identically. ``-v`` says which projects were vouched for without
+being loaded, so each case also asserts how many the fast path could skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.changes import fast_import
+from pipeline_ci.changes import fingerprint
+from pipeline_ci.testing.clarifai_emulator import ClarifaiEmulator
+from pipeline_ci.testing.projects import base_files
+
+from .conftest import write_files
+
+PAT = "pat-fingerprint-0123456789"
+VOUCHED = "its root lockfile's fingerprint matches git's index: not loaded"
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t", *args], check=True,
+                          capture_output=True, text=True, timeout=30).stdout
+
+
+def changed(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CLARIFAI_", "PIPELINE_CI_"))}
+    return subprocess.run([sys.executable, "-m", "pipeline_ci", "-v", "changed", "--format", "json", *args], cwd=root,
+                          capture_output=True, text=True, timeout=120, env={**base, **(env or {})})
+
+
+def quiet(project: dict) -> bool:
+    return not project["pipeline_changed"] and all(s["reason"] == "unchanged" and not s["touched"]
+                                                   for s in project["steps"])
+
+
+def both(root: Path, *args: str, env: dict[str, str] | None = None) -> tuple[dict, int]:
+    """The fast report, checked against ``--all``; and how many projects were vouched for without loading."""
+    fast, full = changed(root, *args, env=env), changed(root, *args, "--all", env=env)
+    assert fast.returncode == 0 and full.returncode == 0, fast.stderr + full.stderr
+    got, every = json.loads(fast.stdout), json.loads(full.stdout)
+    assert every["unchanged"] == [] and VOUCHED not in full.stderr
+    expected = {**every, "projects": [p for p in every["projects"] if not quiet(p)],
+                "unchanged": [p["project"] for p in every["projects"] if quiet(p)]}
+    assert got == expected
+    return got, fast.stderr.count(VOUCHED)
+
+
+@pytest.fixture(scope="module")
+def origin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """4 pipelines x 5 steps; the last commit touches 3 steps of p0 without refreshing a lockfile (a pull request)."""
+    root = tmp_path_factory.mktemp("fingerprint") / "origin"
+    fast_import(root, 4, 14, 3)
+    return root
+
+
+@pytest.fixture
+def repo(origin: Path, tmp_path: Path) -> Path:
+    clone = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", "--no-local", str(origin), str(clone)], check=True, timeout=60)
+    return clone
+
+
+def test_untouched_projects_with_a_valid_fingerprint_are_not_loaded(repo: Path):
+    report, vouched = both(repo, "--base", "HEAD~1")
+    assert vouched == 3 and report["unchanged"] == ["p1", "p2", "p3"]
+    assert [p["project"] for p in report["projects"]] == ["p0"]
+    assert [(s["step_id"], s["reason"]) for s in report["selected"]] == [("s0x0", "content"), ("s0x1", "content"),
+                                                                         ("s0x2", "content")]
+    _, vouched = both(repo, "--baseline", "lock")  # p0's files are not those it was up to date with any more
+    assert vouched == 3
+
+
+def test_every_way_a_project_can_differ_from_its_fingerprint_falls_back_to_loading_it(repo: Path):
+    (repo / "p1/s1x0/1/pipeline_step.py").write_text("print('not committed')\n")  # dirty work tree
+    (repo / "p2/s2x0/config-lock.yaml").write_text(
+        (repo / "p2/s2x0/config-lock.yaml").read_text().replace("value: ", "value: 0"))  # a hand-edited lock, committed
+    git(repo, "commit", "-qam", "edit a lockfile")
+    script = repo / "p3/s3x0/1/pipeline_step.py"  # git is told not to look at this file
+    git(repo, "update-index", "--assume-unchanged", "p3/s3x0/1/pipeline_step.py")
+    script.write_text("print('hidden from git diff-files')\n")
+    report, vouched = both(repo, "--baseline", "lock")
+    assert vouched == 0 and report["unchanged"] == []
+    stale = {(s["project"], s["step_id"]) for s in report["selected"]}
+    assert {("p1", "s1x0"), ("p2", "s2x0"), ("p3", "s3x0")} <= stale
+
+
+@pytest.mark.parametrize("setting", ["autocrlf", "gitattributes", "tampered", "untracked"])
+def test_settings_that_could_change_bytes_and_other_edits_keep_the_answer(repo: Path, setting: str):
+    if setting == "autocrlf":
+        git(repo, "config", "core.autocrlf", "true")
+    elif setting == "gitattributes":
+        (repo / ".gitattributes").write_text("*.py text eol=lf\n")
+    elif setting == "tampered":  # p1's fingerprint replaced
+        lock = repo / "p1/config-lock.yaml"
+        lock.write_bytes(fingerprint.MARK + b"0" * 40 + b"\n" + fingerprint.split(lock.read_bytes())[0])
+    else:  # an untracked file in a step folder: the tracked-only hash does not read it
+        (repo / "p1/s1x1/notes.txt").write_text("scratch\n")
+    report, vouched = both(repo, "--baseline", "lock")
+    assert vouched == {"autocrlf": 0, "gitattributes": 3, "tampered": 2, "untracked": 3}[setting]  # eol=lf: no change
+    if setting == "tampered":
+        assert "p1" in report["unchanged"]  # loaded, and still up to date: only the speed changed
+
+
+# -- the writer: upload stamps the root lockfile, for real, against the emulator --------------------------------------
+
+
+@pytest.fixture
+def emulator():
+    with ClarifaiEmulator({PAT}, build_polls=0) as emu:
+        yield emu
+
+
+def upload(root: Path, emu: ClarifaiEmulator, *extra: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLARIFAI_", "PIPELINE_CI_", "GITHUB_"))}
+    result = subprocess.run([sys.executable, "-m", "pipeline_ci", "upload", "--backend", "clarifai", *extra, str(root)],
+                            capture_output=True, text=True, timeout=90,
+                            env={**env, "CLARIFAI_API_BASE": f"http://{emu.address}", "CLARIFAI_PAT": PAT})
+    assert result.returncode == 0 and PAT not in result.stdout + result.stderr, result.stdout + result.stderr
+    return result
+
+
+def test_upload_stamps_an_up_to_date_project_and_changed_then_skips_it(tmp_path: Path, emulator: ClarifaiEmulator):
+    root = write_files(tmp_path / "proj", base_files())
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "pipeline")
+    upload(root, emulator)
+    first = (root / "config-lock.yaml").read_bytes()
+    rest, value = fingerprint.split(first)
+    assert value is not None and first.startswith(fingerprint.MARK) and b"version_id" in rest
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "lockfiles")  # the release job commits them
+    report, vouched = both(root, "--baseline", "lock")
+    assert vouched == 1 and report["unchanged"] == ["."] and report["changed"] is False
+
+    script = next(root.glob("*/1/pipeline_step.py"))
+    script.write_text(script.read_text() + "# changed\n")
+    git(root, "commit", "-qam", "change a step")
+    report, vouched = both(root, "--baseline", "lock")
+    assert vouched == 0 and [s["reason"] for s in report["selected"]] == ["content"]
+    plan = upload(root, emulator, "--dry-run").stdout
+    assert "starts with a new '# pipeline-ci fingerprint:' line" in plan
+    assert (root / "config-lock.yaml").read_bytes() == first  # the dry run wrote nothing
+    upload(root, emulator)
+    again = fingerprint.split((root / "config-lock.yaml").read_bytes())[1]
+    assert again is not None and again != value
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "lockfiles again")
+    assert both(root, "--baseline", "lock")[1] == 1
+
+
+def test_a_project_outside_git_or_with_an_untracked_step_is_not_stamped(tmp_path: Path, emulator: ClarifaiEmulator):
+    plain = write_files(tmp_path / "plain", base_files())
+    upload(plain, emulator)
+    assert fingerprint.split((plain / "config-lock.yaml").read_bytes())[1] is None
+    partly = write_files(tmp_path / "partly", base_files())
+    git(partly, "init", "-q", "-b", "main")
+    git(partly, "add", "config.yaml")  # the step folders are not in git: their hash covers the work tree
+    git(partly, "commit", "-qm", "only the config")
+    upload(partly, emulator)
+    assert fingerprint.split((partly / "config-lock.yaml").read_bytes())[1] is None
+    assert not fingerprint.stamp(partly)
+
+
+def test_split_only_accepts_the_line_it_writes():
+    text = "pipeline:\n  id: p\n"
+    stamped = fingerprint.with_line(text, "a" * 40)
+    assert fingerprint.split(stamped.encode()) == (text.encode(), "a" * 40)
+    for bad in ("# pipeline-ci fingerprint: xyz\n" + text, "# pipeline-ci fingerprint: " + "A" * 40 + "\n" + text,
+                text + "# pipeline-ci fingerprint: " + "a" * 40 + "\n", "# pipeline-ci fingerprint: " + "a" * 40):
+        assert fingerprint.split(bad.encode())[1] is None
+    assert fingerprint.blob_id(b"hello\n") == "ce013625030ba8dba906f756967f9e9ca394464a"  # git hash-object
+
+
+def test_the_broken_examples_give_the_same_report_both_ways(tmp_path: Path):
+    """``examples/broken`` (load errors, stale locks, step folders escaping the project): none of them carries a
+    fingerprint (``upload`` never stamps a project that is not up to date), so both ways load every project."""
+    import shutil
+
+    from .conftest import REPO
+
+    root = tmp_path / "broken"
+    shutil.copytree(REPO / "examples" / "broken", root, symlinks=True)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "broken")
+    report, vouched = both(root, "--baseline", "lock")
+    assert vouched == 0 and report["projects"], report
+    assert "stale-step-lock" in {p["project"] for p in report["projects"]}
+
+
+# -- every way an independent review found to make the two paths disagree (each now refused by the fast path) -------
+
+
+def _lock_run(repo: Path, *args: str) -> tuple[dict, int]:
+    return both(repo, "--baseline", "lock", *args)
+
+
+def _checkout_again(repo: Path, path: str) -> None:
+    (repo / path).unlink()
+    git(repo, "checkout", "--", path)
+
+
+# p0 is stale at the fixture's head (the last commit touched three of its steps), p1..p3 are up to date: each case
+# breaks p1 in a way its fingerprint cannot see, so the fast path would wrongly skip it if it trusted the fingerprint.
+
+
+def test_a_path_holding_a_newline_cannot_stand_for_two_entries(repo: Path):
+    blob = git(repo, "rev-parse", ":p1/s1x1/1/pipeline_step.py").strip()
+    weird = repo / f"p1/s1x0/requirements.txt\n{blob} s1x1/1"  # its record would read as two real ones
+    weird.mkdir(parents=True)
+    git(repo, "mv", "p1/s1x0/requirements.txt", str(weird / "pipeline_step.py"))
+    git(repo, "rm", "-q", "p1/s1x1/1/pipeline_step.py")
+    git(repo, "commit", "-qm", "craft")
+    report, vouched = _lock_run(repo)
+    assert vouched == 2 and [p["project"] for p in report["projects"]] == ["p0", "p1"]
+
+
+def test_an_untracked_gitattributes_that_converts_on_checkout(repo: Path):
+    (repo / "p1/.gitattributes").write_text("* text eol=crlf\n")
+    _checkout_again(repo, "p1/s1x0/1/pipeline_step.py")  # now CRLF on disk, and git calls it clean
+    assert b"\r\n" in (repo / "p1/s1x0/1/pipeline_step.py").read_bytes()
+    report, vouched = _lock_run(repo)
+    assert vouched == 2 and ("p1", "s1x0") in {(s["project"], s["step_id"]) for s in report["selected"]}
+
+
+@pytest.mark.parametrize("config", ["[core]\n\tautocrlf\n", "[core]\n\tautocrlf = input\n",
+                                    "[core]\n\ttrustctime = false\n", "[core]\n\tcheckStat = minimal\n",
+                                    "[core]\n\tignoreStat\n", "[core]\n\tfsmonitor = true\n"])
+def test_settings_that_convert_bytes_or_weaken_the_stat_cache(repo: Path, config: str):
+    with open(repo / ".git" / "config", "a") as fh:
+        fh.write(config)
+    script = repo / "p1/s1x0/1/pipeline_step.py"  # the same size and time: only content tells the edit
+    info = script.stat()
+    text = script.read_text()
+    script.write_text(text.replace("1", "2", 1) if "1" in text else text.upper())
+    os.utime(script, ns=(info.st_atime_ns, info.st_mtime_ns))
+    _, vouched = _lock_run(repo)
+    assert vouched == 0
+
+
+def test_an_empty_git_folder_inside_a_project(repo: Path):
+    (repo / "p1/.git").mkdir()  # git skips it and works in the outer repository, from p1/
+    (repo / "p1/s1x0/1/pipeline_step.py").write_text("print('edited')\n")
+    report, vouched = _lock_run(repo)
+    assert vouched == 2 and ("p1", "s1x0") in {(s["project"], s["step_id"]) for s in report["selected"]}
+
+
+def test_a_repository_nested_in_a_step_folder(repo: Path):
+    git(repo / "p1/s1x0", "init", "-q")  # its hash follows the inner index, which tracks nothing yet
+    report, vouched = _lock_run(repo)
+    assert vouched == 2 and "p1" not in report["unchanged"]
+
+
+def test_a_project_below_a_state_folder_is_hashed_as_the_general_path_does(repo: Path):
+    (repo / "tools").mkdir()
+    git(repo, "mv", "p3", "tools/.pipeline-ci")
+    git(repo, "commit", "-qm", "move")
+    (repo / "tools/.pipeline-ci/s3x0/notes.txt").write_text("untracked, hashed here\n")
+    _, vouched = _lock_run(repo, "tools/.pipeline-ci")
+    assert vouched == 0
+
+
+def test_no_stamp_for_untracked_configs_or_a_step_reached_through_a_symlink(repo: Path):
+    from pipeline_ci import hashing
+
+    assert fingerprint.stamp(repo / "p1") is True  # the bench wrote the same line: it qualifies
+    git(repo, "rm", "-q", "--cached", "p1/s1x0/config.yaml")
+    lock = repo / "p1/s1x0/config-lock.yaml"  # made up to date with the tracked-only hash, as an upload would
+    old = hashing.hash_step(repo / "p1/s1x0", tracked_only=False).digest
+    assert old in lock.read_text()
+    lock.write_text(lock.read_text().replace(old, hashing.hash_step(repo / "p1/s1x0", tracked_only=True).digest))
+    git(repo, "commit", "-qam", "untrack a step config")
+    assert fingerprint.stamp(repo / "p1") is False
+    git(repo, "rm", "-q", "--cached", "p2/config.yaml")
+    git(repo, "commit", "-qm", "untrack the root config")
+    assert fingerprint.stamp(repo / "p2") is False
+    (repo / "p3/impl").mkdir()
+    git(repo, "mv", "p3/s3x0", "p3/impl/s3x0")
+    git(repo, "commit", "-qm", "move a step")
+    (repo / "p3/s3x0").symlink_to("impl/s3x0", target_is_directory=True)  # config.yaml still lists s3x0
+    with open(repo / ".git/info/exclude", "a") as fh:
+        fh.write("p3/s3x0\n")
+    assert fingerprint.stamp(repo / "p3") is False
