@@ -385,7 +385,7 @@ def _verbosity(group: Any, default: Any) -> None:
     group.add_argument("-q", "--quiet", action="store_true", default=default if default is not None else False,
                        help="print only results, warnings and errors")
     group.add_argument("-v", "--verbose", action="count", default=default if default is not None else 0,
-                       help="also print platform request ids and timings (never secrets)")
+                       help="also print platform request ids and timings (never secrets), and the projects changed skips")
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:

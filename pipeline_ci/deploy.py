@@ -236,6 +236,13 @@ def describe(plan: Plan, backend: Planner) -> str:
         reasons.append(f"pinned version {decision.missing} is not on {backend.name} with this content")
     if decision.action == "unchanged":
         lines.append(f"  pipeline: unchanged, no new version (version {decision.version})")
+        root_lock = display_path(str(plan.project.root / LOCK))
+        if plan.uploads and plan.project.in_git:  # known only once the step lockfiles are written
+            lines.append(f"  {root_lock}: starts with a new '{fingerprint.MARK.decode().strip()}' line when the "
+                         "project is up to date after writing (see README, change detection)")
+        elif not plan.uploads and fingerprint.stale(plan.project.root):
+            lines.append(f"  {root_lock}: fingerprint line written (lets `changed` skip the project while it stays "
+                         "up to date)")
     elif decision.action == "found":
         lines.append(f"  pipeline: reuse version {decision.version} {FOUND}")
     else:
@@ -374,6 +381,9 @@ def apply(plan: Plan, backend: Backend, log: Log, workers: int | None = None) ->
         log(f"pipeline: its pinned version {decision.missing} is not on {backend.name} with this content")
     if decision.action == "unchanged":
         result.pipeline_version = decision.version
+        if fingerprint.stamp(plan.project.root):  # an up-to-date project stamped before this release, or never
+            log(f"{display_path(str(plan.project.root / LOCK))}: fingerprint line written (lets `changed` skip the "
+                "project while it stays up to date)")
         return result
     if decision.action == "found" and decision.version:
         log(f"pipeline: reuse version {decision.version} {FOUND}")

@@ -46,6 +46,7 @@ LOCKFILE_NAME = "config-lock.yaml"
 #: ``hash_directory`` default (``exclude_files=['config-lock.yaml']``), which the hash must follow to stay
 #: byte-identical; the archive uses the same list so that it holds exactly the files the hash read.
 EXCLUDED_NAMES = frozenset({LOCKFILE_NAME})
+STATE_DIR = ".pipeline-ci"  # our own state (git-ignored): a folder below it is never hashed tracked-only
 CHUNK = 1 << 20
 MAX_LINK_HOPS = 40  # Linux's own limit before ELOOP
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -187,7 +188,7 @@ def git_tracked_files(step_dir: Path) -> set[str] | None:
         return None
     # top is folder or one of its parents (os.path.dirname of it): the rest of the path, without os.path.relpath
     prefix = "." if folder == top else folder[len(top.rstrip(os.sep)) + 1:].replace(os.sep, "/")
-    if ".pipeline-ci" in prefix.split("/"):  # our own state (a generated DSL bundle)
+    if STATE_DIR in prefix.split("/"):  # our own state (a generated DSL bundle)
         return None
     try:
         index = os.stat(os.path.join(top, ".git", "index"))

@@ -160,6 +160,18 @@ def test_upload_stamps_an_up_to_date_project_and_changed_then_skips_it(tmp_path:
     git(root, "commit", "-qm", "lockfiles again")
     assert both(root, "--baseline", "lock")[1] == 1
 
+    # a project up to date but never stamped (lockfiles from an older release): a no-op upload stamps it, as planned
+    lock = root / "config-lock.yaml"
+    lock.write_bytes(fingerprint.split(lock.read_bytes())[0])
+    git(root, "commit", "-qam", "lockfile without the line")
+    assert both(root, "--baseline", "lock")[1] == 0
+    plan = upload(root, emulator, "--dry-run").stdout
+    assert "config-lock.yaml: fingerprint line written" in plan and fingerprint.split(lock.read_bytes())[1] is None
+    done = upload(root, emulator).stdout
+    assert "config-lock.yaml: fingerprint line written" in done and fingerprint.split(lock.read_bytes())[1] == again
+    again_plan = upload(root, emulator, "--dry-run").stdout
+    assert "fingerprint line written" not in again_plan  # current now: the next no-op upload writes nothing
+
 
 def test_a_project_outside_git_or_with_an_untracked_step_is_not_stamped(tmp_path: Path, emulator: ClarifaiEmulator):
     plain = write_files(tmp_path / "plain", base_files())
@@ -276,21 +288,23 @@ def test_a_project_below_a_state_folder_is_hashed_as_the_general_path_does(repo:
 def test_no_stamp_for_untracked_configs_or_a_step_reached_through_a_symlink(repo: Path):
     from pipeline_ci import hashing
 
-    assert fingerprint.stamp(repo / "p1") is True  # the bench wrote the same line: it qualifies
+    recorded = fingerprint.split((repo / "p1/config-lock.yaml").read_bytes())[1]
+    assert recorded and fingerprint.compute(repo / "p1") == recorded  # the bench wrote what upload writes
+    assert fingerprint.stamp(repo / "p1") is False  # already current: nothing written
     git(repo, "rm", "-q", "--cached", "p1/s1x0/config.yaml")
     lock = repo / "p1/s1x0/config-lock.yaml"  # made up to date with the tracked-only hash, as an upload would
     old = hashing.hash_step(repo / "p1/s1x0", tracked_only=False).digest
     assert old in lock.read_text()
     lock.write_text(lock.read_text().replace(old, hashing.hash_step(repo / "p1/s1x0", tracked_only=True).digest))
     git(repo, "commit", "-qam", "untrack a step config")
-    assert fingerprint.stamp(repo / "p1") is False
+    assert fingerprint.compute(repo / "p1") is None
     git(repo, "rm", "-q", "--cached", "p2/config.yaml")
     git(repo, "commit", "-qm", "untrack the root config")
-    assert fingerprint.stamp(repo / "p2") is False
+    assert fingerprint.compute(repo / "p2") is None
     (repo / "p3/impl").mkdir()
     git(repo, "mv", "p3/s3x0", "p3/impl/s3x0")
     git(repo, "commit", "-qm", "move a step")
     (repo / "p3/s3x0").symlink_to("impl/s3x0", target_is_directory=True)  # config.yaml still lists s3x0
     with open(repo / ".git/info/exclude", "a") as fh:
         fh.write("p3/s3x0\n")
-    assert fingerprint.stamp(repo / "p3") is False
+    assert fingerprint.compute(repo / "p3") is None

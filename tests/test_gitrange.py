@@ -104,7 +104,7 @@ def clone(src: Path, dest: Path, *args: str) -> Path:
 def test_explicit_base_and_head_win_over_the_event(repo, forked, tmp_path):
     env = event_env(tmp_path, "pull_request", pr_event("main"))
     rng = resolve_range(repo, base=forked["f1"], head="feature", env=env)
-    assert (rng.base, rng.head, rng.fetched) == (forked["f1"], forked["f2"], [])
+    assert (rng.base, rng.head, rng.fetched) == (forked["f1"], forked["f2"], ())
     assert "explicit" in rng.reason
     assert changed_files(repo, rng) == [FileChange("A", "steps/a/f2.txt")]
     rng = resolve_range(repo, base="main", head=forked["f1"], env={})
@@ -274,7 +274,7 @@ def test_shallow_clone_without_deepening_says_what_to_fetch(repo, deep_upstream,
     git(single, "fetch", "--depth=200", "origin", "+refs/heads/main:refs/remotes/origin/main")
     git(single, "fetch", "--deepen=200", "origin", "main")
     rng = resolve_range(single, env=env, deepen=False)
-    assert rng.base == deep_upstream["fork"] and rng.fetched == []
+    assert rng.base == deep_upstream["fork"] and rng.fetched == ()
 
 
 # -- changed_files ---------------------------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ every step's ``config.yaml`` are tracked, every step's content hash covered exac
 tracked file under it is a symlink, every step folder is inside it, reached without a symlink and in the same
 repository, and no other pipeline project is nested in it.
 
-``changed`` computes the same digest from git's index (``git ls-files -s``: no file is read) and trusts it only when
+``changed`` computes the same digest from git's index (``git ls-files -s``: of the project's files only the root
+lockfile is read) and trusts it only when
 every one of those files is a plain file clean in the work tree (``git diff-files``), not marked assume-unchanged or
 skip-worktree, not in conflict, in no nested repository, with no attribute that converts it on checkout (``git
 check-attr``: ``eol=crlf``, ``filter``, ``ident``, ...), and git's settings neither convert line ends
@@ -35,11 +36,10 @@ import os
 import stat
 from pathlib import Path
 
-from ..hashing import EXCLUDED_NAMES, LOCKFILE_NAME
+from ..hashing import EXCLUDED_NAMES, LOCKFILE_NAME, STATE_DIR
 from .git import Git, GitError, Later
 
 MARK = b"# pipeline-ci fingerprint: "
-STATE_DIR = ".pipeline-ci"  # our own state: a project below it is not hashed tracked-only (hashing.git_tracked_files)
 _PLAIN_MODES = ("100644", "100755")
 
 
@@ -85,10 +85,34 @@ def with_line(lock_text: str, value: str) -> str:
 
 def stamp(root: Path) -> bool:
     """Start the root lockfile of the project at ``root`` with the fingerprint line if the project is up to date and
-    qualifies (see the module's docstring). Its step lockfiles count whether git tracks them yet or not (the release
-    job commits them after the upload). Returns whether the line was written. Never raises for the project's content:
-    a project that does not qualify keeps its lockfile as it is."""
+    qualifies (see the module's docstring) and the line is missing or stale. Returns whether the file was written.
+    Never raises for the project's content: a project that does not qualify keeps its lockfile as it is."""
     from .. import lockfiles
+
+    value = compute(root)
+    lock_path = root / LOCKFILE_NAME
+    if value is None:
+        return False
+    text, recorded = split(lock_path.read_bytes())
+    if recorded == value:
+        return False
+    line = with_line(text.decode("utf-8", "surrogateescape"), value)
+    lockfiles.write_atomic_bytes(lock_path, line.encode("utf-8", "surrogateescape"))
+    return True
+
+
+def stale(root: Path) -> bool:
+    """Whether :func:`stamp` would write the line now (what ``upload --dry-run`` says of an unchanged pipeline)."""
+    value = compute(root)
+    try:
+        return value is not None and split((root / LOCKFILE_NAME).read_bytes())[1] != value
+    except OSError:
+        return False
+
+
+def compute(root: Path) -> str | None:
+    """The fingerprint of the project at ``root`` if it is up to date and qualifies, else None. Its step lockfiles
+    count whether git tracks them yet or not (the release job commits them after the upload)."""
     from ..discovery import discover, real
     from ..hashing import git_top, git_tracked_files
     from ..project import load_project
@@ -98,38 +122,35 @@ def stamp(root: Path) -> bool:
     tracked = git_tracked_files(root)
     lock_path = root / LOCKFILE_NAME
     if tracked is None or "config.yaml" not in tracked or not lock_path.is_file() or discover([root])[0] != [root]:
-        return False
+        return None
     project = load_project(root, positions=False, overrides=False)
     result = detect(project, tracked_only=True)
     if project.load_errors or result.changed or any(s.needs_upload or s.touched for s in result.steps):
-        return False
+        return None
     names = set(tracked)
     for step in project.steps:
         if not (step.listed and step.exists and step.config is not None):
-            return False
+            return None
         entry = os.path.normpath(step.entry).replace(os.sep, "/")
         # inside the project, reached without a symlink, in the project's repository, its config tracked
         if entry.startswith("../") or real(step.path) != root / entry or git_top(str(step.path)) != git_top(str(root)) \
                 or f"{entry}/config.yaml" not in tracked:
-            return False
+            return None
         hashed = step.ci_hash(True)
         inside = {p[len(entry) + 1:] for p in tracked if p.startswith(entry + "/")}
         if hashed is None or hashed.links or hashed.dir_links or hashed.escaping_links or hashed.skipped \
                 or hashed.problems or set(hashed.files) != {p for p in inside if p.rsplit("/", 1)[-1] not in EXCLUDED_NAMES}:
-            return False
+            return None
         names.add(f"{entry}/{LOCKFILE_NAME}")
     names.discard(LOCKFILE_NAME)
     entries: dict[str, str] = {}
     for name in names:
         data = _plain_bytes(root / name)
         if data is None:
-            return False
+            return None
         entries[name] = blob_id(data)
-    text, _ = split(lock_path.read_bytes())
-    entries[LOCKFILE_NAME] = blob_id(text)
-    line = with_line(text.decode("utf-8", "surrogateescape"), digest(entries))
-    lockfiles.write_atomic_bytes(lock_path, line.encode("utf-8", "surrogateescape"))
-    return True
+    entries[LOCKFILE_NAME] = blob_id(split(lock_path.read_bytes())[0])
+    return digest(entries)
 
 
 def _plain_bytes(path: Path) -> bytes | None:
@@ -157,44 +178,26 @@ class IndexState:
         self._paths: list[str] = []
         self._blobs: list[str] = []
         self._bad: set[str] = set()
+        self._checked: set[str] = set()  # the folders whose files were checked against the work tree
         self._nested: dict[str, bool] = {}  # folder (relative to the top) -> holds a .git of its own
         self._usable: bool | None = None  # None: not settled yet
         git = Git(top)
-        # three git processes at once: the work tree check (``diff-files`` reads every racily clean file) is the
-        # longest, and all of them overlap the discovery of the projects
-        self._listing = Later(_listing, git)
-        self._dirty = Later(git.output, "diff-files", "--name-only", "-z")
+        # in threads, while ``changed`` discovers its projects: the listing (then, for the projects that carry a
+        # fingerprint only, the work tree check and their attributes) and the settings
+        self._listing = Later(_index_rows, git)
         self._settings = Later(_settings, git)
 
     def _settle(self) -> bool:
         if self._usable is None:
             self._usable = False
             try:
-                (listing, attributes), dirty, settings = (self._listing.result(), self._dirty.result(),
-                                                          self._settings.result())
+                (paths, blobs, bad, checked), settings = self._listing.result(), self._settings.result()
             except GitError:
                 return False
             if settings:
-                self._read(listing, attributes, dirty)
+                self._paths, self._blobs, self._bad, self._checked = paths, blobs, bad, checked
+                self._usable = True
         return self._usable
-
-    def _read(self, listing: bytes, attributes: bytes, dirty: bytes) -> None:
-        bad = {p for p in dirty.decode("utf-8", "surrogateescape").split("\0") if p}
-        bad |= _converted(attributes)
-        rows = []
-        for record in listing.decode("utf-8", "surrogateescape").split("\0"):
-            if not record:
-                continue
-            meta, _, path = record.partition("\t")  # "H 100644 <blob> 0"
-            tag, mode, blob, stage = (meta.split(" ") + ["", "", "", ""])[:4]
-            if tag != "H" or mode not in _PLAIN_MODES or stage != "0" or STATE_DIR in path.split("/"):
-                bad.add(path)  # assume-unchanged/skip-worktree, a symlink or submodule, a conflict, our own state
-            rows.append((path, blob))
-        rows.sort()
-        self._paths = [p for p, _ in rows]
-        self._blobs = [b for _, b in rows]
-        self._bad = bad
-        self._usable = True
 
     def vouches(self, root: Path, prefix: str) -> bool:
         """Whether the fingerprint in ``root``'s lockfile matches its tracked files (``prefix``: ``root``
@@ -203,45 +206,89 @@ class IndexState:
             text, recorded = split((root / LOCKFILE_NAME).read_bytes())
         except OSError:
             return False
-        if recorded is None or STATE_DIR in prefix.split("/") or not self._settle():
-            return False
+        if recorded is None or STATE_DIR in prefix.split("/") or not self._settle() or prefix not in self._checked:
+            return False  # (not checked: its lockfile had no line when the index was read)
         start = prefix + "/" if prefix else ""
-        low = bisect.bisect_left(self._paths, start)
-        high = bisect.bisect_left(self._paths, prefix + "0") if prefix else len(self._paths)  # "0" follows "/"
-        entries: dict[str, str] = {}
-        for path, blob in zip(self._paths[low:high], self._blobs[low:high], strict=True):
-            if path in self._bad or self._in_nested_repository(path, prefix):
-                return False
-            entries[path[len(start):]] = blob
+        low, high = _under(self._paths, prefix)
+        paths = self._paths[low:high]
+        if not self._bad.isdisjoint(paths) or self._in_nested_repository(paths, prefix):
+            return False
+        entries = dict(zip([path[len(start):] for path in paths], self._blobs[low:high], strict=True))
         entries[LOCKFILE_NAME] = blob_id(text)
         return digest(entries) == recorded
 
-    def _in_nested_repository(self, path: str, prefix: str) -> bool:
-        """Whether a folder between the project and ``path`` holds a ``.git`` of its own: the hash of a step there
-        follows that repository's index, not this one (one ``lstat`` per folder, remembered)."""
-        folder = path.rpartition("/")[0]
-        while folder and folder != prefix:
-            if folder not in self._nested:
-                self._nested[folder] = os.path.lexists(os.path.join(self.top, folder, ".git"))
-            if self._nested[folder]:
-                return True
-            folder = folder.rpartition("/")[0]
+    def _in_nested_repository(self, paths: list[str], prefix: str) -> bool:
+        """Whether a folder between the project and one of ``paths`` holds a ``.git`` of its own: the hash of a step
+        there follows that repository's index, not this one (one ``lstat`` per folder, remembered)."""
+        for folder in {path.rpartition("/")[0] for path in paths}:
+            while folder and folder != prefix:
+                if folder not in self._nested:
+                    self._nested[folder] = os.path.lexists(os.path.join(self.top, folder, ".git"))
+                if self._nested[folder]:
+                    return True
+                folder = folder.rpartition("/")[0]
         return False
 
 
 #: The attributes that can make the bytes git checks out differ from the blob (see gitattributes(5)); ``text`` is
-#: not one of them here: without ``eol=crlf``, ``core.eol=crlf`` or ``core.autocrlf`` (refused) it converts nothing
-#: on checkout on a POSIX system.
+#: not one of them on a POSIX system: without ``eol=crlf``, ``core.eol=crlf`` or ``core.autocrlf`` (refused) it
+#: converts nothing on checkout.
 CONVERTING = ("eol", "crlf", "filter", "ident", "working-tree-encoding") + (() if os.name == "posix" else ("text",))
 
 
-def _listing(git: Git) -> tuple[bytes, bytes]:
-    """``git ls-files -s -v`` and the converting attributes of every listed path (``git check-attr``: every source
-    of attributes, tracked or not, the global and system files included)."""
+def _index_rows(git: Git) -> tuple[list[str], list[str], set[str], set[str]]:
+    """The index's paths (sorted) and blob ids, and the paths that cannot be vouched for: assume-unchanged or
+    skip-worktree, a symlink or submodule, a conflict, our own state; and, in the folders whose ``config-lock.yaml``
+    starts with a fingerprint line (the only ones :meth:`IndexState.vouches` can say yes to), the files not clean in
+    the work tree (``git diff-files``) or with an attribute that converts them on checkout (``git check-attr``);
+    and those folders. A repository where no lockfile carries the line costs one ``ls-files`` and one ``git grep``."""
+    marked = Later(_marked_folders, git)
     listing = git.output("ls-files", "-s", "-v", "-z")
-    paths = b"\0".join(record.partition(b"\t")[2] for record in listing.split(b"\0") if record)
-    attributes = git.output("check-attr", "-z", "--stdin", *CONVERTING, stdin=paths + b"\0") if paths else b""
-    return listing, attributes
+    rows, bad = [], set()
+    for record in listing.decode("utf-8", "surrogateescape").split("\0"):
+        if not record:
+            continue
+        meta, _, path = record.partition("\t")  # "H 100644 <blob> 0"
+        tag, mode, blob, stage = (meta.split(" ") + ["", "", "", ""])[:4]
+        if tag != "H" or mode not in _PLAIN_MODES or stage != "0" or STATE_DIR in path.split("/"):
+            bad.add(path)
+        rows.append((path, blob))
+    rows.sort()
+    paths, blobs = [p for p, _ in rows], [b for _, b in rows]
+    stamped = sorted(set(_lock_folders(paths)) & marked.result())
+    if stamped:
+        specs = [f":(literal){folder}" if folder else ":(literal)." for folder in stamped]
+        dirty = Later(git.output, "diff-files", "--name-only", "-z", "--", *specs)
+        inside = dict.fromkeys(p for folder in stamped for p in paths[slice(*_under(paths, folder))])
+        names = "\0".join(inside).encode("utf-8", "surrogateescape") + b"\0"
+        bad |= _converted(git.output("check-attr", "-z", "--stdin", *CONVERTING, stdin=names))
+        bad |= {p for p in dirty.result().decode("utf-8", "surrogateescape").split("\0") if p}
+    return paths, blobs, bad, set(stamped)
+
+
+def _under(paths: list[str], folder: str) -> tuple[int, int]:
+    """The range of the sorted ``paths`` inside ``folder`` (``""``: all of them)."""
+    if not folder:
+        return 0, len(paths)
+    return bisect.bisect_left(paths, folder + "/"), bisect.bisect_left(paths, folder + "0")  # "0" follows "/"
+
+
+def _lock_folders(paths: list[str]) -> list[str]:
+    """The folders (relative to the top, ``""`` for it) where the index holds both a ``config.yaml`` and a
+    ``config-lock.yaml``: where a project root may be."""
+    configs = {path.rpartition("/")[0] for path in paths if path.rpartition("/")[2] == "config.yaml"}
+    return sorted({path.rpartition("/")[0] for path in paths if path.rpartition("/")[2] == LOCKFILE_NAME} & configs)
+
+
+def _marked_folders(git: Git) -> set[str]:
+    """The folders whose tracked ``config-lock.yaml`` holds a fingerprint line (``git grep``: read by git, in C)."""
+    try:
+        raw = git.output("grep", "-l", "-z", "-F", "-e", MARK.decode(), "--", f":(glob)**/{LOCKFILE_NAME}")
+    except GitError as exc:
+        if exc.returncode == 1:  # no match
+            return set()
+        raise
+    return {path.rpartition("/")[0] for path in raw.decode("utf-8", "surrogateescape").split("\0") if path}
 
 
 def _converted(raw: bytes) -> set[str]:

@@ -59,7 +59,7 @@ class Range(NamedTuple):
     base: str | None  # None: no git baseline, everything at head is new
     head: str
     reason: str  # how the base was chosen, for --explain and logs
-    fetched: tuple[str, ...] | list[str] = ()  # the fetch commands that were run
+    fetched: tuple[str, ...] = ()  # the fetch commands that were run
 
 
 class _Want(NamedTuple):
@@ -166,9 +166,9 @@ def resolve_range(repo_path: Path, base: str | None = None, head: str | None = N
             base_sha = repo.sha(found[1]) if found else None
         if base_sha is None:
             raise RangeError(f"unknown base revision {base!r}")
-        return Range(base_sha, head_sha, f"explicit --base {base}", repo.fetched)
+        return Range(base_sha, head_sha, f"explicit --base {base}", tuple(repo.fetched))
     base_sha, reason = _from_event(repo, head_sha, env) if env.get("GITHUB_EVENT_NAME") else _local(repo, head_sha)
-    return Range(base_sha, head_sha, reason, repo.fetched)
+    return Range(base_sha, head_sha, reason, tuple(repo.fetched))
 
 
 def _load_event(path: str | None) -> dict[str, Any]:

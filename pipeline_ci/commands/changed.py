@@ -13,8 +13,9 @@ JSON shape (``--format json``, ``"version": 2``)::
 ``projects`` holds the projects with something to say (a step that is not ``unchanged`` or that git touched, or a
 changed pipeline), each with all its steps; the others are named in ``unchanged``. ``--all`` puts every project in
 ``projects`` (``unchanged`` is then empty). A project nobody touched whose root lockfile carries a valid fingerprint
-(:mod:`pipeline_ci.changes.fingerprint`) is put in ``unchanged`` without being loaded: that is what makes
-``changed`` on a 1,000-step repository cost about as much as ``git diff``.
+(:mod:`pipeline_ci.changes.fingerprint`) is put in ``unchanged`` without being loaded: on a 1,000-step repository
+after a release, a one-step pull request loads one project. JSON is written one top-level key per line and one
+list item (a selected step, a project with all its steps, an unchanged project's name) per line.
 
 When ``$GITHUB_OUTPUT`` is set, writes ``changed`` (true/false), ``steps`` (the ``selected`` list
 as JSON) and ``matrix`` (``{"include": [...selected...]}``, ready for ``strategy.matrix``). When
@@ -153,8 +154,9 @@ def text(data: dict, explain: bool) -> str:
                 lines += [f"      - {why}" for why in step["explain"]] + (
                     [f"      - selected by baseline '{data['baseline']}'"] if step["selected"] else [])
     if data["unchanged"]:
+        touched = "" if data["baseline"] == "lock" else ", no step touched"
         lines.append(f"{len(data['unchanged'])} {'other ' if data['projects'] else ''}project(s) unchanged: nothing to "
-                     "upload, nothing touched (--all lists their steps)")
+                     f"upload{touched} (--all lists their steps; -v says which were not even loaded)")
         if explain:
             lines += [f"  {name}" for name in data["unchanged"]]
     return "\n".join(safe_line(line) for line in lines) + "\n"
@@ -220,6 +222,18 @@ def _work_tree(root: Path, known: dict[str, Path | None]) -> Path | None:
     return known[top]
 
 
+def _diff_for(root: Path, diffs: dict[Path, RepoDiff], options: Options, env: Env) -> Path:
+    """The top of the work tree holding ``root`` in ``diffs`` (one range per work tree), resolving it if new."""
+    from ..changes import repo_diff
+
+    known = next((top for top in diffs if root.is_relative_to(top)), None)
+    if known is None:
+        diff = repo_diff(root, options.base, options.head, env)
+        known = real(diff.top)
+        diffs[known] = diff
+    return known
+
+
 def _relative(root: Path, top: Path) -> str:
     rel = root.relative_to(top).as_posix()
     return "" if rel == "." else rel
@@ -273,15 +287,10 @@ def _run(options: Options, env: Env, out: Out) -> int:
         touched = False
         known: Path | None = None
         if options.baseline != "lock":
-            known = next((d for d in diffs if root.is_relative_to(d)), None)
-            if known is None and early_diff is not None:
+            if early_diff is not None:  # the range git resolved while the projects were discovered
                 diff, early_diff = early_diff.result(), None
                 diffs[real(diff.top)] = diff
-                known = next((d for d in diffs if root.is_relative_to(d)), None)
-            if known is None:
-                diff = repo_diff(root, options.base, options.head, env)
-                known = real(diff.top)
-                diffs[known] = diff
+            known = _diff_for(root, diffs, options, env)
             rng = diffs[known].rng
             if rng.base is None:
                 # No git baseline (e.g. no GitHub event and HEAD is the default branch): git would call every
