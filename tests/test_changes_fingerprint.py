@@ -216,8 +216,8 @@ def test_the_broken_examples_give_the_same_report_both_ways(tmp_path: Path):
 # -- every way an independent review found to make the two paths disagree (each now refused by the fast path) -------
 
 
-def _lock_run(repo: Path, *args: str) -> tuple[dict, int]:
-    return both(repo, "--baseline", "lock", *args)
+def _lock_run(repo: Path, *args: str, env: dict[str, str] | None = None) -> tuple[dict, int]:
+    return both(repo, "--baseline", "lock", *args, env=env)
 
 
 def _checkout_again(repo: Path, path: str) -> None:
@@ -246,6 +246,18 @@ def test_an_untracked_gitattributes_that_converts_on_checkout(repo: Path):
     assert b"\r\n" in (repo / "p1/s1x0/1/pipeline_step.py").read_bytes()
     report, vouched = _lock_run(repo)
     assert vouched == 2 and ("p1", "s1x0") in {(s["project"], s["step_id"]) for s in report["selected"]}
+
+
+def test_a_global_attributes_file_that_converts_on_checkout(repo: Path, tmp_path: Path):
+    home = tmp_path / "xdg"
+    (home / "git").mkdir(parents=True)
+    (home / "git" / "attributes").write_text("*.py eol=crlf\n")
+    env = {**os.environ, "XDG_CONFIG_HOME": str(home)}
+    (repo / "p1/s1x0/1/pipeline_step.py").unlink()
+    subprocess.run(["git", "-C", str(repo), "checkout", "--", "p1/s1x0/1/pipeline_step.py"], check=True, env=env)
+    assert b"\r\n" in (repo / "p1/s1x0/1/pipeline_step.py").read_bytes()
+    report, vouched = _lock_run(repo, env={"XDG_CONFIG_HOME": str(home)})
+    assert vouched == 0 and ("p1", "s1x0") in {(s["project"], s["step_id"]) for s in report["selected"]}  # every .py
 
 
 @pytest.mark.parametrize("config", ["[core]\n\tautocrlf\n", "[core]\n\tautocrlf = input\n",

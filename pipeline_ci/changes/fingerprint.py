@@ -182,22 +182,42 @@ class IndexState:
         self._nested: dict[str, bool] = {}  # folder (relative to the top) -> holds a .git of its own
         self._usable: bool | None = None  # None: not settled yet
         git = Git(top)
-        # in threads, while ``changed`` discovers its projects: the listing (then, for the projects that carry a
-        # fingerprint only, the work tree check and their attributes) and the settings
-        self._listing = Later(_index_rows, git)
-        self._settings = Later(_settings, git)
+        # two threads running git while ``changed`` discovers its projects: the listing and the folders with a
+        # fingerprint line (ls-files, git grep); the settings, then those folders' work tree check (diff-files).
+        # Attributes are looked at when the answer is first needed (_converted), git asked only if a file can apply
+        self._rows = Later(_index_rows, git)
+        self._work_tree = Later(_work_tree_check, git, self._rows)
 
     def _settle(self) -> bool:
         if self._usable is None:
             self._usable = False
             try:
-                (paths, blobs, bad, checked), settings = self._listing.result(), self._settings.result()
+                (paths, blobs, bad, checked), (settings, sources, dirty) = (self._rows.result(),
+                                                                             self._work_tree.result())
+                if settings:
+                    bad |= dirty | self._converted(paths, checked, sources)
             except GitError:
                 return False
             if settings:
                 self._paths, self._blobs, self._bad, self._checked = paths, blobs, bad, checked
                 self._usable = True
         return self._usable
+
+    def _converted(self, paths: list[str], folders: set[str], sources: bool) -> set[str]:
+        """The files of ``folders`` an attribute converts on checkout. ``git check-attr`` is asked only when an
+        attributes file can apply to them (``sources``: one outside the work tree's folders; else a
+        ``.gitattributes`` beside one of them or above): asking git about every path costs more than the rest of
+        ``changed``, and most repositories have none."""
+        inside = [p for folder in sorted(folders) for p in paths[slice(*_under(paths, folder))]]
+        dirs = {path.rpartition("/")[0] for path in inside}
+        for folder in folders:
+            while folder:
+                folder = folder.rpartition("/")[0]
+                dirs.add(folder)
+        if not sources and not any(os.path.lexists(os.path.join(self.top, d, ".gitattributes")) for d in dirs):
+            return set()
+        names = "\0".join(dict.fromkeys(inside)).encode("utf-8", "surrogateescape") + b"\0"
+        return _converted(Git(self.top).output("check-attr", "-z", "--stdin", *CONVERTING, stdin=names))
 
     def vouches(self, root: Path, prefix: str) -> bool:
         """Whether the fingerprint in ``root``'s lockfile matches its tracked files (``prefix``: ``root``
@@ -236,13 +256,43 @@ class IndexState:
 CONVERTING = ("eol", "crlf", "filter", "ident", "working-tree-encoding") + (() if os.name == "posix" else ("text",))
 
 
+def _work_tree_check(git: Git, rows: Later) -> tuple[bool, bool, set[str]]:
+    """:func:`_settings`; whether an attributes file outside the work tree's folders exists; and the files ``git
+    diff-files`` finds not clean in the folders :func:`_index_rows` found with a fingerprint line."""
+    if not _settings(git):
+        return False, False, set()
+    sources = _attribute_files(git)
+    stamped = rows.result()[3]
+    if not stamped:
+        return True, sources, set()
+    specs = [f":(literal){folder}" if folder else ":(literal)." for folder in sorted(stamped)]
+    dirty = git.output("diff-files", "--name-only", "-z", "--", *specs)
+    return True, sources, {p for p in dirty.decode("utf-8", "surrogateescape").split("\0") if p}
+
+
+def _attribute_files(git: Git) -> bool:
+    """Whether an attributes file outside the work tree's folders exists: ``info/attributes``,
+    ``core.attributesFile`` or its default, or git's system file (``/etc/gitattributes``, ``$prefix/etc``)."""
+    if git.answer("config", "--get", "core.attributesFile") is not None:
+        return True
+    home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    candidates = [os.path.join(home, "git", "attributes"),
+                  os.path.join(git.cwd, git.run("rev-parse", "--git-path", "info/attributes"))]
+    if not os.environ.get("GIT_ATTR_NOSYSTEM"):
+        exec_path = git.answer("--exec-path")  # e.g. /usr/lib/git-core: the system file is in $prefix/etc
+        candidates += ["/etc/gitattributes",
+                       *([os.path.join(os.path.dirname(os.path.dirname(exec_path)), "etc", "gitattributes")]
+                         if exec_path else [])]
+    return any(os.path.lexists(p) for p in candidates)
+
+
 def _index_rows(git: Git) -> tuple[list[str], list[str], set[str], set[str]]:
-    """The index's paths (sorted) and blob ids, and the paths that cannot be vouched for: assume-unchanged or
-    skip-worktree, a symlink or submodule, a conflict, our own state; and, in the folders whose ``config-lock.yaml``
-    starts with a fingerprint line (the only ones :meth:`IndexState.vouches` can say yes to), the files not clean in
-    the work tree (``git diff-files``) or with an attribute that converts them on checkout (``git check-attr``);
-    and those folders. A repository where no lockfile carries the line costs one ``ls-files`` and one ``git grep``."""
-    marked = Later(_marked_folders, git)
+    """The index's paths (sorted) and blob ids, the paths that cannot be vouched for whatever the work tree holds
+    (assume-unchanged or skip-worktree, a symlink or submodule, a conflict, our own state), and the folders whose
+    ``config-lock.yaml`` holds a fingerprint line: the only ones :meth:`IndexState.vouches` can say yes to, and the
+    only ones the work tree and the attributes are checked for. A repository where no lockfile carries the line
+    costs one ``ls-files`` and one ``git grep``."""
+    marked = Later(_marked_folders, git)  # beside ls-files
     listing = git.output("ls-files", "-s", "-v", "-z")
     rows, bad = [], set()
     for record in listing.decode("utf-8", "surrogateescape").split("\0"):
@@ -256,13 +306,6 @@ def _index_rows(git: Git) -> tuple[list[str], list[str], set[str], set[str]]:
     rows.sort()
     paths, blobs = [p for p, _ in rows], [b for _, b in rows]
     stamped = sorted(set(_lock_folders(paths)) & marked.result())
-    if stamped:
-        specs = [f":(literal){folder}" if folder else ":(literal)." for folder in stamped]
-        dirty = Later(git.output, "diff-files", "--name-only", "-z", "--", *specs)
-        inside = dict.fromkeys(p for folder in stamped for p in paths[slice(*_under(paths, folder))])
-        names = "\0".join(inside).encode("utf-8", "surrogateescape") + b"\0"
-        bad |= _converted(git.output("check-attr", "-z", "--stdin", *CONVERTING, stdin=names))
-        bad |= {p for p in dirty.result().decode("utf-8", "surrogateescape").split("\0") if p}
     return paths, blobs, bad, set(stamped)
 
 

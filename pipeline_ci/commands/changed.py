@@ -259,10 +259,10 @@ def _run(options: Options, env: Env, out: Out) -> int:
     early_top = _work_tree(first, tops)
     # git starts now and works while the projects are discovered: the index (for the fingerprints) and the range
     indexes: dict[Path, fingerprint.IndexState] = {}
-    if early_top is not None and not options.all_projects:
-        indexes[early_top] = fingerprint.IndexState(early_top)
     early_diff = Later(repo_diff, first, options.base, options.head, env) \
         if early_top is not None and options.baseline != "lock" else None
+    if early_top is not None and not options.all_projects:
+        indexes[early_top] = fingerprint.IndexState(early_top)
     from ..changes import detect
     from ..console import debug
     from ..dsl.bundle import is_bundle
