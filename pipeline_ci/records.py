@@ -30,6 +30,9 @@ else:
 
         def __new__(cls, name: str, bases: tuple, namespace: dict) -> type:
             fields = list(namespace.get("__annotations__", {}))
+            given = [field in namespace for field in fields]
+            if any(given[i] and not given[i + 1] for i in range(len(given) - 1)):  # as typing.NamedTuple refuses
+                raise TypeError(f"{name}: a field without a default follows one with a default")
             defaults = [namespace.pop(field) for field in fields if field in namespace]
             return type(name, (namedtuple(name, fields, defaults=defaults),), {**namespace, "__slots__": ()})
 

@@ -70,3 +70,14 @@ def test_importing_records_imports_neither_typing_nor_dataclasses():
     code = "import sys, pipeline_ci.records\nprint(sorted(m for m in ('typing', 'dataclasses') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_a_field_without_default_after_one_with_default_is_refused_as_typing_does():
+    with pytest.raises(TypeError):
+        class Theirs(typing.NamedTuple):  # noqa: F841
+            x: int = 1
+            y: int
+    with pytest.raises(TypeError, match="without a default follows"):
+        class Ours(records.NamedTuple):  # noqa: F841
+            x: int = 1
+            y: int
