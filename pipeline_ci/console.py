@@ -67,7 +67,12 @@ def colour(stream: IO[str], env: Mapping[str, str] | None = None) -> bool:
         return False
     if env.get("FORCE_COLOR"):
         return True
-    if env.get("TERM") == "dumb":
+    return terminal(stream, env)
+
+
+def terminal(stream: IO[str], env: Mapping[str, str] | None = None) -> bool:
+    """Whether ``stream`` is a terminal that takes escape codes (``TERM`` is not ``dumb``)."""
+    if (os.environ if env is None else env).get("TERM") == "dumb":
         return False
     try:
         return stream.isatty()

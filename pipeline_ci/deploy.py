@@ -236,13 +236,10 @@ def describe(plan: Plan, backend: Planner) -> str:
         reasons.append(f"pinned version {decision.missing} is not on {backend.name} with this content")
     if decision.action == "unchanged":
         lines.append(f"  pipeline: unchanged, no new version (version {decision.version})")
-        root_lock = display_path(str(plan.project.root / LOCK))
         if plan.uploads and plan.project.in_git:  # known only once the step lockfiles are written
-            lines.append(f"  {root_lock}: starts with a new '{fingerprint.MARK.decode().strip()}' line when the "
-                         "project is up to date after writing (see README, change detection)")
+            lines.append(_new_fingerprint_line(str(plan.project.root / LOCK)))
         elif not plan.uploads and fingerprint.stale(plan.project.root):
-            lines.append(f"  {root_lock}: fingerprint line written (lets `changed` skip the project while it stays "
-                         "up to date)")
+            lines.append(f"  {_FINGERPRINT_WRITTEN.format(display_path(str(plan.project.root / LOCK)))}")
     elif decision.action == "found":
         lines.append(f"  pipeline: reuse version {decision.version} {FOUND}")
     else:
@@ -259,12 +256,21 @@ def describe(plan: Plan, backend: Planner) -> str:
             if old is not None:
                 old = fingerprint.split(old.encode("utf-8", "surrogateescape"))[0].decode("utf-8", "surrogateescape")
             if plan.project.in_git:  # outside git there is no index to vouch with: no line is written
-                lines.append(f"  {display_path(path)}: starts with a new '{fingerprint.MARK.decode().strip()}' line when "
-                             "the project is up to date after writing (see README, change detection)")
+                lines.append(_new_fingerprint_line(path))
         diff = difflib.unified_diff((old or "").splitlines(), new.splitlines(), f"a/{display_path(path)}",
                                     f"b/{display_path(path)}", lineterm="", n=1)
         lines += ["    " + d for d in diff]
     return "\n".join(safe_line(line) for line in lines) + "\n"
+
+
+_FINGERPRINT_WRITTEN = "{}: fingerprint line written (lets `changed` skip the project while it stays up to date)"
+
+
+def _new_fingerprint_line(path: str) -> str:
+    """The plan's line for a root lockfile that gets a new fingerprint line if the project is up to date once written
+    (what :func:`~pipeline_ci.changes.fingerprint.stamp` decides after the writes)."""
+    return (f"  {display_path(path)}: starts with a new '{fingerprint.MARK.decode().strip()}' line when the project "
+            "is up to date after writing (see README, change detection)")
 
 
 def display_path(path: str) -> str:
@@ -382,8 +388,7 @@ def apply(plan: Plan, backend: Backend, log: Log, workers: int | None = None) ->
     if decision.action == "unchanged":
         result.pipeline_version = decision.version
         if fingerprint.stamp(plan.project.root):  # an up-to-date project stamped before this release, or never
-            log(f"{display_path(str(plan.project.root / LOCK))}: fingerprint line written (lets `changed` skip the "
-                "project while it stays up to date)")
+            log(_FINGERPRINT_WRITTEN.format(display_path(str(plan.project.root / LOCK))))
         return result
     if decision.action == "found" and decision.version:
         log(f"pipeline: reuse version {decision.version} {FOUND}")

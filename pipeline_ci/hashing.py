@@ -29,7 +29,7 @@ import bisect
 import errno
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -200,10 +200,16 @@ def git_tracked_files(step_dir: Path) -> set[str] | None:
         return None
     if prefix == ".":
         return set(tracked)
-    start = prefix + "/"
-    low = bisect.bisect_left(tracked, start)
-    high = bisect.bisect_left(tracked, prefix + "0")  # "0" sorts right after "/": the end of the folder's range
-    return {name[len(start):] for name in tracked[low:high]}
+    low, high = folder_range(tracked, prefix)
+    return {name[len(prefix) + 1:] for name in tracked[low:high]}
+
+
+def folder_range(paths: Sequence[str], folder: str) -> tuple[int, int]:
+    """The slice of the sorted ``/``-separated ``paths`` below ``folder`` (``""``: all of them), by bisection:
+    ``"0"`` sorts right after ``"/"``, so ``folder + "0"`` is where the folder's range ends."""
+    if not folder:
+        return 0, len(paths)
+    return bisect.bisect_left(paths, folder + "/"), bisect.bisect_left(paths, folder + "0")
 
 
 # --------------------------------------------------------------------------------------------

@@ -144,7 +144,7 @@ def lint_paths(
     known = set(registry.by_key()) if select or any(settings_files.values()) else set()
     unknown = sorted(set(select or ()) - known)
     if unknown:
-        close = [f"`{key}`: did you mean `{registry.suggest(key)}`?" for key in unknown if registry.suggest(key)]
+        close = [f"`{key}`: did you mean `{near}`?" for key in unknown if (near := registry.suggest(key))]
         raise UsageError(f"unknown rule(s) in --select: {', '.join(unknown)}",
                          hint=" ".join(close) or "`pipeline-ci rules` lists the rule IDs and names")
     jobs: list[tuple[Path, Options, settings_mod.Settings]] = []

@@ -82,10 +82,13 @@ class _Fingerprint:
         except OSError:
             self.digest.update(f"{label}\0missing\n".encode("utf-8", "surrogateescape"))
             return
+        self.digest.update(self._row(label, st, path).encode("utf-8", "surrogateescape"))
+
+    def _row(self, label: str, st: os.stat_result, path: Path | str) -> str:
+        """The digest row of one file or folder; :class:`Racy` if it changed within the racy window."""
         if st.st_mtime_ns > self.horizon or st.st_ctime_ns > self.horizon:
             raise Racy(str(path))
-        row = f"{label}\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n"
-        self.digest.update(row.encode("utf-8", "surrogateescape"))
+        return f"{label}\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n"
 
     def tree(self, root: Path | str, skip: set[str], _prefix: str = "") -> None:
         """Every file and folder under ``root`` (like ``os.walk``: symlinks to folders listed, not entered), files first,
@@ -108,9 +111,7 @@ class _Fingerprint:
             except OSError:
                 rows.append(f"{_prefix}{name}\0missing\n")
                 continue
-            if st.st_mtime_ns > self.horizon or st.st_ctime_ns > self.horizon:
-                raise Racy(entry.path)
-            rows.append(f"{_prefix}{name}\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n")
+            rows.append(self._row(f"{_prefix}{name}", st, entry.path))
         self.digest.update("".join(rows).encode("utf-8", "surrogateescape"))
         for entry in dirs:
             if not entry.is_symlink():

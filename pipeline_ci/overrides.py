@@ -42,12 +42,12 @@ from .argo.variables import did_you_mean
 from .argo.walk import argo_string, nodes, parameters
 from .errors import UsageError
 from .lazyre import lazy_re
+from .project import id_text, step_params  # step folder helpers, also used by the A39 rule
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
 if TYPE_CHECKING:
     from typing import Any
 
-if TYPE_CHECKING:
     from .project import Project, StepDir
 
 __all__ = ["OverridesError", "load_overrides_file", "parse_set", "combine", "merge", "stringify", "validate",
@@ -300,22 +300,6 @@ def validate(values: Mapping[str, str], declared: Mapping[str, Any], accepted: M
 # here, so that lint imports no executor).
 
 WORKFLOW_REF = lazy_re(r"^\s*\{\{\s*workflow\.parameters\.([-a-zA-Z0-9_]+)\s*\}\}\s*$")
-
-
-def id_text(value: object) -> str | None:
-    """An id as text: strings and integers (not booleans); None otherwise."""
-    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
-
-
-def step_params(step: StepDir) -> dict[str, dict]:
-    """The step's ``pipeline_step_input_params`` by name (the first of each name)."""
-    items = step.config.get(("pipeline_step_input_params",)) if step.config else None
-    out: dict[str, dict] = {}
-    for item in items if isinstance(items, list) else []:
-        entry = {"name": item} if isinstance(item, str) else item
-        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-            out.setdefault(entry["name"], entry)
-    return out
 
 
 def spec_where(project: Project, path: tuple) -> str:

@@ -54,7 +54,7 @@ def elapsed_text(seconds: float) -> str:
 def mode(env: Mapping[str, str] | None = None, stream: IO[str] | None = None) -> str:
     """``off``, ``live``, ``plain`` or ``actions`` (see the module docstring); ``stream``: where a live line goes
     (stderr by default)."""
-    from .console import quiet
+    from .console import quiet, terminal
     from .github import in_actions
 
     env = os.environ if env is None else env
@@ -62,13 +62,7 @@ def mode(env: Mapping[str, str] | None = None, stream: IO[str] | None = None) ->
         return "off"
     if in_actions(env):
         return "actions"
-    stream = sys.stderr if stream is None else stream
-    if env.get("TERM") == "dumb":
-        return "plain"
-    try:
-        return "live" if stream.isatty() else "plain"
-    except (AttributeError, ValueError):
-        return "plain"
+    return "live" if terminal(sys.stderr if stream is None else stream, env) else "plain"
 
 
 def interval(env: Mapping[str, str] | None = None) -> float:
@@ -206,8 +200,7 @@ def progress(title: str, out: Callable[[str], None], *, total: int | None = None
              env: Mapping[str, str] | None = None, stream: IO[str] | None = None) -> Iterator[Progress]:
     """A progress block (see the module docstring). Inside another block of this process it is that block; with
     ``total=0`` (nothing to do) it shows nothing."""
-    with _active_lock:
-        outer = _active[-1] if _active else None
+    outer = _current()
     if outer is not None:
         yield outer
         return
@@ -226,17 +219,21 @@ def progress(title: str, out: Callable[[str], None], *, total: int | None = None
         bar._finish(ok)
 
 
+def _current() -> Progress | None:
+    """The block open in this process, if any."""
+    with _active_lock:
+        return _active[-1] if _active else None
+
+
 def update(item: str, state: str = "") -> None:
     """:meth:`Progress.update` on the block open in this process (any thread); nothing when none is."""
-    with _active_lock:
-        bar = _active[-1] if _active else None
+    bar = _current()
     if bar is not None:
         bar.update(item, state)
 
 
 def done(item: str) -> None:
     """:meth:`Progress.done` on the block open in this process; nothing when none is."""
-    with _active_lock:
-        bar = _active[-1] if _active else None
+    bar = _current()
     if bar is not None:
         bar.done(item)

@@ -128,6 +128,23 @@ class StepDir:
         return self.content_hash(False)
 
 
+def id_text(value: object) -> str | None:
+    """An id as text: strings and integers (not booleans); None otherwise."""
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
+def step_params(step: StepDir) -> dict[str, dict]:
+    """The step's ``pipeline_step_input_params`` by name (the first of each name; a string entry ``x`` is
+    ``{"name": "x"}``)."""
+    items = step.config.get(("pipeline_step_input_params",)) if step.config else None
+    out: dict[str, dict] = {}
+    for item in items if isinstance(items, list) else []:
+        entry = {"name": item} if isinstance(item, str) else item
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            out.setdefault(entry["name"], entry)
+    return out
+
+
 class Project:
     """A Clarifai pipeline project rooted at the folder of its ``config.yaml``.
 

@@ -193,9 +193,9 @@ def parse(raw: dict[str, Any], source: Path, known_rules: set[str]) -> Settings:
             raise SettingsError(f"{source}: '{flag}' must be true or false")
     parse_local(raw.get("local"), source)  # validated here too, so lint reports a bad value
     if "dsl" in raw or "python" in raw:
-        from .dsl.resolve import settings_entries
+        from .dsl.resolve import entries_of
 
-        settings_entries(source)  # raises SettingsError for a bad entry
+        entries_of(raw, source)  # raises SettingsError for a bad entry
     return Settings(
         source=source,
         disable=frozenset(map(str, disable)),

@@ -24,29 +24,6 @@ from .conftest import pty_output, run_cli
 
 ESC = "\x1b["
 REPO = Path(__file__).resolve().parents[1]
-MISSPELT = """\
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata:
-  generateName: p-
-spec:
-  entrypoint: main
-  arguments:
-    parameters:
-    - name: input_text
-      value: hi
-  templates:
-  - name: main
-    steps:
-    - - name: step-a
-        templateRef:
-          name: users/u1/apps/a1/pipeline_steps/stepA
-          template: users/u1/apps/a1/pipeline_steps/stepA
-        argument:
-          parameters:
-          - name: input_text
-            value: "{{workflow.parameters.input_text}}"
-"""
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -71,13 +48,13 @@ def in_pty(*args: str, cwd: Path | None = None, **env: str) -> str:
 
 @pytest.fixture
 def broken(tmp_path: Path) -> Path:
-    """The base project with a misspelt ``arguments:`` (A04) in its own folder (``make_project`` writes ``proj``)."""
-    from pipeline_ci.testing.projects import base_files, root_config
+    """The base project with a misspelt ``arguments:`` (A04: the failing example of
+    :mod:`pipeline_ci.rules.unknown_field`) in its own folder (``make_project`` writes ``proj``)."""
+    from pipeline_ci.rules import unknown_field
+    from pipeline_ci.rules.examples import examples, materialize
 
-    files = {**base_files(), "config.yaml": root_config(MISSPELT)}
-    for name, text in files.items():
-        (tmp_path / "broken" / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / "broken" / name).write_text(text, encoding="utf-8")
+    misspelt = next(example for example in examples(unknown_field) if not example.passing)
+    materialize(misspelt, tmp_path / "broken")
     return tmp_path / "broken"
 
 

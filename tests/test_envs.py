@@ -17,6 +17,7 @@ from pipeline_ci.platforms.local.executor.isolation import READY, USED, env_key,
 from pipeline_ci.testing.projects import base_files
 from pipeline_ci.testing.wheels import make_wheel
 
+from .conftest import run_cli as pipeline_ci_cli
 from .conftest import write_files
 
 STEP = "import sys, pcitinypkg\nprint('prefix=' + sys.prefix + ' value=' + pcitinypkg.VALUE)\n"
@@ -49,8 +50,7 @@ def run_cli(root: Path, home: Path) -> tuple[int, str]:
 
 
 def envs_cli(home: Path, *args: str) -> tuple[int, str]:
-    done = subprocess.run([sys.executable, "-m", "pipeline_ci", "envs", *args], capture_output=True, text=True,
-                          env={**os.environ, "PIPELINE_CI_HOME": str(home)}, timeout=60)
+    done = pipeline_ci_cli(["envs", *args], {**os.environ, "PIPELINE_CI_HOME": str(home)}, timeout=60)
     return done.returncode, done.stdout + done.stderr
 
 

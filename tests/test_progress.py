@@ -18,9 +18,8 @@ import pytest
 
 from pipeline_ci import progress
 from pipeline_ci.testing.clarifai_emulator import ClarifaiEmulator
-from pipeline_ci.testing.projects import base_files
 
-from .conftest import pty_output, write_files
+from .conftest import pty_output
 
 PAT = "pat-progress-0123456789"
 TITLE = "proj: building 2 step(s) on clarifai"
@@ -34,8 +33,8 @@ def emulator():
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    return write_files(tmp_path / "proj", base_files())
+def project(make_project) -> Path:
+    return make_project()  # the base project in tmp_path/proj
 
 
 def environment(emu: ClarifaiEmulator, **extra: str) -> dict[str, str]:

@@ -95,12 +95,7 @@ def task_dependencies(task: dict) -> list[str]:
 
 def graph(tmpl: dict) -> dict[str, list[str]]:
     """Task name → names of its dependencies that are tasks of the same DAG (first task wins on duplicates)."""
-    bodies: dict[str, dict] = {}
-    for _, task in dag_tasks(tmpl):
-        name = task.get("name")
-        if isinstance(name, str):
-            bodies.setdefault(name, task)
-    return {name: [d for d in task_dependencies(task) if d in bodies] for name, task in bodies.items()}
+    return DagIndex.build((), tmpl).deps
 
 
 class DagIndex:

@@ -30,13 +30,12 @@ the project as before. The fingerprint makes ``changed`` faster, never changes i
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import os
 import stat
 from pathlib import Path
 
-from ..hashing import EXCLUDED_NAMES, LOCKFILE_NAME, STATE_DIR
+from ..hashing import EXCLUDED_NAMES, LOCKFILE_NAME, STATE_DIR, folder_range
 from .git import Git, GitError, Later
 
 MARK = b"# pipeline-ci fingerprint: "
@@ -208,7 +207,7 @@ class IndexState:
         attributes file can apply to them (``sources``: one outside the work tree's folders; else a
         ``.gitattributes`` beside one of them or above): asking git about every path costs more than the rest of
         ``changed``, and most repositories have none."""
-        inside = [p for folder in sorted(folders) for p in paths[slice(*_under(paths, folder))]]
+        inside = [p for folder in sorted(folders) for p in paths[slice(*folder_range(paths, folder))]]
         dirs = {path.rpartition("/")[0] for path in inside}
         for folder in folders:
             while folder:
@@ -229,7 +228,7 @@ class IndexState:
         if recorded is None or STATE_DIR in prefix.split("/") or not self._settle() or prefix not in self._checked:
             return False  # (not checked: its lockfile had no line when the index was read)
         start = prefix + "/" if prefix else ""
-        low, high = _under(self._paths, prefix)
+        low, high = folder_range(self._paths, prefix)
         paths = self._paths[low:high]
         if not self._bad.isdisjoint(paths) or self._in_nested_repository(paths, prefix):
             return False
@@ -307,13 +306,6 @@ def _index_rows(git: Git) -> tuple[list[str], list[str], set[str], set[str]]:
     paths, blobs = [p for p, _ in rows], [b for _, b in rows]
     stamped = sorted(set(_lock_folders(paths)) & marked.result())
     return paths, blobs, bad, set(stamped)
-
-
-def _under(paths: list[str], folder: str) -> tuple[int, int]:
-    """The range of the sorted ``paths`` inside ``folder`` (``""``: all of them)."""
-    if not folder:
-        return 0, len(paths)
-    return bisect.bisect_left(paths, folder + "/"), bisect.bisect_left(paths, folder + "0")  # "0" follows "/"
 
 
 def _lock_folders(paths: list[str]) -> list[str]:

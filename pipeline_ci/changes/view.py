@@ -4,12 +4,12 @@ project, and read the step ids that moved or deleted folders had at the base com
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
 from ..discovery import real
 from ..errors import UsageError
+from ..hashing import folder_range
 from .git import FileChange, Git, GitError
 from .gitrange import Range, changed_files, resolve_range
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # the detector and PyYAML are imported when a project is look
     from .detector import GitView
 
 
-def _relative(path: str | None, prefix: str) -> str | None:
+def _below(path: str | None, prefix: str) -> str | None:
     if path is None:
         return None
     if not prefix:
@@ -44,8 +44,7 @@ class RepoDiff:
         if self._index is None:
             self._index = _index(self.files)
         keys, owners = self._index
-        start = prefix + "/"
-        low, high = bisect.bisect_left(keys, start), bisect.bisect_left(keys, prefix + "0")  # "0" follows "/"
+        low, high = folder_range(keys, prefix)
         return [self.files[i] for i in sorted(set(owners[low:high]))]
 
 
@@ -88,11 +87,10 @@ def project_view(diff: RepoDiff, project_root: Path) -> GitView:
     """The part of ``diff`` inside ``project_root``, with paths relative to it."""
     from .detector import GitView
 
-    prefix = real(project_root).relative_to(real(diff.top)).as_posix()
-    prefix = "" if prefix == "." else prefix
+    prefix = relative_prefix(real(project_root), real(diff.top))
     ours: list[FileChange] = []
     for change in diff.inside(prefix):
-        path, old = _relative(change.path, prefix), _relative(change.old_path, prefix)
+        path, old = _below(change.path, prefix), _below(change.old_path, prefix)
         if path is None and old is None:
             continue
         if path is None:  # moved out of the project: a deletion here
@@ -102,6 +100,13 @@ def project_view(diff: RepoDiff, project_root: Path) -> GitView:
         else:
             ours.append(FileChange(change.status, path, old, change.similarity))
     return GitView(diff.rng, ours, _base_step_ids(Git(diff.top), prefix, diff.rng.base, ours))
+
+
+def relative_prefix(root: Path, top: Path) -> str:
+    """``root`` (resolved, inside the resolved ``top``) as the ``/``-separated prefix git gives its files, ``""`` for
+    the top itself."""
+    rel = root.relative_to(top).as_posix()
+    return "" if rel == "." else rel
 
 
 def _base_step_ids(git: Git, prefix: str, base: str | None, files: list[FileChange]) -> dict[str, str]:

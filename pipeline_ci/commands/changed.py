@@ -234,11 +234,6 @@ def _diff_for(root: Path, diffs: dict[Path, RepoDiff], options: Options, env: En
     return known
 
 
-def _relative(root: Path, top: Path) -> str:
-    rel = root.relative_to(top).as_posix()
-    return "" if rel == "." else rel
-
-
 def run(options: Options, env: Env, out: Out) -> int:
     from ..yamldoc import gc_paused
 
@@ -248,6 +243,7 @@ def run(options: Options, env: Env, out: Out) -> int:
 
 def _run(options: Options, env: Env, out: Out) -> int:
     from ..changes import project_view, repo_diff
+    from ..changes.view import relative_prefix
     from ..discovery import discover
 
     missing = [p for p in options.paths if not p.exists()]
@@ -297,9 +293,9 @@ def _run(options: Options, env: Env, out: Out) -> int:
                 # file new and every step touched, so the lockfiles are the baseline.
                 baseline = "lock"
             else:
-                touched = bool(diffs[known].inside(_relative(root, known)))
+                touched = bool(diffs[known].inside(relative_prefix(root, known)))
         if top is not None and top in indexes and not touched and not bundle \
-                and indexes[top].vouches(root, _relative(root, top)):
+                and indexes[top].vouches(root, relative_prefix(root, top)):
             results.append(display(root, cwd))  # its fingerprint says: up to date, and git says nobody touched it
             debug(f"{results[-1]}: untouched, and its root lockfile's fingerprint matches git's index: not loaded")
             continue

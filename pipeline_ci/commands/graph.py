@@ -38,11 +38,8 @@ def run(options: Options, env: Env, out: Out) -> int:
         raise UsageError(f"{display(root)}: no {CONFIG} here", hint="give the folder of a pipeline project")
     project = load_project(root)
     if project.spec is None:
-        first = project.load_errors[0] if project.load_errors else None
-        if first is not None:
-            where = str(first)
-        else:
-            where = f"{project.config_file}: no argo_orchestration_spec"
+        where = (str(project.load_errors[0]) if project.load_errors
+                 else f"{project.config_file}: no argo_orchestration_spec")
         raise UsageError(f"cannot draw the pipeline: {where}", hint=f"run: pipeline-ci lint {display(root)}")
     spec = project.spec.data
     graph = mermaid.build_graph(spec)

@@ -93,7 +93,7 @@ def lock_bytes(root: Path) -> dict[Path, bytes]:
     """The committed lockfiles of the project at ``root`` (its own and its steps'), path -> content."""
     from ..project import LOCK, load_project
 
-    project = load_project(root)
+    project = load_project(root, positions=False, overrides=False)  # only the step folders are needed
     found = {}
     for path in [root / LOCK, *(step.path / LOCK for step in project.steps)]:
         try:

@@ -48,7 +48,12 @@ def settings_entries(settings: Path | None) -> tuple[list[Entry], str | None]:
         return [], None
     from ..settings import _read
 
-    raw = {str(k).replace("_", "-"): v for k, v in (_read(settings) or {}).items()}
+    return entries_of(_read(settings) or {}, settings)
+
+
+def entries_of(raw: Mapping[str, object], settings: Path) -> tuple[list[Entry], str | None]:
+    """:func:`settings_entries` of the settings mapping ``raw`` already read from ``settings``."""
+    raw = {str(k).replace("_", "-"): v for k, v in raw.items()}
     base = real(settings).parent
     python = raw.get("python")
     if python is not None and not isinstance(python, str):

@@ -59,6 +59,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..discovery import display
+from ..project import LOCK
 from ..yamldoc import Pos
 from .base import ClarifaiContext, Hit
 
@@ -67,7 +68,6 @@ NAME = "dsl-drift"
 SEVERITY = "error"
 TARGET = "clarifai"
 
-LOCK = "config-lock.yaml"
 STATE = ".pipeline-ci"
 
 

@@ -67,7 +67,7 @@ from collections.abc import Iterator
 
 from ..argo.variables import declared_names, did_you_mean
 from ..argo.walk import argo_string, nodes, parameters
-from ..project import StepDir, TemplateRef
+from ..project import StepDir, TemplateRef, id_text, step_params
 from .base import ClarifaiContext, Hit, at
 
 ID = "A39"
@@ -76,26 +76,17 @@ SEVERITY = "error"
 TARGET = "clarifai"
 
 
-def _text(value: object) -> str | None:
-    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
-
-
 def _step_for(steps: list[StepDir], ref: TemplateRef) -> StepDir | None:
     wanted = (ref.user_id, ref.app_id, ref.step_id)
-    return next((s for s in steps if s.config is not None and tuple(map(_text, s.ids)) == wanted), None)
+    return next((s for s in steps if s.config is not None and tuple(map(id_text, s.ids)) == wanted), None)
 
 
 def _params(step: StepDir) -> dict[str, dict] | None:
-    """Declared input params by name (string entries become ``{"name": entry}``); None when malformed."""
+    """Declared input params by name (:func:`~pipeline_ci.project.step_params`); None when malformed."""
     items = step.config.get(("pipeline_step_input_params",)) if step.config else None
     if items is not None and not isinstance(items, list):
         return None
-    out: dict[str, dict] = {}
-    for item in items or []:
-        entry = {"name": item} if isinstance(item, str) else item
-        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-            out.setdefault(entry["name"], entry)
-    return out
+    return step_params(step)
 
 
 def check(ctx: ClarifaiContext) -> Iterator[Hit]:

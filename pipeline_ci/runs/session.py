@@ -32,6 +32,9 @@ from . import active
 from .follow import FollowResult, RemoteRun, follow
 
 if TYPE_CHECKING:
+    from ..platforms.clarifai.api import ClarifaiClient
+    from ..platforms.clarifai.run import RunTarget
+    from ..platforms.clarifai.target import Resolved
     from ..platforms.local.executor import LocalRunResult
 
 Out = Callable[[str], None]
@@ -251,20 +254,22 @@ def project_root(path: Path | None, *, required: bool = False, committed: bool =
     from ..discovery import find_root
     from ..dsl.resolve import dsl_root
 
-    if (path is None or path.suffix == ".py" or path.is_dir()) and (
-            (path is not None and path.suffix == ".py") or find_root(path or Path.cwd()) is None):
+    python_file = path is not None and path.suffix == ".py"
+    searched = path is None or (not python_file and path.is_dir())  # a folder: looked up once, here
+    root = find_root(path or Path.cwd()) if searched else None
+    if python_file or (searched and root is None):
         dsl = dsl_root(path, os.environ, committed=committed, strict=path is not None or required)
         if dsl is not None:
             return dsl
     if path is None:
-        root = find_root(Path.cwd())
         if root is None and required:
             raise UsageError("no pipeline project (config.yaml with 'pipeline:') in or above the current directory",
                              hint="give the project folder: pipeline-ci run PATH")
         return root
     if not path.exists():
         raise UsageError(f"no such file or directory: {path}")
-    root = find_root(path)
+    if not searched:
+        root = find_root(path)
     if root is None:
         raise UsageError(f"no pipeline project (config.yaml with 'pipeline:') in or above {path}")
     return root
@@ -295,14 +300,14 @@ def clarifai_run(flags: RunFlags, root: Path | None, env: Mapping[str, str], out
 
 
 def clarifai_target(flags: RunFlags, root: Path | None, env: Mapping[str, str], out: Out, *,
-                    place: bool = True) -> tuple[Any, Any]:
+                    place: bool = True) -> tuple[ClarifaiClient | None, Resolved]:
     """The client and the resolved target of a Clarifai run, each id's source printed, its compute got or created
     (only looked up in a dry run). A dry run without a PAT has no client: it says what it could not check."""
     from ..platforms.clarifai.api import ApiError, ClarifaiClient
     from ..platforms.clarifai.target import resolve
 
     resolved = resolve(root, flags.clarifai_ids(), env.get("CLARIFAI_USER_ID") or None)
-    client = None
+    client: ClarifaiClient | None = None
     try:
         client = ClarifaiClient.from_env(env, log=lambda line: out(f"  retry: {line}"))
     except ApiError as exc:
@@ -312,17 +317,17 @@ def clarifai_target(flags: RunFlags, root: Path | None, env: Mapping[str, str], 
     for name, source in resolved.sources.items():
         out(f"  {name}: from {source}")
     if resolved.instance is not None and place:
-        _place(client, resolved, dry_run=flags.dry_run, out=out)
+        _place(client, resolved.target, resolved.instance, dry_run=flags.dry_run, out=out)
     return client, resolved
 
 
-def _place(client: Any, resolved: Any, *, dry_run: bool, out: Out) -> None:
+def _place(client: ClarifaiClient | None, target: RunTarget, instance: tuple[str, str | None, str | None], *,
+           dry_run: bool, out: Out) -> None:
     """Get or create the compute of an instance type (:mod:`pipeline_ci.platforms.clarifai.compute`) and put its
     ids in the target; a dry run only looks."""
     from ..platforms.clarifai import compute
 
-    name, cloud, region = resolved.instance
-    target = resolved.target
+    name, cloud, region = instance
     placed = compute.plan(client, target.user_id, name, cloud, region, target.compute_cluster_id, target.nodepool_id,
                           warn=lambda message: out(f"  warning: {message}"))
     for line in placed.describe():

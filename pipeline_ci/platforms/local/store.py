@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from ... import archive, lockfiles
+from ...hashing import STATE_DIR
 from ...lockfiles import StepKey
 from ..base import Log, StepUpload
 
-STATE = Path(".pipeline-ci")
+STATE = Path(STATE_DIR)
 STORE = STATE / "store"
 
 

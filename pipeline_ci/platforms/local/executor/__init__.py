@@ -44,13 +44,14 @@ from ....argo.local_support import mapping
 from ....argo.walk import spec_body
 from ....exitcodes import ExitCode
 from ....settings import LocalLimits, SettingsError, local_limits
+from ..store import ensure_state_dir
 from . import procs
 from .engine import Engine
 from .isolation import MODES, Isolation
 from .leaf import KILL_GRACE, LeafRunner
 from .model import ERROR, RUNNING, locked_printer
 from .preflight import RunPlan, RunPlanError, check_secrets, plan_run
-from .record import RunRecord, ensure_state_dir, new_run_id, print_summary, run_dir
+from .record import RunRecord, new_run_id, print_summary, run_dir
 from .secrets import Secrets, SecretsError, load_secrets_file
 
 __all__ = ["LocalRunResult", "run_local", "EXIT_CODES", "DEFAULT_SECRETS_FILE"]

@@ -28,8 +28,7 @@ import threading
 from typing import Any
 
 from ....argo import depends as dep
-from ....argo.dag import ancestors, depends_text, find_cycle, graph
-from ....argo.walk import dag_tasks
+from ....argo.dag import DagIndex, ancestors, depends_text, find_cycle
 from .hooks import step_hooks
 from .host import Scheduling
 from .model import COMPLETED, ERROR, FAILED, FAILURES, OMITTED, SUCCEEDED, Callee, Frame, NodeRecord, NodeResult
@@ -50,11 +49,9 @@ class _DagRun:
     def __init__(self, host: Scheduling, body: dict, scope: dict[str, str], rec: NodeRecord, frame: Frame):
         self.host, self.body, self.rec, self.frame = host, body, rec, frame
         self.local = dict(scope)
-        self.tasks: dict[str, dict] = {}
-        for _, task in dag_tasks(body):
-            if isinstance(task.get("name"), str):
-                self.tasks.setdefault(task["name"], task)
-        self.deps = graph(body)
+        index = DagIndex.build((), body)
+        self.tasks: dict[str, dict] = index.by_name  # the first task of each name
+        self.deps = index.deps
         self.exprs: dict[str, Any] = {}
         self.results: dict[str, NodeResult] = {}
         self.running: set[str] = set()

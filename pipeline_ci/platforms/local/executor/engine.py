@@ -99,7 +99,7 @@ from .scope import (
     to_json,
 )
 from .secrets import Secrets
-from .sync import Locks, release
+from .sync import Locks
 
 INLINE = frozenset({"inline"})
 EXPRESSION = frozenset({"expression"})  # evaluated later with its own variables (lastRetry.*)
@@ -473,13 +473,13 @@ class Engine:
             if art["name"] in given and not given[art["name"]].startswith("raw:"):
                 scope[f"inputs.artifacts.{art['name']}"] = given[art["name"]]
         sync = substitute(tmpl.get("synchronization"), scope, strict=False)
-        held = self.locks.acquire(sync, frame.stop) if sync else []
+        held = self.locks.acquire(sync, frame.stop) if sync else ()
         if held is None:
             return NodeResult(FAILED, f"not started: {frame.stop.message}")
         try:
             return self._invoke_memoized(callee, tmpl, inputs, scope, display, path, frame, step_name, given)
         finally:
-            release(held)
+            release_all(held)
 
     def _invoke_memoized(self, callee: Callee, tmpl: dict, inputs: dict[str, str], scope: dict[str, str],
                          display: str, path: str, frame: Frame, step_name: str | None, given: dict[str, str]

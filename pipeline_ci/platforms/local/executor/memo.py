@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .... import lockfiles
 from ....argo.durations import argo_duration
 from ....argo.local_support import mapping
 
@@ -76,7 +75,4 @@ class MemoCache:
         path = self._file(memo)
         path.parent.mkdir(parents=True, exist_ok=True)
         entry = {"key": memo.key, "created": time.time(), "outputs": outputs, "result": result}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".memo-")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(entry, fh)
-        os.replace(tmp, path)
+        lockfiles.write_atomic(path, json.dumps(entry))

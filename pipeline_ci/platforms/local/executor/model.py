@@ -172,7 +172,6 @@ def release_all(limits: tuple[threading.Semaphore, ...]) -> None:
         sem.release()
 
 
-
 def run_parallel(calls: Sequence[Callable[[], T]], max_threads: int = 64) -> list[T]:
     """Run ``calls`` on up to ``max_threads`` threads, the caller's included (in order of start); results in
     input order."""
@@ -215,5 +214,3 @@ def locked_printer(out: Callable[[str], None]) -> Callable[[str], None]:
             out(line)
 
     return say
-
-

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from .... import lockfiles
+from ....hashing import STATE_DIR
 from .model import DAG, POD, SKIPPED_NODE, STEPS, NodeRecord, iso
 
-STATE_DIR = ".pipeline-ci"
 VERSION = 1
 
 
@@ -30,16 +30,6 @@ def new_run_id() -> str:
 
 def run_dir(root: Path, run_id: str) -> Path:
     return root / STATE_DIR / "runs" / run_id
-
-
-def ensure_state_dir(root: Path) -> Path:
-    """``<root>/.pipeline-ci`` with a ``.gitignore`` that ignores everything in it."""
-    state = root / STATE_DIR
-    state.mkdir(parents=True, exist_ok=True)
-    ignore = state / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# pipeline-ci local store and run records\n*\n", encoding="utf-8")
-    return state
 
 
 @dataclass

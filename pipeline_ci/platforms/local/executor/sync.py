@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ....argo.local_support import mapping, semaphore_limit
-from .model import Stop
+from .model import Stop, acquire_all
 
 
 def semaphore_refs(sync: Any) -> Iterator[tuple[str, str]]:
@@ -61,23 +61,13 @@ class Locks:
             wanted[f"semaphore/{configmap}/{key}"] = limit if limit is not None else 1
         return sorted(wanted.items())
 
-    def acquire(self, sync: Any, stop: Stop) -> list[threading.Semaphore] | None:
-        """Take every lock ``sync`` names; None (holding none) if ``stop`` fires while waiting."""
-        taken: list[threading.Semaphore] = []
-        for key, limit in self._locks(sync):
-            with self._lock:
-                sem = self._made.setdefault(key, threading.Semaphore(limit))
-            while not sem.acquire(timeout=0.05):
-                if stop.is_set():
-                    release(taken)
-                    return None
-            taken.append(sem)
-        return taken
+    def acquire(self, sync: Any, stop: Stop) -> tuple[threading.Semaphore, ...] | None:
+        """Take every lock ``sync`` names (give them back with :func:`.model.release_all`); None (holding none) if
+        ``stop`` fires while waiting."""
+        wanted = self._locks(sync)
+        with self._lock:
+            sems = tuple(self._made.setdefault(key, threading.Semaphore(limit)) for key, limit in wanted)
+        return sems if acquire_all(sems, stop) else None
 
     def names(self, sync: Any) -> list[str]:
         return [key for key, _ in self._locks(sync)]
-
-
-def release(taken: list[threading.Semaphore]) -> None:
-    for sem in reversed(taken):
-        sem.release()
