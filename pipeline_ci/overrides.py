@@ -35,9 +35,11 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 
+from . import yamldoc  # first: it imports PyYAML with a cheaper compilation of its reader's pattern (see there)
+
+# isort: split
 import yaml
 
-from . import yamldoc
 from .argo.variables import did_you_mean
 from .argo.walk import argo_string, nodes, parameters
 from .errors import UsageError

@@ -126,13 +126,15 @@ def _dsl_sdk_for_rule_examples(request: pytest.FixtureRequest, monkeypatch: pyte
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: without xdist, nothing calls it
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
-    """``-n auto`` (pyproject.toml): two workers per CPU. Half of a test's time is spent waiting (on a CLI subprocess,
-    an emulator's scripted polls, a step's sleep, pip), so one worker per CPU leaves the CPUs half idle.
+    """``-n auto`` (pyproject.toml): five workers for two CPUs. Half of a test's time is spent waiting (on a CLI
+    subprocess, an emulator's scripted polls, a step's sleep, pip), so one worker per CPU leaves the CPUs half idle; with
+    two per CPU they still idle whenever most workers wait at once (on 2 CPUs, a wait-heavy third of the suite took
+    31 s with 4 workers, 29 s with 5, 27.5 s with 6, each worker collecting the suite again: about 1 s of CPU).
     ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still decides when it is set."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return 2 * cpus
+    return max(2, round(2.5 * cpus))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -146,64 +148,124 @@ def pytest_collection(session: pytest.Session) -> Iterator[None]:
     sys.dont_write_bytecode = saved
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite starts about 500 ``pipeline-ci`` subprocesses. Under ``PYTHONDONTWRITEBYTECODE`` a module edited since
+    its bytecode was last written (and that no test module imports while collecting, see above) would be compiled
+    again by every one of them: the package's stale bytecode is brought up to date once, before the workers start
+    (a few milliseconds when nothing changed)."""
+    if not hasattr(config, "workerinput"):  # the xdist controller, or the only process without xdist
+        import compileall
+
+        compileall.compile_dir(REPO / "pipeline_ci", quiet=1)
+
+
 # --- scheduling: long tests first, spread over the workers ----------------------------------------------------------
-# Seconds a test takes on a 2-core machine (from ``--durations=60``; a test-name prefix, or a file for all its tests).
+# Seconds a test takes in the whole suite on a 2-core machine (from ``--durations``; a test-name prefix, or a file for
+# all its tests; the first prefix that matches counts).
 # pytest-xdist's ``worksteal`` hands each worker one contiguous block of the collection and lets an idle worker take
 # the second half of another's queue: a long test left at the end of a queue holds up the whole run. So the long
-# tests are dealt out over the blocks (the longest to the least loaded), each block starts with them, longest
-# first, and ends with short tests that the other workers can take over. The order changes nothing else.
+# tests are dealt out over the blocks (the longest to the least loaded), each block starts with them, and ends with
+# short tests that the other workers can take over. Some long tests mostly wait (WAITING: a sleep, an emulator's
+# scripted polls, a timeout, a CPU share under a third): if the workers all ran such tests at once, the CPUs would
+# idle, so each block alternates busy and waiting long tests (longest first of each kind), half of the blocks starting
+# with a busy one and half with a waiting one. The order changes nothing else.
 SLOW = {
-    "test_action.py::test_install_and_run_steps_end_to_end": 11.0,
-    "test_dsl.py::test_changed_selects_the_dsl_steps": 6.5,
-    "test_hooks.py::test_clean_commit_passes_and_broken_config_blocks": 6.0,
-    "test_compute.py::test_first_run_creates_the_compute": 5.8,
-    "test_quality.py::test_mypy_is_clean": 5.0,
-    "test_hooks.py::test_try_repo_runs_each_project_once": 4.9,
-    "test_lint_cache.py::test_a_hit_prints_exactly_the_fresh_result": 4.7,
-    "test_pause_resume.py::test_pause_then_resume_within_grace": 4.3,
-    "test_progress.py::test_a_pipe_gets_a_plain_line_every_interval": 3.9,
-    "test_hostile_fuzz.py::": 3.8,
+    "test_action.py::test_install_and_run_steps_end_to_end": 7.8,
+    "test_hooks.py::test_clean_commit_passes_and_broken_config_blocks": 6.3,
+    "test_hooks.py::test_try_repo_runs_each_project_once": 5.1,
+    "test_progress.py::test_a_pipe_gets_a_plain_line_every_interval": 4.9,
+    "test_hostile_fuzz.py::": 4.5,
+    "test_changes_fingerprint.py::test_upload_stamps_an_up_to_date_project": 4.5,
+    "test_dsl.py::test_changed_selects_the_dsl_steps": 4.1,
     "test_lint_cache.py::test_changes_invalidate": 3.7,
-    "test_hostile_executor.py::test_timeouts_exit_4_within_5s": 3.6,
-    "test_envs.py::test_envs_list_and_prune": 3.4,
-    "test_hostile_executor.py::test_sigterm_while_a_step_ignores_sigterm": 3.0,
-    "test_rules_pai.py::test_wrong_types_anywhere_never_crash": 2.3,
-    "test_hooks.py::": 2.0,
-    "test_dsl.py::": 2.5,
-    "test_progress.py::": 2.5,
-    "test_cli_conventions.py::test_verbose_shows_request_ids": 2.7,
-    "test_cli_conventions.py::test_zsh_completion": 2.1,
-    "test_runs_clarifai.py::test_every_status_maps_to_its_exit_code[script0": 2.5,
-    "test_runs_clarifai.py::test_paused_past_grace_fails": 2.5,
-    "test_runs_pai.py::test_a_chatty_run_loses_no_line": 2.5,
-    "test_hostile_output.py::test_remote_logs_are_neutralised": 2.5,
-    "test_upload_safety.py::test_merged_branches_pinning_different_steps": 2.5,
-    "test_upload_safety.py::test_dry_run_equals_the_real_run": 2.3,
-    "test_contexts.py::test_cli_uses_the_clarifai_login_context": 2.3,
-    "test_compute.py::test_addressing_an_existing_run": 2.2,
-    "test_main_job.py::": 1.5,
-    "test_graph.py::test_clarifai_run_summary": 1.9,
-    "test_action_runs.py::test_clarifai_run_step_sets_outputs": 1.7,
-    "test_hostile_lint.py::test_lint_work_grows_linearly": 1.7,
-    "test_deploy_clarifai.py::": 1.6,
-    "test_pause_resume.py::": 1.6,
+    "test_compute.py::test_first_run_creates_the_compute": 3.6,
+    "test_lint_cache.py::test_a_hit_prints_exactly_the_fresh_result": 3.5,
+    "test_hostile_executor.py::test_timeouts_exit_4_within_5s": 3.4,
+    "test_envs.py::test_envs_list_and_prune": 3.1,
+    "test_team_flows.py::test_developers_upload_story": 3.0,
+    "test_cli_conventions.py::test_verbose_shows_request_ids": 2.8,
+    "test_hostile_executor.py::test_sigterm_while_a_step_ignores_sigterm": 2.8,
+    "test_runs_clarifai.py::test_paused_past_grace_fails": 2.6,
+    "test_build_overlap.py::test_four_builds_overlap": 2.6,
+    "test_progress.py::": 2.4,
+    "test_build_overlap.py::test_two_failed_builds": 2.4,
+    "test_dsl.py::test_bundle_is_byte_for_byte": 2.3,
+    "test_pause_resume.py::test_pause_then_resume_within_grace": 2.3,
+    "test_upload_safety.py::test_merged_branches_pinning_different_steps": 2.3,
+    "test_upload_safety.py::test_dry_run_equals_the_real_run": 2.2,
+    "test_team_flows.py::test_ci_uploads_story": 2.1,
+    "test_changed.py::test_only_the_git_layer_runs_git": 2.0,
+    "test_quality.py::test_mypy_is_clean": 2.0,  # 0.5 s with mypy's cache warm, 5 s and more after many edits
+    "test_runs_pai.py::test_a_chatty_run_loses_no_line": 2.0,
+    "test_upload_safety.py::test_two_release_jobs": 2.0,
+    "test_dsl.py::": 1.8,
     "test_team_flows.py::": 1.8,
-    "test_build_overlap.py::": 1.4,
-    "test_envs.py::": 1.4,
-    "test_hostile_executor.py::test_sigterm": 1.6,
+    "test_hostile_lint.py::test_lint_work_grows_linearly": 1.8,
+    "test_hostile_lint.py::test_a_dag_of_1500_tasks": 1.7,
+    "test_main_job.py::": 1.6,
+    "test_action_runs.py::test_deploy_run_in_one_step": 1.6,
+    "test_runs_pai.py::test_watch_and_cancel_by_id": 1.6,
+    "test_hostile_executor.py::test_sigterm_while_the_engine_waits": 1.6,
+    "test_hostile_output.py::test_remote_logs_are_neutralised": 1.5,
+    "test_deploy_clarifai.py::test_throttling_is_retried": 1.5,
+    "test_action_runs.py::test_cancel_sub_action": 1.5,
+    "test_errors.py::test_internal_error_while_following_a_clarifai_run": 1.4,
+    "test_rules_pai.py::test_wrong_types_anywhere_never_crash": 1.4,
+    "test_envs.py::": 1.3,
+    "test_pause_resume.py::": 1.3,
+    "test_runs_clarifai.py::test_no_wait_then_watch": 1.3,
+    "test_deploy_clarifai.py::test_upload_follows_the_sdk_sequence": 1.3,
+    "test_compute.py::test_addressing_an_existing_run": 1.25,
     "test_lint_cache.py::": 1.2,
-    "test_compute.py::": 1.0,
-    "test_runs_pai.py::": 0.9,
+    "test_hostile_executor.py::test_sigterm_during_cpu_heavy": 1.2,
+    "test_hooks.py::": 1.2,
+    "test_action_runs.py::test_cancelled_companion": 1.2,
+    "test_runs_pai.py::test_lost_create_response": 1.15,
+    "test_init.py::test_template_lints_clean": 1.1,
+    "test_executor.py::test_dag_branches_run_in_parallel": 1.1,
+    "test_argo_conformance.py::test_argo_example[retry-backoff]": 1.1,
+    "test_build_overlap.py::": 1.05,
+    "test_executor.py::test_template_deadline_kills_the_step": 1.05,
+    "test_executor.py::test_whole_run_timeout_exits_4": 1.05,
+    "test_executor.py::test_workflow_deadline_fails_the_run": 1.05,
+    "test_argo_conformance.py::test_argo_example[timeouts-workflow]": 1.05,
+    "test_cli_conventions.py::test_zsh_completion": 1.0,
+    "test_runs_clarifai.py::test_every_status_maps_to_its_exit_code": 0.9,
+    "test_deploy_clarifai.py::": 0.9,
     "test_upload_safety.py::": 0.9,
+    "test_runs_pai.py::": 0.9,
     "test_runs_clarifai.py::": 0.8,
     "test_action_runs.py::": 0.8,
+    "test_compute.py::": 0.8,
 }
+WAITING = (
+    "test_progress.py::", "test_lint_cache.py::", "test_hostile_executor.py::test_timeouts",
+    "test_hostile_executor.py::test_sigterm_while", "test_compute.py::test_first_run", "test_cli_conventions.py::test_verbose",
+    "test_cli_conventions.py::test_zsh", "test_runs_clarifai.py::test_paused_past_grace", "test_runs_clarifai.py::test_every",
+    "test_build_overlap.py::test_four_builds", "test_build_overlap.py::test_two_failed", "test_build_overlap.py::test_a_failed",
+    "test_pause_resume.py::test_pause_then_resume", "test_runs_pai.py::", "test_action_runs.py::test_deploy_run_in_one",
+    "test_deploy_clarifai.py::test_throttling", "test_errors.py::test_internal_error_while_following", "test_executor.py::",
+    "test_argo_conformance.py::",
+)
 LONG = 0.75  # seconds: tests expected to take longer are dealt out first
 
 
 def _seconds(item: pytest.Item) -> float:
     nodeid = item.nodeid.rpartition("/")[2]
     return next((seconds for prefix, seconds in SLOW.items() if nodeid.startswith(prefix)), 0.0)
+
+
+def _waits(item: pytest.Item) -> bool:
+    return item.nodeid.rpartition("/")[2].startswith(WAITING)
+
+
+def _alternate(first: list[pytest.Item], second: list[pytest.Item]) -> list[pytest.Item]:
+    """``first[0], second[0], first[1], second[1], ...``, then what is left of the longer list."""
+    out: list[pytest.Item] = []
+    for pair in zip(first, second, strict=False):
+        out += pair
+    n = min(len(first), len(second))
+    return out + first[n:] + second[n:]
 
 
 def _worksteal_blocks(total: int, workers: int) -> list[int]:
@@ -228,8 +290,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         blocks[i].append(item)
         load[i] += seconds[id(item)]
     ordered: list[pytest.Item] = []
-    for block, size in zip(blocks, sizes, strict=True):
+    for number, (block, size) in enumerate(zip(blocks, sizes, strict=True)):
+        busy = [item for item in block if not _waits(item)]
+        waiting = [item for item in block if _waits(item)]
         take = size - len(block)
-        ordered += block + short[:take]
+        ordered += (_alternate(busy, waiting) if number % 2 == 0 else _alternate(waiting, busy)) + short[:take]
         del short[:take]
     items[:] = ordered + short

@@ -385,8 +385,13 @@ zpty -w z "PROMPT='' ; fpath=($1 \$fpath); autoload -U compinit; compinit -u -D"
 zpty -w z "compadd () { builtin compadd -O __hits \"\$@\"; print -rl -- HIT:\${^__hits}; builtin compadd \"\$@\" }"
 zpty -w z "bindkey '^I' complete-word"
 zpty -w -n z "$2"$'\t'
-sleep 1
 out=""
+for i in {1..400}; do  # until the completion system answers (a candidate is a word after HIT:), at most 20 s
+  while zpty -r -t z chunk; do out+=$chunk; done
+  [[ $out == *HIT:[[:alpha:]]* ]] && break
+  sleep 0.05
+done
+sleep 0.2  # then what follows it
 while zpty -r -t z chunk; do out+=$chunk; done
 zpty -d z
 print -r -- "$out" | tr '\r' '\n' | grep -ao 'HIT:[^$]*' | sort -u

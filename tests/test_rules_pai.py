@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 import subprocess
 import sys
@@ -610,6 +612,12 @@ JUNK = st.recursive(
 )
 
 
+@functools.cache
+def _parsed(source: str) -> list:
+    """The documents of one of SOURCES, parsed once (each example edits a deep copy)."""
+    return list(yaml.safe_load_all(source))
+
+
 def _lint_text(root: Path, text: str) -> None:
     path = root / "pipeline.yaml"
     path.write_text(text, encoding="utf-8")
@@ -634,7 +642,7 @@ def test_malformed_manifest_text_never_crashes(tmp_path_factory, edits, source):
 @given(picks=st.lists(st.tuples(st.integers(0, 10_000), JUNK), min_size=1, max_size=3),
        source=st.sampled_from(SOURCES))
 def test_wrong_types_anywhere_never_crash(tmp_path_factory, picks, source):
-    docs = list(yaml.safe_load_all(source))
+    docs = copy.deepcopy(_parsed(source))
     for where, junk in picks:
         paths: list[tuple] = []
 

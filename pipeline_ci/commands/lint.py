@@ -6,8 +6,6 @@ On the fast path: a cached result (:mod:`pipeline_ci.lint_cache`) is printed wit
 from __future__ import annotations
 
 import argparse
-import atexit
-import gc
 import os
 import sys
 from collections.abc import Callable
@@ -49,9 +47,6 @@ class Options(NamedTuple):
 def run(options: Options, env: Env, out: Out) -> int:
     from ..report import render
 
-    # Python's last garbage collection, as the process exits, would scan every object the linter built (a tenth of a
-    # cold lint) to free nothing that reference counting does not: they are frozen (out of its reach) first
-    atexit.register(gc.freeze)
     result, store = _cached(options, env)
     if result is None:
         from ..lint import lint_paths

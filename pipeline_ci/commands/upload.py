@@ -152,7 +152,8 @@ def _upload_projects(options: Options, projects: list[Path], env: Env, out: Out)
         except DeployError as exc:
             raise DeployError(f"{display(root)}: {exc}", exc.exit_code, exc.log) from exc
         github.set_output("pipeline-version-id", result.pipeline_version or "", env)
-        github.append_summary(plan_summary(plan, result, backend_name), env)
+        if env.get("GITHUB_STEP_SUMMARY"):  # the summary (its Mermaid chart) is built only where it is written
+            github.append_summary(plan_summary(plan, result, backend_name), env)
         uploaded = ", ".join(f"{k}={v}" for k, v in result.uploaded.items()) or "none"
         why = [f"{'already in the local store' if backend_name == 'local' else 'pins unchanged and verified'}: "
                f"{', '.join(result.reused)}"] if result.reused else []

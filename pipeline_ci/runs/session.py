@@ -394,6 +394,8 @@ def report(result: FollowResult, run: RemoteRun, backend: str, env: Mapping[str,
     status = status_word(result.exit_code)
     out(f"pipeline-ci: run {run.run_id} {status} (status {result.status or 'unknown'}, exit {result.exit_code})")
     github.set_output("status", status, env)
+    if not env.get("GITHUB_STEP_SUMMARY"):  # the summary (its Mermaid chart) is built only where it is written
+        return result.exit_code
     from ..report import mermaid
 
     bars = mermaid.argo_status_bars(result.nodes)
@@ -410,6 +412,8 @@ def report_local(result: LocalRunResult, env: Mapping[str, str]) -> int:
 
     github.set_output("run-id", result.run_id, env)
     github.set_output("status", status_word(result.exit_code), env)
+    if not env.get("GITHUB_STEP_SUMMARY"):  # the summary (its Mermaid chart) is built only where it is written
+        return result.exit_code
     rows = [f"| {cell(n['path'])} | {n['phase']} | {n.get('duration') or 0:.2f}s | {n.get('exit_code', '')} | "
             f"{cell(n.get('log') or '')} |" for n in result.nodes if n.get("type") not in ("DAG", "Steps", "StepGroup")]
     from ..report import mermaid

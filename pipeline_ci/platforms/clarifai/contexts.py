@@ -73,15 +73,20 @@ def resolve(env: Mapping[str, str], context: str | None = None, path: Path | Non
 
 def _context(path: Path, wanted: str | None) -> tuple[str | None, dict]:
     """The chosen context's name and values; (None, {}) when there is no config file and none was asked for."""
-    import yaml
-
     if not path.is_file():
         if wanted is not None:
             raise UsageError(f"--context {wanted}: no Clarifai CLI config at {path}",
                              hint="create one with `clarifai login`, or set CLARIFAI_PAT")
         return None, {}
+    # yamldoc imports PyYAML first (a cheaper compilation of its reader's pattern, see there) and picks its safe loader
+    # (the C one when PyYAML has it): the same data as yaml.safe_load
+    from ...yamldoc import Loader
+
+    # isort: split
+    import yaml
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read the Clarifai CLI config: {exc}") from None
     except yaml.YAMLError as exc:
