@@ -29,6 +29,7 @@ sys.path.insert(0, str(REPO))
 from bench.run import pipeline_files  # noqa: E402
 from pipeline_ci import hashing, lockfiles  # noqa: E402
 from pipeline_ci.changes import fingerprint  # noqa: E402
+from pipeline_ci.changes.detector import KnownStep  # noqa: E402
 
 
 def root_lock(config_text: str, versions: dict[str, str], pipeline_version: str) -> str:
@@ -41,13 +42,14 @@ def root_lock(config_text: str, versions: dict[str, str], pipeline_version: str)
     return lockfiles.root_lock_text(pipeline, lockfiles.pin_refs(spec, pins), pipeline_version)
 
 
-def stamped(project: str, tree: dict[str, str], lock_text: str) -> str:
+def stamped(project: str, tree: dict[str, str], lock_text: str, steps: list[KnownStep]) -> str:
     """``lock_text`` with the fingerprint line ``upload`` writes for an up-to-date project (every file of ``tree``
-    under ``project``, as committed)."""
+    under ``project``, as committed; ``steps`` as ``detect`` sees them, every one referenced by the spec)."""
     entries = {name[len(project) + 1:]: fingerprint.blob_id(text.encode()) for name, text in tree.items()
                if name.startswith(project + "/") and name != f"{project}/config-lock.yaml"}
     entries["config-lock.yaml"] = fingerprint.blob_id(lock_text.encode())
-    return fingerprint.with_line(lock_text, fingerprint.digest(entries))
+    facts = fingerprint.facts_digest(f"demo{project[1:]}", (steps, {step.key for step in steps}))
+    return fingerprint.with_line(lock_text, f"{fingerprint.digest(entries, facts)} {facts}")
 
 
 def _ref_names(spec: dict) -> list[str]:
@@ -55,8 +57,8 @@ def _ref_names(spec: dict) -> list[str]:
             for step in group if "templateRef" in step]
 
 
-def step_lock(step: str, files: dict[str, str], version: str) -> str:
-    """A fresh step lockfile for the files of ``step`` (paths relative to the repository)."""
+def step_lock(step: str, files: dict[str, str], version: str) -> tuple[str, str]:
+    """A fresh step lockfile for the files of ``step`` (paths relative to the repository), and the hash it pins."""
     import hashlib
 
     import yaml
@@ -66,7 +68,7 @@ def step_lock(step: str, files: dict[str, str], version: str) -> str:
     digest = hashlib.md5()
     for rel in hashing.hash_order(list(inside)):
         hashing.feed(digest, rel, len(inside[rel]), inside[rel])
-    return lockfiles.step_lock_text(version, digest.hexdigest(), yaml.safe_load(inside["config.yaml"]))
+    return lockfiles.step_lock_text(version, digest.hexdigest(), yaml.safe_load(inside["config.yaml"])), digest.hexdigest()
 
 
 def fast_import(root: Path, pipelines: int, commits: int, wide: int) -> None:
@@ -89,13 +91,16 @@ def fast_import(root: Path, pipelines: int, commits: int, wide: int) -> None:
             tree[f"p{i}/{name}"] = text
         steps += [f"p{i}/s{i}x{j}" for j in range(5)]
     versions = {step.rsplit("/", 1)[1]: "v1" for step in steps}
+    hashes: dict[str, str] = {}
 
     def refresh_root(project: str, pipeline_version: str) -> None:  # as ``upload`` writes it after the steps
         text = root_lock(tree[f"{project}/config.yaml"], versions, pipeline_version)
-        tree[f"{project}/config-lock.yaml"] = stamped(project, tree, text)
+        known = [KnownStep(name, ("u1", "a1", name), versions[name], hashes[name], False)
+                 for name in (s.rsplit("/", 1)[1] for s in steps if s.startswith(project + "/"))]
+        tree[f"{project}/config-lock.yaml"] = stamped(project, tree, text, known)
 
     for step in steps:
-        tree[f"{step}/config-lock.yaml"] = step_lock(step, tree, "v1")
+        tree[f"{step}/config-lock.yaml"], hashes[step.rsplit("/", 1)[1]] = step_lock(step, tree, "v1")
     for i in range(pipelines):
         refresh_root(f"p{i}", "pv1")
     for name, text in tree.items():
@@ -106,7 +111,7 @@ def fast_import(root: Path, pipelines: int, commits: int, wide: int) -> None:
         project = step.split("/", 1)[0]
         tree[f"{step}/1/pipeline_step.py"] = f"print({number})\n"
         versions[step.rsplit("/", 1)[1]] = f"v{number}"
-        tree[f"{step}/config-lock.yaml"] = step_lock(step, tree, f"v{number}")
+        tree[f"{step}/config-lock.yaml"], hashes[step.rsplit("/", 1)[1]] = step_lock(step, tree, f"v{number}")
         refresh_root(project, f"pv{number}")
         for name in (f"{step}/1/pipeline_step.py", f"{step}/config-lock.yaml", f"{project}/config-lock.yaml"):
             blob_inline(name, tree[name])
@@ -155,6 +160,11 @@ def main() -> None:
             base = best([sys.executable, "-c", "pass"], root, runs)
             diff = best(["git", "diff", "--name-only", "HEAD~2", "HEAD~1"], root, runs)
             marginal = (many - one) / (wide - 1)
+            told = subprocess.run([*changed[:3], "-v", *changed[3:]], cwd=root, capture_output=True, text=True,
+                                  check=True).stderr
+            print(f"--baseline {baseline}: {told.count(': untouched, and its root lockfile')} untouched project(s) "
+                  f"vouched for, {told.count(': touched, its fingerprint vouching')} touched one(s) answered from "
+                  f"the fingerprint (the {wide}-step range; a project touched at both commits is loaded)")
             print(f"--baseline {baseline}: fixed cost (one-step range) {one * 1000:.0f} ms = {one / base:.1f} x "
                   f"python -c pass ({base * 1000:.0f} ms; target <= 8), {one / diff:.1f} x git diff --name-only")
             print(f"--baseline {baseline}: marginal cost per changed step ({many * 1000:.0f} ms - {one * 1000:.0f} ms) "

@@ -211,12 +211,10 @@ def load_project(root: Path, *, positions: bool = True, overrides: bool = True) 
     project.spec = _spec_of(project.config, spec_errors)
     project.lock_spec = _spec_of(project.lock, spec_errors)
     project.load_errors.extend(spec_errors)
-    entries = project.config.get(("pipeline", "step_directories")) if project.config else None
     seen: set[str] = set()
-    for i, entry in enumerate(entries if isinstance(entries, list) else []):
-        if isinstance(entry, str) and entry and entry not in seen:
-            seen.add(entry)
-            project.steps.append(_step(root, entry, listed=True, index=i, positions=positions))
+    for i, entry in step_entries(project.config):
+        seen.add(entry)
+        project.steps.append(_step(root, entry, listed=True, index=i, positions=positions))
     listed_ids = {s.ids[2] for s in project.steps}
     for ref in project.refs:
         if ref.step_id and not ref.version and ref.step_id not in listed_ids and ref.step_id not in seen:
@@ -230,6 +228,19 @@ def load_project(root: Path, *, positions: bool = True, overrides: bool = True) 
     # their load errors are lint's business, not a run's
     project.overrides = load_overrides(root, step_folders, project.overrides_errors)
     return project
+
+
+def step_entries(config: Document | None) -> list[tuple[int, str]]:
+    """``(index, entry)`` of every ``pipeline.step_directories`` entry that names a step folder: a non-empty string,
+    the first time it comes."""
+    entries = config.get(("pipeline", "step_directories")) if config else None
+    seen: set[str] = set()
+    out = []
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        if isinstance(entry, str) and entry and entry not in seen:
+            seen.add(entry)
+            out.append((i, entry))
+    return out
 
 
 def _step(root: Path, entry: str, *, listed: bool, index: int | None = None, positions: bool = True) -> StepDir:

@@ -27,6 +27,7 @@ from .conftest import write_files
 
 PAT = "pat-fingerprint-0123456789"
 VOUCHED = "its root lockfile's fingerprint matches git's index: not loaded"
+KNOWN = "touched, its fingerprint vouching for what the range did not change: not loaded"
 
 
 def git(root: Path, *args: str) -> str:
@@ -47,14 +48,20 @@ def quiet(project: dict) -> bool:
 
 def both(root: Path, *args: str, env: dict[str, str] | None = None) -> tuple[dict, int]:
     """The fast report, checked against ``--all``; and how many projects were vouched for without loading."""
+    got, vouched, _ = counted(root, *args, env=env)
+    return got, vouched
+
+
+def counted(root: Path, *args: str, env: dict[str, str] | None = None) -> tuple[dict, int, int]:
+    """:func:`both`, and how many touched projects were answered from their fingerprint (:data:`KNOWN`)."""
     fast, full = changed(root, *args, env=env), changed(root, *args, "--all", env=env)
     assert fast.returncode == 0 and full.returncode == 0, fast.stderr + full.stderr
     got, every = json.loads(fast.stdout), json.loads(full.stdout)
-    assert every["unchanged"] == [] and VOUCHED not in full.stderr
+    assert every["unchanged"] == [] and VOUCHED not in full.stderr and KNOWN not in full.stderr
     expected = {**every, "projects": [p for p in every["projects"] if not quiet(p)],
                 "unchanged": [p["project"] for p in every["projects"] if quiet(p)]}
     assert got == expected
-    return got, fast.stderr.count(VOUCHED)
+    return got, fast.stderr.count(VOUCHED), fast.stderr.count(KNOWN)
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +157,8 @@ def test_upload_stamps_an_up_to_date_project_and_changed_then_skips_it(tmp_path:
     git(root, "commit", "-qam", "change a step")
     report, vouched = both(root, "--baseline", "lock")
     assert vouched == 0 and [s["reason"] for s in report["selected"]] == ["content"]
+    report, _, known = counted(root, "--base", "HEAD~1")  # the facts upload recorded, guessed from what it wrote
+    assert known == 1 and [s["reason"] for s in report["selected"]] == ["content"]
     plan = upload(root, emulator, "--dry-run").stdout
     assert "starts with a new '# pipeline-ci fingerprint:' line" in plan
     assert (root / "config-lock.yaml").read_bytes() == first  # the dry run wrote nothing
@@ -188,10 +197,12 @@ def test_a_project_outside_git_or_with_an_untracked_step_is_not_stamped(tmp_path
 
 def test_split_only_accepts_the_line_it_writes():
     text = "pipeline:\n  id: p\n"
-    stamped = fingerprint.with_line(text, "a" * 40)
-    assert fingerprint.split(stamped.encode()) == (text.encode(), "a" * 40)
+    for value in ("a" * 40 + " " + "b" * 40, "a" * 40):  # one word: an older release's line, split off to be replaced
+        stamped = fingerprint.with_line(text, value)
+        assert fingerprint.split(stamped.encode()) == (text.encode(), value)
     for bad in ("# pipeline-ci fingerprint: xyz\n" + text, "# pipeline-ci fingerprint: " + "A" * 40 + "\n" + text,
-                text + "# pipeline-ci fingerprint: " + "a" * 40 + "\n", "# pipeline-ci fingerprint: " + "a" * 40):
+                text + "# pipeline-ci fingerprint: " + "a" * 40 + "\n", "# pipeline-ci fingerprint: " + "a" * 40,
+                "# pipeline-ci fingerprint: " + " ".join(["a" * 40] * 3) + "\n" + text):
         assert fingerprint.split(bad.encode())[1] is None
     assert fingerprint.blob_id(b"hello\n") == "ce013625030ba8dba906f756967f9e9ca394464a"  # git hash-object
 
@@ -320,3 +331,167 @@ def test_no_stamp_for_untracked_configs_or_a_step_reached_through_a_symlink(repo
     with open(repo / ".git/info/exclude", "a") as fh:
         fh.write("p3/s3x0\n")
     assert fingerprint.compute(repo / "p3") is None
+
+
+# -- touched projects: answered from the fingerprint when the range changed only what steps hash -------------------
+# ``--base HEAD~2`` is the last commit at which every lockfile was fresh (the fixture's two last commits touch p0's
+# steps without refreshing a lockfile); the base must be a state the fingerprint vouched for.
+
+
+def test_a_touched_project_is_answered_from_its_fingerprint_and_steps_hashed(repo: Path):
+    report, vouched, known = counted(repo, "--base", "HEAD~2")
+    assert (vouched, known) == (3, 1) and [p["project"] for p in report["projects"]] == ["p0"]
+    assert [(s["step_id"], s["reason"]) for s in report["selected"]] == [("s0x0", "content"), ("s0x1", "content"),
+                                                                         ("s0x2", "content")]
+    assert report["projects"][0]["pipeline_reasons"] == ["step versions"]
+    _, vouched, known = counted(repo, "--base", "HEAD~1")  # at HEAD~1, s0x0 was already edited: not a vouched state
+    assert (vouched, known) == (3, 0)
+
+
+def test_adds_deletes_renames_and_files_no_step_reads(repo: Path):
+    step = repo / "p1/s1x2"
+    (step / "1/helper.py").write_text("X = 1\n")
+    git(repo, "rm", "-q", "p1/s1x3/requirements.txt")
+    git(repo, "mv", "p1/s1x4/1/pipeline_step.py", "p1/s1x4/1/main.py")
+    (repo / "p1/README.md").write_text("notes\n")  # in the project, in no step
+    (repo / "p1/s1x0/docs").mkdir()
+    (repo / "p1/s1x0/docs/a.md").write_text("a\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "add, delete, rename")
+    report, vouched, known = counted(repo, "--base", "HEAD~3")
+    assert known == 2 and vouched == 2  # p0 (its three steps) and p1 answered; p2, p3 untouched
+    assert {s["step_id"] for s in report["selected"] if s["project"] == "p1"} == {"s1x0", "s1x2", "s1x3", "s1x4"}
+
+
+def test_a_change_back_to_what_the_lockfile_pins_is_unchanged(repo: Path):
+    script = repo / "p1/s1x0/1/pipeline_step.py"
+    before = script.read_text()
+    script.write_text("print('elsewhere')\n")
+    git(repo, "commit", "-qam", "edit")
+    script.write_text(before)
+    git(repo, "commit", "-qam", "revert")
+    git(repo, "mv", "p1/s1x1/requirements.txt", "p1/s1x1/reqs.txt")  # touched, and its hash differs
+    git(repo, "commit", "-qm", "rename")
+    report, _, known = counted(repo, "--base", "HEAD~5")
+    assert known == 2
+    p1 = next(p for p in report["projects"] if p["project"] == "p1")
+    assert {s["step_id"]: s["reason"] for s in p1["steps"] if s["touched"]} == {"s1x1": "content"}
+
+
+@pytest.mark.parametrize("edit", ["step config", "step lockfile", "root config", "nested config", "dirty"])
+def test_what_detect_reads_as_yaml_changed_loads_the_project(repo: Path, edit: str):
+    target = {"step config": "p1/s1x0/config.yaml", "step lockfile": "p1/s1x0/config-lock.yaml",
+              "root config": "p1/config.yaml", "nested config": "p1/s1x0/1/config.yaml",
+              "dirty": "p1/s1x0/1/pipeline_step.py"}[edit]
+    path = repo / target
+    path.write_text((path.read_text() if path.exists() else "x: 1\n") + "# edited\n")
+    (repo / "p1/s1x1/1/pipeline_step.py").write_text("print('touched')\n")
+    git(repo, "add", "p1/s1x1", *([] if edit == "dirty" else [target]))
+    git(repo, "commit", "-qm", "touch p1")
+    if edit == "dirty":
+        path.write_text(path.read_text() + "# not committed\n")
+    _, _, known = counted(repo, "--base", "HEAD~3")
+    assert known == 1  # p0 only: p1 is loaded
+
+
+def _restamp(repo: Path, project: str, spec_edit=None, versions: dict[str, str] | None = None) -> bool:
+    """Rewrite ``project``'s root lockfile as ``upload`` would after ``spec_edit`` of its config's spec and with step
+    ``versions`` (step id -> version id, written into the step lockfiles too), stamp it for real, commit; whether it
+    was stamped (up to date)."""
+    import yaml
+
+    from bench.changes import root_lock
+
+    root = repo / project
+    if spec_edit is not None:
+        (root / "config.yaml").write_text(spec_edit((root / "config.yaml").read_text()))
+    pins = {}
+    for lock in sorted(root.glob("*/config-lock.yaml")):
+        step = lock.parent.name
+        if versions and step in versions:
+            lock.write_text(lock.read_text().replace(f"id: {yaml.safe_load(lock.read_text())['id']}\n",
+                                                     f"id: {versions[step]}\n"))
+        pins[step] = str(yaml.safe_load(lock.read_text())["id"])
+    (root / "config-lock.yaml").write_text(root_lock((root / "config.yaml").read_text(), pins, "pv-restamped"))
+    stamped = fingerprint.stamp(root)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", f"restamp {project}")
+    return stamped
+
+
+def _drop_last_step_from_the_spec(text: str) -> str:
+    head, _, _ = text.rpartition("        - - name: step-4")
+    return head
+
+
+def test_a_step_the_spec_does_not_reference_needs_a_version_but_not_the_pipeline(repo: Path):
+    assert _restamp(repo, "p1", _drop_last_step_from_the_spec)
+    recorded = fingerprint.split((repo / "p1/config-lock.yaml").read_bytes())[1]
+    assert recorded == fingerprint.compute(repo / "p1")
+    (repo / "p1/s1x4/1/pipeline_step.py").write_text("print('unreferenced')\n")
+    git(repo, "commit", "-qam", "edit the unreferenced step")
+    report, _, known = counted(repo, "--base", "HEAD~1")
+    assert known == 1
+    p1 = next(p for p in report["projects"] if p["project"] == "p1")
+    assert p1["pipeline_reasons"] == [] and [s["step_id"] for s in p1["steps"] if s["needs_upload"]] == ["s1x4"]
+    (repo / "p1/s1x3/1/pipeline_step.py").write_text("print('referenced')\n")
+    git(repo, "commit", "-qam", "edit a referenced step")
+    report, _, known = counted(repo, "--base", "HEAD~2")
+    assert known == 1 and next(p for p in report["projects"] if p["project"] == "p1")["pipeline_reasons"] == [
+        "step versions"]
+
+
+@pytest.mark.parametrize("version", ["v 7", "'v7'", "7"])
+def test_version_ids_the_facts_cannot_vouch_for_load_the_project(repo: Path, version: str):
+    """A version id that is not plain (a space), quoted, or read by YAML as a number: the fingerprint still vouches
+    for the untouched project, but a touched one is loaded (its facts are not recorded, or not guessed from the text)."""
+    assert _restamp(repo, "p1", versions={"s1x0": version}) is (version != "7")  # an integer is no version id
+    _, vouched, _ = counted(repo, "--base", "HEAD")
+    assert vouched == (2 if version == "7" else 3)  # p0 is stale at the fixture's head
+    (repo / "p1/s1x1/1/pipeline_step.py").write_text("print('touched')\n")
+    git(repo, "commit", "-qam", "touch p1")
+    _, _, known = counted(repo, "--base", "HEAD~1")
+    assert known == 0
+
+
+def test_hash_files_is_the_tracked_only_step_hash(tmp_path: Path):
+    """The hash the touched path computes from the index's listing equals the general path's walk, whatever the order
+    of files and folders (files of a folder before its subfolders, both sorted)."""
+    from pipeline_ci.hashing import hash_files, hash_step
+
+    files = {"config.yaml": "pipeline_step:\n  id: s\n", "b.txt": "b\n", "1/pipeline_step.py": "print(1)\n",
+             "1/z/deep.py": "x = 1\n", "1/a.py": "a\n", "a-b/c": "c\n", "a/b": "ab\n", "1/config-lock.yaml": "x\n",
+             "é/ü.txt": "utf-8 names\n", "empty": ""}
+    write_files(tmp_path / "s", files)
+    git(tmp_path / "s", "init", "-q")
+    git(tmp_path / "s", "add", "-A")
+    listed = [p for p in files if p.rpartition("/")[2] != "config-lock.yaml"]
+    assert hash_files(str(tmp_path / "s"), listed) == hash_step(tmp_path / "s", tracked_only=True).digest
+    assert hash_files(str(tmp_path / "s"), listed[::-1]) == hash_step(tmp_path / "s", tracked_only=True).digest
+
+
+def test_a_step_file_bigger_than_one_read_is_hashed_whole(repo: Path):
+    """The touched path streams each file to its end, as the general path does (a review found a single ``read``
+    hashing only the first 2 GiB of a bigger file); 3 MiB here spans several reads of 1 MiB."""
+    (repo / "p1/s1x0/weights.bin").write_bytes(bytes(range(256)) * (3 * 4096 + 7))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "weights")
+    report, _, known = counted(repo, "--base", "HEAD~3")
+    assert known == 2 and ("p1", "s1x0") in {(s["project"], s["step_id"]) for s in report["selected"]}
+
+
+@pytest.mark.parametrize("oddity", ["nul", "fifo"])
+def test_an_odd_config_neither_crashes_nor_blocks_the_touched_path(repo: Path, oddity: str):
+    """Found by a review: the texts are read only once the fingerprint vouched for them, and never block."""
+    config = repo / "p1/config.yaml"
+    if oddity == "nul":
+        config.write_bytes(config.read_bytes().replace(b"  - s1x0\n", b"  - s1x0\x00\n"))
+    else:
+        config.write_text(config.read_text().replace("  - s1x0\n", "  - s1x0\n  - fifo\n"))
+        (repo / "p1/fifo").mkdir()
+        os.mkfifo(repo / "p1/fifo/config-lock.yaml")  # untracked
+    git(repo, "commit", "-qam", oddity)
+    (repo / "p1/s1x1/1/pipeline_step.py").write_text("print('touched')\n")
+    git(repo, "commit", "-qam", "touch p1")
+    _, _, known = counted(repo, "--base", "HEAD~1")
+    assert known == 0

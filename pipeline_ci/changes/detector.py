@@ -17,6 +17,7 @@ each once and caches it).
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 
 from .. import lockfiles
@@ -27,6 +28,7 @@ from .gitrange import Range
 
 TYPE_CHECKING = False  # not typing's (see pipeline_ci.records)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 REASONS = ("new", "content", "config", "renamed", "deleted", "unchanged")
@@ -122,21 +124,33 @@ def _config_differs(step: StepDir, lock: dict) -> bool:
     return any(lock.get(key) != value for key, value in config.items())
 
 
+def verdict_steps(project: Project) -> list[StepDir]:
+    """The steps :func:`detect` gives a verdict for: listed, present, with a config naming a ``pipeline_step.id``."""
+    return [s for s in project.steps if s.listed and s.exists and s.config is not None and s.ids[2]]
+
+
 def step_verdict(step: StepDir, tracked_only: bool) -> StepChange:
     """Lockfile baseline for one step (the same decision as the SDK's ``should_upload_step``)."""
-    step_id = str(step.ids[2])
     hashed = step.ci_hash(tracked_only)
-    digest = hashed.digest if hashed else None
     lock_id, value, algo, lock = _lock_fields(step)
-    change = StepChange(step_id, step.entry, "unchanged", False, digest, lock_id)
-    if step.lock is None:
+    return verdict(str(step.ids[2]), step.entry, hashed.digest if hashed else None,
+                   None if step.lock is None else (lock_id, value, algo), lambda: _config_differs(step, lock))
+
+
+def verdict(step_id: str, entry: str, digest: str | None, lock: tuple[str | None, str | None, str | None] | None,
+            config_differs: Callable[[], bool]) -> StepChange:
+    """The verdict for a step whose content hashes to ``digest``, given its lockfile's ``(id, hash value, hash
+    algo)`` (None: no lockfile); ``config_differs`` is asked only when the hashes differ."""
+    lock_id, value, algo = lock if lock is not None else (None, None, None)
+    change = StepChange(step_id, entry, "unchanged", False, digest, lock_id)
+    if lock is None:
         change.reason, change.needs_upload = "new", True
         change.explain.append("no config-lock.yaml: never uploaded")
     elif algo != "md5":
         change.reason, change.needs_upload = "content", True
         change.explain.append(f"lockfile hash algo is {algo!r}, not md5: the SDK re-uploads")
     elif value != digest:
-        change.reason = "config" if _config_differs(step, lock) else "content"
+        change.reason = "config" if config_differs() else "content"
         change.needs_upload = True
         change.explain.append(f"content hash {digest} differs from the lockfile's {value}")
         if change.reason == "config":
@@ -153,12 +167,21 @@ def _by_folder(files: list[FileChange], folders: set[str]) -> dict[str, list[Fil
     """Changed files grouped by the step folder (one of ``folders``) that contains them."""
     out: dict[str, list[FileChange]] = {}
     for change in files:
-        for parent in PurePosixPath(change.path).parents:
-            key = parent.as_posix()
+        for key in parents(change.path):
             if key in folders:
                 out.setdefault(key, []).append(change)
                 break
     return out
+
+
+def parents(path: str) -> list[str]:
+    """The folders holding ``path`` (``/``-separated, as git gives it), nearest first, ``.`` last (as
+    ``PurePosixPath(path).parents`` gives them, without building paths)."""
+    out = []
+    while "/" in path:
+        path = path.rpartition("/")[0]
+        out.append(path)
+    return [*out, "."]
 
 
 def _apply_git(changes: list[StepChange], git: GitView) -> list[StepChange]:
@@ -226,7 +249,7 @@ def _strip_versions(spec: Any) -> str:
 
 def detect(project: Project, *, tracked_only: bool, git: GitView | None = None) -> ProjectChanges:
     """The change verdict for every step of ``project`` and for the pipeline itself."""
-    steps = [s for s in project.steps if s.listed and s.exists and s.config is not None and s.ids[2]]
+    steps = verdict_steps(project)
     changes = [step_verdict(s, tracked_only) for s in steps]
     deleted = _apply_git(changes, git) if git else []
     versions: dict[lockfiles.StepKey, str] = {}
@@ -241,3 +264,58 @@ def detect(project: Project, *, tracked_only: bool, git: GitView | None = None) 
         pipeline_reasons=_pipeline_reasons(project, versions),
         git=git,
     )
+
+
+class KnownStep(NamedTuple):
+    """One step as :func:`detect` saw it when its project was last entirely up to date (what the fingerprint records,
+    see :mod:`pipeline_ci.changes.fingerprint`): its ``step_directories`` entry, ``(user, app, step id)`` as
+    ``detect`` keys them, its lockfile's version id and hash (then also the step's content hash), and whether its
+    config differed from the lockfile's copy."""
+
+    entry: str
+    key: lockfiles.StepKey
+    lock_id: str
+    value: str
+    config_differs: bool
+
+
+def known_changes(root: str, pipeline_id: str | None, steps: list[KnownStep], referenced: set[lockfiles.StepKey],
+                  digests: dict[str, str], git: GitView | None) -> ProjectChanges:
+    """What :func:`detect` answers for a project that was entirely up to date with ``steps`` (nothing to upload, no
+    pipeline reason) when its files other than the step contents are still as they were: only files in step folders
+    other than their ``config.yaml`` and ``config-lock.yaml``, or files no step reads, changed since. ``digests``:
+    the content hash now of every step folder holding such a change (entry -> digest); the others hash as then.
+
+    The pipeline's reasons are then only ``step versions``, when a step that needs a new version is one the spec
+    references (``referenced``): the config, secrets, compute and visibility are as they were, ``pin_refs`` pins the
+    same refs as then, only to ``NEW_VERSION`` where a step is uploaded, and the fingerprint records these facts only
+    when every step's key is unique and every version id is plain (``[A-Za-z0-9._-]``), so that the version-less
+    spec (``_strip_versions``) cannot change and a ref pinned to ``NEW_VERSION`` names a ref the root lockfile lacks.
+    ``tests/test_changes_fingerprint.py`` checks the answer against :func:`detect`'s."""
+    changes = [verdict(s.key[2], s.entry, digests.get(s.entry, s.value), (s.lock_id, s.value, "md5"),
+                       (s.config_differs).__bool__) for s in steps]
+    deleted = _apply_git(changes, git) if git else []
+    uploads = {s.key for s, change in zip(steps, changes, strict=True) if change.needs_upload}
+    return ProjectChanges(root, pipeline_id, changes + deleted, ["step versions"] if uploads & referenced else [], git)
+
+
+PLAIN_VERSION = re.compile(r"[A-Za-z0-9._-]+\Z")
+
+
+def known_steps(project: Project) -> tuple[list[KnownStep], set[lockfiles.StepKey]] | None:
+    """What :func:`known_changes` needs of ``project``, which :func:`detect` has just found entirely up to date: its
+    steps and the keys its spec references; None when ``known_changes`` could not answer for it (two steps with the
+    same key, a version id that is not plain)."""
+    steps = []
+    for step in verdict_steps(project):
+        lock_id, value, _, lock = _lock_fields(step)
+        if lock_id is None or value is None or not PLAIN_VERSION.match(lock_id):
+            return None
+        key = (str(step.ids[0]), str(step.ids[1]), str(step.ids[2]))
+        steps.append(KnownStep(step.entry, key, lock_id, value, _config_differs(step, lock)))
+    keys = {s.key for s in steps}
+    if len(keys) != len(steps):
+        return None
+    referenced = {key for key in (lockfiles.ref_key(r.name) for r in project.refs if isinstance(r.name, str))
+                  if key in keys}
+    return steps, referenced

@@ -1,15 +1,19 @@
-"""The project fingerprint: one comment line in the root lockfile that lets ``changed`` vouch for an untouched
-project without loading or hashing it (a 1,000-step repository is answered from git's index).
+"""The project fingerprint: one comment line in the root lockfile that lets ``changed`` answer for a project without
+loading it (a 1,000-step repository is answered from git's index, a touched project by hashing what changed).
 
 When ``upload``/``deploy`` have written a project's lockfiles and the project is, right then, entirely up to date
 (a fresh :func:`~pipeline_ci.changes.detector.detect` finds every step unchanged and the pipeline unchanged), they
 start the root lockfile with::
 
-    # pipeline-ci fingerprint: <40 hex digits>
+    # pipeline-ci fingerprint: <fingerprint: 40 hex digits> <facts: 40 hex digits>
 
-the SHA-1 of :data:`SCHEME` and one ``"<blob id> <path>\\0"`` record per file git tracks under the project folder,
-the step lockfiles included (paths relative to the project folder, sorted by their UTF-8 bytes; blob ids as
-``git hash-object`` computes them from the bytes on disk). The root lockfile counts without this line. It is a YAML
+*facts* is the SHA-1 of :data:`SCHEME` and of what :func:`~pipeline_ci.changes.detector.known_changes` needs to answer
+for the project once some step contents change (:func:`facts_digest`: the pipeline id; each step's entry, key,
+pinned version, hash and whether its config differed from the lockfile's copy; the keys the spec references), or of
+``null`` when it could not answer (:func:`~pipeline_ci.changes.detector.known_steps`). *fingerprint* is the SHA-1 of
+:data:`SCHEME`, one ``"<blob id> <path>\\0"`` record per file git tracks under the project folder, the step lockfiles
+included (paths relative to the project folder, sorted by their UTF-8 bytes; blob ids as ``git hash-object``
+computes them from the bytes on disk), and *facts*. The root lockfile counts without this line. It is a YAML
 comment: the Clarifai SDK and every YAML reader ignore it. A project is stamped only when its ``config.yaml`` and
 every step's ``config.yaml`` are tracked, every step's content hash covered exactly the step's tracked files, no
 tracked file under it is a symlink, every step folder is inside it, reached without a symlink and in the same
@@ -23,20 +27,32 @@ check-attr``: ``eol=crlf``, ``filter``, ``ident``, ...), and git's settings neit
 (``core.autocrlf``, ``core.eol``) nor weaken the stat cache (``core.trustctime``, ``core.checkStat``,
 ``core.ignoreStat``, ``core.fsmonitor``). "Clean" is what git's stat cache says, the trust ``git status`` places in
 it. An equal digest means the project's tracked files are byte for byte those of a project that was up to date, so
-its verdict is "nothing to upload"; anything else (no line, another digest, one dirty file) makes ``changed`` load
-the project as before. The fingerprint makes ``changed`` faster, never changes its answer:
-``tests/test_changes_fingerprint.py`` compares both on the same trees, including every way found to break it.
+its verdict is "nothing to upload" (:meth:`IndexState.vouches`). For a project the range touched, the digest is
+computed over its files as they were at the range's base (the range's changes undone with the blob ids of ``git
+diff --raw``): equal, with facts guessed from the texts whose digest is the recorded one, and no config or lockfile
+among the changes, the verdict follows from the facts and the new hashes of the changed step folders
+(:meth:`IndexState.known`). Anything else (no line, another digest, one dirty file) makes ``changed`` load the project
+as before. The fingerprint makes ``changed`` faster, never changes its answer: ``tests/test_changes_fingerprint.py``
+compares both on the same trees, including every way found to break it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import stat
 from pathlib import Path
 
 from ..hashing import EXCLUDED_NAMES, LOCKFILE_NAME, STATE_DIR, folder_range
+from ..lazyre import lazy_re
 from .git import Git, GitError, Later
+
+TYPE_CHECKING = False  # not typing's (see pipeline_ci.records)
+if TYPE_CHECKING:  # the detector (and PyYAML) are imported when a project is looked at
+    from ..lockfiles import StepKey
+    from .detector import GitView, KnownStep, ProjectChanges
 
 MARK = b"# pipeline-ci fingerprint: "
 _PLAIN_MODES = ("100644", "100755")
@@ -47,25 +63,36 @@ def blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-SCHEME = "pipeline-ci fingerprint 2\n"
+SCHEME = "pipeline-ci fingerprint 3\n"
 """The first line hashed: a release whose verdicts differ (what ``detect`` reads, how it decides) changes it, so that
 fingerprints written by an older release vouch for nothing."""
 
 
-def digest(entries: dict[str, str]) -> str:
-    """The fingerprint of ``entries`` (path relative to the project folder -> blob id)."""
+def digest(entries: dict[str, str], facts: str) -> str:
+    """The fingerprint of ``entries`` (path relative to the project folder -> blob id) and of the ``facts`` digest."""
     order = sorted(entries, key=lambda p: p.encode("utf-8", "surrogateescape"))
-    text = SCHEME + "".join(f"{entries[path]} {path}\0" for path in order)  # NUL: the one byte no path holds
+    text = SCHEME + "".join(f"{entries[path]} {path}\0" for path in order) + facts  # NUL: the one byte no path holds
+    return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def facts_digest(pipeline_id: str | None, known: tuple[list[KnownStep], set[StepKey]] | None) -> str:
+    """The digest of what :func:`~pipeline_ci.changes.detector.known_changes` needs of a project (``known``: its steps
+    and referenced keys, None when it cannot answer for it): the second word of the line."""
+    facts = None if known is None else [pipeline_id, [[s.entry, *s.key, s.lock_id, s.value, s.config_differs]
+                                                      for s in known[0]], sorted(known[1])]
+    text = SCHEME + json.dumps(facts, separators=(",", ":"))
     return hashlib.sha1(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def split(lock: bytes) -> tuple[bytes, str | None]:
-    """The root lockfile without its fingerprint line (its first), and the fingerprint it records (None: no line)."""
+    """The root lockfile without its fingerprint line (its first), and what the line records (None: no line): two
+    words, the fingerprint and the facts digest (one word: a line an older release wrote, stale)."""
     if not lock.startswith(MARK):
         return lock, None
     line, newline, rest = lock.partition(b"\n")
     value = line[len(MARK):].decode("ascii", "replace")
-    if not newline or len(value) != 40 or any(c not in "0123456789abcdef" for c in value):
+    words = value.split(" ")
+    if not newline or len(words) > 2 or any(len(w) != 40 or w.strip("0123456789abcdef") for w in words):
         return lock, None  # not a line we wrote: no fingerprint
     return rest, value
 
@@ -115,7 +142,7 @@ def compute(root: Path) -> str | None:
     from ..discovery import discover, real
     from ..hashing import git_top, git_tracked_files
     from ..project import load_project
-    from .detector import detect
+    from .detector import detect, known_steps
 
     root = real(root)
     tracked = git_tracked_files(root)
@@ -149,17 +176,29 @@ def compute(root: Path) -> str | None:
             return None
         entries[name] = blob_id(data)
     entries[LOCKFILE_NAME] = blob_id(split(lock_path.read_bytes())[0])
-    return digest(entries)
+    facts = facts_digest(result.pipeline_id, known_steps(project))
+    return f"{digest(entries, facts)} {facts}"
 
 
-def _plain_bytes(path: Path) -> bytes | None:
-    """The bytes of ``path`` if it is a regular file reached without a symlink; None otherwise."""
+def _plain_bytes(path: Path | str) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file reached without a symlink; None otherwise (never blocks on a
+    FIFO)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, flags)
+    except (OSError, ValueError):  # ValueError: a NUL in the path
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
     except OSError:
         return None
-    with os.fdopen(fd, "rb") as fh:
-        return fh.read() if stat.S_ISREG(os.fstat(fh.fileno()).st_mode) else None
+    finally:
+        os.close(fd)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -221,20 +260,71 @@ class IndexState:
     def vouches(self, root: Path, prefix: str) -> bool:
         """Whether the fingerprint in ``root``'s lockfile matches its tracked files (``prefix``: ``root``
         relative to the top, ``""`` for the top itself) and every one of them is clean and plain."""
+        got = self._entries(root, prefix)
+        return got is not None and digest(got[0], got[2]) == got[1]
+
+    def known(self, root: Path, prefix: str, view: GitView) -> ProjectChanges | None:
+        """The verdict for the project at ``root``, which the range touched (``view``), without loading it: when its
+        fingerprint matches its tracked files with the range's changes undone (each changed path at its blob at the
+        range's base), so that it was up to date with every file as it is now but those the range changed, and none
+        of those is a ``config.yaml`` or a lockfile.
+        Only the step folders holding a change are hashed (:func:`~pipeline_ci.changes.detector.known_changes`
+        says why the rest of the verdict follows). None: load the project."""
+        if any(_read_by_detect(path) for change in view.files for path in (change.path, change.old_path) if path):
+            return None
+        got = self._entries(root, prefix)
+        if got is None:
+            return None
+        entries, recorded, facts = got
+        for change in view.files:  # the range's changes undone
+            entries.pop(change.path, None)
+        for change in view.files:
+            before = change.old_path if change.status == "R" else None if change.status == "A" else change.path
+            if before is not None:
+                if change.old_blob is None:
+                    return None
+                entries[before] = change.old_blob
+        if digest(entries, facts) != recorded:
+            return None
+        guessed = _guess(root)  # from files the fingerprint has just vouched for
+        if guessed is None or facts_digest(*guessed) != facts:
+            return None
+        from ..hashing import hash_files
+        from .detector import known_changes, parents
+
+        pipeline_id, (steps, referenced) = guessed
+        folders = {os.path.normpath(step.entry).replace(os.sep, "/"): step.entry for step in steps}
+        if "." in folders:  # a step folder that is the project's: its hash would cover the other steps
+            return None
+        touched = {folder for change in view.files for path in (change.path, change.old_path) if path
+                   for folder in parents(path) if folder in folders}
+        digests = {}
+        for folder in touched:
+            below = f"{prefix}/{folder}" if prefix else folder
+            low, high = folder_range(self._paths, below)
+            files = [path[len(below) + 1:] for path in self._paths[low:high]
+                     if path.rpartition("/")[2] not in EXCLUDED_NAMES]
+            digests[folders[folder]] = hash_files(os.path.join(self.top, below), files)
+        return known_changes(str(root), pipeline_id, steps, referenced, digests, view)
+
+    def _entries(self, root: Path, prefix: str) -> tuple[dict[str, str], str, str] | None:
+        """The files git's index holds under ``root`` (path relative to it -> blob id, the root lockfile's without
+        its line) and the two words of that line; None when the index cannot vouch for them."""
         try:
             text, recorded = split((root / LOCKFILE_NAME).read_bytes())
         except OSError:
-            return False
+            return None
         if recorded is None or STATE_DIR in prefix.split("/") or not self._settle() or prefix not in self._checked:
-            return False  # (not checked: its lockfile had no line when the index was read)
+            return None  # (not checked: its lockfile had no line when the index was read)
         start = prefix + "/" if prefix else ""
         low, high = folder_range(self._paths, prefix)
         paths = self._paths[low:high]
-        if not self._bad.isdisjoint(paths) or self._in_nested_repository(paths, prefix):
-            return False
+        words = recorded.split(" ")
+        if len(words) != 2 or not self._bad.isdisjoint(paths) or self._in_nested_repository(paths, prefix):
+            return None
         entries = dict(zip([path[len(start):] for path in paths], self._blobs[low:high], strict=True))
         entries[LOCKFILE_NAME] = blob_id(text)
-        return digest(entries) == recorded
+        return entries, words[0], words[1]
 
     def _in_nested_repository(self, paths: list[str], prefix: str) -> bool:
         """Whether a folder between the project and one of ``paths`` holds a ``.git`` of its own: the hash of a step
@@ -247,6 +337,47 @@ class IndexState:
                     return True
                 folder = folder.rpartition("/")[0]
         return False
+
+
+def _read_by_detect(path: str) -> bool:
+    """Whether ``detect`` reads ``path`` (relative to a project) as YAML: a config or a lockfile, at any depth."""
+    return path.rpartition("/")[2] in ("config.yaml", LOCKFILE_NAME)
+
+
+# what ``_guess`` reads: compiled on first use (most runs of ``changed`` never guess)
+_PIPELINE_ID = lazy_re(r"^pipeline:\n(?:  .*\n|\n)*?  id: ([^\s'\"#]+)\n", re.M)
+_STEP_DIRECTORIES = lazy_re(r"^  step_directories:\n((?:  - .*\n)+)", re.M)
+_REF = lazy_re(r"users/([^/\s'\"]+)/apps/([^/\s'\"]+)/pipeline_steps/([^/\s'\"]+)")
+_STEP_LOCK = lazy_re(r"^hash:\n  algo: md5\n  value: ([0-9a-f]{32})\nid: ([A-Za-z0-9._-]+)\n"  # sorted keys:
+                     r"pipeline_step:\n  app_id: (\S+)\n  id: (\S+)\n  user_id: (\S+)$", re.M)  # together
+
+
+def _guess(root: Path) -> tuple[str | None, tuple[list[KnownStep], set[StepKey]]] | None:
+    """What the facts digest of the project at ``root`` should be made of, read cheaply from the texts, no YAML
+    loaded: the pipeline id, the ``step_directories`` and the refs of its ``config.yaml`` as ``init`` and most people
+    write them, and each step's id, version and hash from its lockfile as ``upload`` writes it. Only a guess:
+    :meth:`IndexState.known` trusts it when its digest is the one the line records, and a wrong guess only makes
+    ``changed`` load the project."""
+    from .detector import KnownStep
+
+    folder = str(root)
+    try:
+        config = (_plain_bytes(os.path.join(folder, "config.yaml")) or b"").decode("utf-8")
+        pipeline_id, entries = _PIPELINE_ID.search(config), _STEP_DIRECTORIES.search(config)
+        if pipeline_id is None or entries is None:
+            return None
+        steps = []
+        for line in entries.group(1).splitlines():
+            entry = line[4:].strip()
+            found = _STEP_LOCK.search((_plain_bytes(os.path.join(folder, entry, LOCKFILE_NAME)) or b"").decode("utf-8"))
+            if found is None:
+                return None
+            value, lock_id, app, step_id, user = found.groups()
+            steps.append(KnownStep(entry, (user, app, step_id), lock_id, value, False))
+    except UnicodeDecodeError:
+        return None
+    keys = {step.key for step in steps}
+    return pipeline_id.group(1), (steps, {key for key in (m.group(1, 2, 3) for m in _REF.finditer(config)) if key in keys})
 
 
 #: The attributes that can make the bytes git checks out differ from the blob (see gitattributes(5)); ``text`` is

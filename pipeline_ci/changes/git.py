@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 GIT = "git"
 CONFIG = ("--no-pager", "-c", "core.quotepath=off", "-c", "color.ui=false", "-c", "diff.relative=false")
-DIFF_OPTIONS = ("--name-status", "-z", "--find-renames=50%", "--no-ext-diff", "--no-color", "--ignore-submodules=none")
+DIFF_OPTIONS = ("--raw", "--no-abbrev", "-z", "--find-renames=50%", "--no-ext-diff", "--no-color", "--ignore-submodules=none")
 REPO_VARIABLES = frozenset({
     "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY",
     "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_PREFIX", "GIT_EXTERNAL_DIFF", "GIT_DIFF_OPTS",
@@ -73,6 +73,7 @@ class FileChange(NamedTuple):
     path: str
     old_path: str | None = None  # the path before a rename
     similarity: int | None = None  # rename similarity in percent, when git reports one
+    old_blob: str | None = None  # the blob id of the file (``old_path`` for a rename) at base; None: none there
 
 
 def git_env(base: Mapping[str, str] | None = None, cwd: Path | None = None) -> dict[str, str]:
@@ -295,15 +296,21 @@ class Git:
         """Every file that differs between the commits ``base`` and ``head`` (no cap), renames kept."""
         fields = iter(_fields(self.output("diff", *DIFF_OPTIONS, *_operands("diff", base, head), "--")))
         changes = []
-        for status in fields:
-            if not status:
+        for meta in fields:  # ":<old mode> <new mode> <old blob> <new blob> <status>", then the path(s)
+            if not meta.startswith(":"):
                 continue
+            parts = meta.split(" ")
+            status, at_base = (parts[4], parts[2]) if len(parts) == 5 else ("M", "")
+            blob = at_base if at_base.strip("0") else None  # all zeros: nothing at base
             if status[0] in "RC":  # renamed or copied: "R086", old path, new path (a copy counts as added)
                 old, new = next(fields, ""), next(fields, "")
                 score = int(status[1:]) if status[1:].isdigit() else None
-                changes.append(FileChange("R" if status[0] == "R" else "A", new, old, score))
+                renamed = status[0] == "R"
+                changes.append(FileChange("R" if renamed else "A", new, old, score,
+                                          blob if renamed else None))
             else:  # T (type change) and anything unusual count as modified
-                changes.append(FileChange(status if status in ("A", "M", "D") else "M", next(fields, "")))
+                changes.append(FileChange(status if status in ("A", "M", "D") else "M", next(fields, ""), None, None,
+                                          None if status == "A" else blob))
         return changes
 
     def tree_files(self, rev: str) -> list[str]:

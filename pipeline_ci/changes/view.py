@@ -94,12 +94,12 @@ def project_view(diff: RepoDiff, project_root: Path) -> GitView:
         if path is None and old is None:
             continue
         if path is None:  # moved out of the project: a deletion here
-            ours.append(FileChange("D", str(old)))
+            ours.append(FileChange("D", str(old), old_blob=change.old_blob))
         elif change.status == "R" and old is None:  # moved into the project
             ours.append(FileChange("A", path))
         else:
-            ours.append(FileChange(change.status, path, old, change.similarity))
-    return GitView(diff.rng, ours, _base_step_ids(Git(diff.top), prefix, diff.rng.base, ours))
+            ours.append(FileChange(change.status, path, old, change.similarity, change.old_blob))
+    return GitView(diff.rng, ours, _base_step_ids(diff.top, prefix, diff.rng.base, ours))
 
 
 def relative_prefix(root: Path, top: Path) -> str:
@@ -109,17 +109,17 @@ def relative_prefix(root: Path, top: Path) -> str:
     return "" if rel == "." else rel
 
 
-def _base_step_ids(git: Git, prefix: str, base: str | None, files: list[FileChange]) -> dict[str, str]:
+def _base_step_ids(top: Path, prefix: str, base: str | None, files: list[FileChange]) -> dict[str, str]:
     """``pipeline_step.id`` at ``base`` of every folder whose config.yaml was deleted or moved away."""
-    if base is None:
+    gone = [old for old in (c.old_path if c.status == "R" else c.path if c.status == "D" else None for c in files)
+            if old and PurePosixPath(old).name == "config.yaml"]
+    if base is None or not gone:
         return {}
     import yaml
 
+    git = Git(top)
     out: dict[str, str] = {}
-    for change in files:
-        old = change.old_path if change.status == "R" else change.path if change.status == "D" else None
-        if not old or PurePosixPath(old).name != "config.yaml":
-            continue
+    for old in gone:
         raw = git.blob(base, f"{prefix}/{old}" if prefix else old)
         try:
             data = yaml.safe_load(raw) if raw is not None else None

@@ -13,8 +13,9 @@ JSON shape (``--format json``, ``"version": 2``)::
 ``projects`` holds the projects with something to say (a step that is not ``unchanged`` or that git touched, or a
 changed pipeline), each with all its steps; the others are named in ``unchanged``. ``--all`` puts every project in
 ``projects`` (``unchanged`` is then empty). A project nobody touched whose root lockfile carries a valid fingerprint
-(:mod:`pipeline_ci.changes.fingerprint`) is put in ``unchanged`` without being loaded: on a 1,000-step repository
-after a release, a one-step pull request loads one project. JSON is written one top-level key per line and one
+(:mod:`pipeline_ci.changes.fingerprint`) is put in ``unchanged`` without being loaded; one the range touched whose
+fingerprint vouches for all but the changed step contents is answered by hashing those steps, not loaded either: on a
+1,000-step repository after a release, a pull request loads no project. JSON is written one top-level key per line and one
 list item (a selected step, a project with all its steps, an unchanged project's name) per line.
 
 When ``$GITHUB_OUTPUT`` is set, writes ``changed`` (true/false), ``steps`` (the ``selected`` list
@@ -234,6 +235,17 @@ def _diff_for(root: Path, diffs: dict[Path, RepoDiff], options: Options, env: En
     return known
 
 
+KNOWN = "touched, its fingerprint vouching for what the range did not change: not loaded"
+
+
+def _spec(root: Path) -> Any:
+    """The Argo spec of the project at ``root`` (for the job summary's chart of a project that was not loaded)."""
+    from ..project import load_project
+
+    project = load_project(root, positions=False, overrides=False)
+    return project.spec.data if project.spec is not None else None
+
+
 def run(options: Options, env: Env, out: Out) -> int:
     from ..yamldoc import gc_paused
 
@@ -294,18 +306,27 @@ def _run(options: Options, env: Env, out: Out) -> int:
                 baseline = "lock"
             else:
                 touched = bool(diffs[known].inside(relative_prefix(root, known)))
-        if top is not None and top in indexes and not touched and not bundle \
-                and indexes[top].vouches(root, relative_prefix(root, top)):
-            results.append(display(root, cwd))  # its fingerprint says: up to date, and git says nobody touched it
-            debug(f"{results[-1]}: untouched, and its root lockfile's fingerprint matches git's index: not loaded")
-            continue
+        if top is not None and top in indexes and not bundle:
+            prefix = relative_prefix(root, top)
+            if not touched and indexes[top].vouches(root, prefix):
+                results.append(display(root, cwd))  # its fingerprint says: up to date, and git says nobody touched it
+                debug(f"{results[-1]}: untouched, and its root lockfile's fingerprint matches git's index: not loaded")
+                continue
+            if touched and known == top:  # (the range of the work tree whose index is read)
+                view = project_view(diffs[known], root)
+                answer = indexes[top].known(root, prefix, view)
+                if answer is not None:  # up to date at the range's base but for what the range changed in steps
+                    results.append(answer)
+                    debug(f"{display(root, cwd)}: {KNOWN}: {len(answer.steps)} step(s), "
+                          f"{sum(s.touched for s in answer.steps)} touched and hashed")
+                    continue
         if bundle:  # a Python-defined pipeline: the generated files with the committed lockfiles
             from ..dsl.resolve import publish
 
             project = load_project(publish(root, dry_run=True), positions=False, overrides=False)
         else:
             project = load_project(root, positions=False, overrides=False)  # no position is printed here
-        if known is not None and diffs[known].rng.base is not None:
+        if known is not None and diffs[known].rng.base is not None and view is None:
             if bundle:
                 from ..dsl.changes import git_view
 
@@ -336,6 +357,8 @@ def _run(options: Options, env: Env, out: Out) -> int:
     if env.get("GITHUB_STEP_SUMMARY"):
         from .. import github
 
-        specs = {display(Path(r.root)): spec_of.get(r.root) for r in results if not isinstance(r, str)}
+        drawn = {item["project"] for item in data["selected"]}
+        specs = {name: spec_of[r.root] if r.root in spec_of else _spec(Path(r.root))
+                 for r in results if not isinstance(r, str) and (name := display(Path(r.root))) in drawn}
         github.append_summary(summary(data, specs), env)
     return ExitCode.OK
