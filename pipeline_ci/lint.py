@@ -17,9 +17,9 @@ from . import settings as settings_mod
 from . import suppress
 from .discovery import discover, display, find_settings
 from .findings import Finding, LintResult, UsageError, json_path
+from .gcpause import gc_paused
 from .project import Project, load_project
 from .rules.base import Options, contexts
-from .yamldoc import gc_paused
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
 if TYPE_CHECKING:

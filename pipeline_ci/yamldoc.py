@@ -19,15 +19,14 @@ It is shared by the project models (:mod:`pipeline_ci.project`, :mod:`pipeline_c
 
 from __future__ import annotations
 
-import gc
 import os
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from .discovery import _inside, display, real
 from .errors import UsageError
+from .gcpause import gc_paused
 from .records import NamedTuple
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
@@ -288,24 +287,6 @@ def _load_text(text: str, file: str, line_map: Callable[[int, int], Pos] | None,
         _check_expansion(root, line_map)
     doc.data = _Builder(doc, line_map, positions).build(root, ())
     return doc
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a document is composed and built: it would otherwise scan the
-    growing trees of new containers again and again, which makes loading a multi-megabyte spec superlinear
-    (it runs again as soon as loading ends and then collects whatever garbage loading left).
-
-    ``lint`` and ``changed`` hold it for their whole run: they load thousands of documents in a monorepo, and each
-    collection would otherwise traverse every document loaded so far (5x the time of the loads themselves on a
-    1,000-step repository). What they build has (almost) no reference cycles: reference counting frees it."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError) -> str:

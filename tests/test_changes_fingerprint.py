@@ -495,3 +495,14 @@ def test_an_odd_config_neither_crashes_nor_blocks_the_touched_path(repo: Path, o
     git(repo, "commit", "-qam", "touch p1")
     _, _, known = counted(repo, "--base", "HEAD~1")
     assert known == 0
+
+
+def test_answering_from_fingerprints_imports_neither_pyyaml_nor_the_project_model(repo: Path):
+    """Every project vouched for or answered from its fingerprint: nothing is parsed as YAML, so the start-up costs
+    neither PyYAML nor the loaders (``-X importtime`` lists every module imported)."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "pipeline_ci", "-v", "changed", "--base", "HEAD~2"],
+                          cwd=repo, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count(VOUCHED) == 3 and done.stderr.count(KNOWN) == 1
+    imported = {line.rpartition("|")[2].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert imported and not imported & {"yaml", "pipeline_ci.yamldoc", "pipeline_ci.project", "pipeline_ci.lockfiles"}

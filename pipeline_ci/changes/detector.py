@@ -20,16 +20,17 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from .. import lockfiles
-from ..project import Project, StepDir, template_refs
 from ..records import NamedTuple
 from .git import FileChange
 from .gitrange import Range
 
 TYPE_CHECKING = False  # not typing's (see pipeline_ci.records)
-if TYPE_CHECKING:
-    from collections.abc import Callable
+if TYPE_CHECKING:  # the project model and the lockfiles (and PyYAML) are imported where a loaded project is judged:
+    from collections.abc import Callable  # a project answered from its fingerprint needs none of them
     from typing import Any
+
+    from .. import lockfiles
+    from ..project import Project, StepDir
 
 REASONS = ("new", "content", "config", "renamed", "deleted", "unchanged")
 NEW_VERSION = "<new>"
@@ -216,6 +217,9 @@ def _apply_git(changes: list[StepChange], git: GitView) -> list[StepChange]:
 
 def _pipeline_reasons(project: Project, versions: dict[lockfiles.StepKey, str]) -> list[str]:
     """Why a new pipeline version is needed (empty: the root lockfile still describes it)."""
+    from .. import lockfiles
+    from ..project import template_refs
+
     pipeline = project.config.get(("pipeline",), {}) if project.config else {}
     pipeline = pipeline if isinstance(pipeline, dict) else {}
     lock = project.lock.get(("pipeline",), {}) if project.lock else None
@@ -243,6 +247,8 @@ def _secrets(pipeline: dict) -> Any:
 
 
 def _strip_versions(spec: Any) -> str:
+    from .. import lockfiles
+
     text = lockfiles.canonical(spec)
     return lockfiles.VERSION_SUFFIX.sub("", text)
 
@@ -306,6 +312,8 @@ def known_steps(project: Project) -> tuple[list[KnownStep], set[lockfiles.StepKe
     """What :func:`known_changes` needs of ``project``, which :func:`detect` has just found entirely up to date: its
     steps and the keys its spec references; None when ``known_changes`` could not answer for it (two steps with the
     same key, a version id that is not plain)."""
+    from .. import lockfiles
+
     steps = []
     for step in verdict_steps(project):
         lock_id, value, _, lock = _lock_fields(step)

@@ -247,7 +247,7 @@ def _spec(root: Path) -> Any:
 
 
 def run(options: Options, env: Env, out: Out) -> int:
-    from ..yamldoc import gc_paused
+    from ..gcpause import gc_paused
 
     with gc_paused():  # thousands of documents: see there
         return _run(options, env, out)
@@ -271,11 +271,9 @@ def _run(options: Options, env: Env, out: Out) -> int:
         if early_top is not None and options.baseline != "lock" else None
     if early_top is not None and not options.all_projects:
         indexes[early_top] = fingerprint.IndexState(early_top)
-    from ..changes import detect
     from ..console import debug
     from ..dsl.bundle import is_bundle
     from ..dsl.resolve import drop_committed, expand
-    from ..project import load_project
 
     roots, _ = discover(expand(list(options.paths), env))  # a Python-defined pipeline: its generated bundle
     roots = drop_committed(roots)
@@ -320,6 +318,9 @@ def _run(options: Options, env: Env, out: Out) -> int:
                     debug(f"{display(root, cwd)}: {KNOWN}: {len(answer.steps)} step(s), "
                           f"{sum(s.touched for s in answer.steps)} touched and hashed")
                     continue
+        from ..changes import detect  # (and PyYAML): only for a project its fingerprint did not answer for
+        from ..project import load_project
+
         if bundle:  # a Python-defined pipeline: the generated files with the committed lockfiles
             from ..dsl.resolve import publish
 

@@ -33,7 +33,6 @@ from pathlib import Path
 
 from ..discovery import display, real
 from ..errors import UsageError
-from ..lockfiles import write_atomic
 from ..records import NamedTuple
 
 TYPE_CHECKING = False  # not typing's (see pipeline_ci.records)
@@ -177,6 +176,8 @@ def materialize(source: Path, env: Mapping[str, str], *, python_setting: str | N
     with _locked(folder):
         meta = _fresh(folder, static)  # another process may have generated it while we waited
         if meta is None:
+            from ..lockfiles import write_atomic  # (and PyYAML): only when a bundle is generated
+
             meta = _generate(source, python, folder, env)
             inputs = {p: _sha256(Path(p)) for p in meta.get("inputs", [])}
             key = {"static": static, "sdk_marker": meta.get("sdk_marker"), "sdk_stat": _stat(meta.get("sdk_marker")),
