@@ -211,9 +211,9 @@ def load_project(root: Path, *, positions: bool = True, overrides: bool = True) 
     project.spec = _spec_of(project.config, spec_errors)
     project.lock_spec = _spec_of(project.lock, spec_errors)
     project.load_errors.extend(spec_errors)
-    seen: set[str] = set()
-    for i, entry in step_entries(project.config):
-        seen.add(entry)
+    entries = step_entries(project.config)
+    seen = {entry for _, entry in entries}
+    for i, entry in entries:
         project.steps.append(_step(root, entry, listed=True, index=i, positions=positions))
     listed_ids = {s.ids[2] for s in project.steps}
     for ref in project.refs:

@@ -201,8 +201,17 @@ def cycles(deps: dict[K, list[K]]) -> Iterator[list[K]]:
 
 def ancestors(deps: dict[str, list[str]], name: str) -> set[str]:
     """Every task ``name`` depends on, directly or transitively (``name`` itself only through a cycle)."""
+    return _reached(deps, [name])
+
+
+def with_ancestors(deps: dict[str, list[str]], names: list[str]) -> set[str]:
+    """``names`` and every task they depend on (what a DAG ``target`` runs): one walk from all of them."""
+    return set(names) | _reached(deps, names)
+
+
+def _reached(deps: dict[str, list[str]], names: list[str]) -> set[str]:
     seen: set[str] = set()
-    todo = list(deps.get(name, ()))
+    todo = [dep for name in names for dep in deps.get(name, ())]
     while todo:
         current = todo.pop()
         if current not in seen:

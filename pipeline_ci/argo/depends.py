@@ -19,7 +19,6 @@ A bare task name ``A`` means ``A.Succeeded || A.Skipped || A.Daemoned`` (plus ``
 from __future__ import annotations
 
 import re
-from collections import namedtuple
 from collections.abc import Mapping
 
 from ..errors import UsageError
@@ -50,23 +49,13 @@ class ExprError(UsageError, ValueError):
         self.offset = offset
 
 
-TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
-if TYPE_CHECKING:
-    from typing import NamedTuple
-
-    class _RefFields(NamedTuple):
-        task: str
-        result: str | None
-        offset: int
-else:
-    _RefFields = namedtuple("Ref", "task result offset")
-
-
-class Ref(_RefFields):
+class Ref(NamedTuple):
     """An operand ``task`` or ``task.result``; ``offset`` is where the task name starts (a named tuple: a
     spec can hold hundreds of thousands of operands, and tuples are built several times faster)."""
 
-    __slots__ = ()
+    task: str
+    result: str | None
+    offset: int
 
 
 class Not(NamedTuple):

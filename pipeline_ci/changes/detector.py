@@ -17,9 +17,9 @@ each once and caches it).
 
 from __future__ import annotations
 
-import re
 from pathlib import PurePosixPath
 
+from ..lazyre import lazy_re
 from ..records import NamedTuple
 from .git import FileChange
 from .gitrange import Range
@@ -299,13 +299,13 @@ def known_changes(root: str, pipeline_id: str | None, steps: list[KnownStep], re
     spec (``_strip_versions``) cannot change and a ref pinned to ``NEW_VERSION`` names a ref the root lockfile lacks.
     ``tests/test_changes_fingerprint.py`` checks the answer against :func:`detect`'s."""
     changes = [verdict(s.key[2], s.entry, digests.get(s.entry, s.value), (s.lock_id, s.value, "md5"),
-                       (s.config_differs).__bool__) for s in steps]
+                       s.config_differs.__bool__) for s in steps]  # a recorded answer
     deleted = _apply_git(changes, git) if git else []
     uploads = {s.key for s, change in zip(steps, changes, strict=True) if change.needs_upload}
     return ProjectChanges(root, pipeline_id, changes + deleted, ["step versions"] if uploads & referenced else [], git)
 
 
-PLAIN_VERSION = re.compile(r"[A-Za-z0-9._-]+\Z")
+PLAIN_VERSION = lazy_re(r"[A-Za-z0-9._-]+\Z")
 
 
 def known_steps(project: Project) -> tuple[list[KnownStep], set[lockfiles.StepKey]] | None:

@@ -45,7 +45,7 @@ import re
 import stat
 from pathlib import Path
 
-from ..hashing import EXCLUDED_NAMES, LOCKFILE_NAME, STATE_DIR, folder_range
+from ..hashing import CHUNK, EXCLUDED_NAMES, LOCKFILE_NAME, STATE_DIR, folder_range
 from ..lazyre import lazy_re
 from .git import Git, GitError, Later
 
@@ -157,7 +157,7 @@ def compute(root: Path) -> str | None:
     for step in project.steps:
         if not (step.listed and step.exists and step.config is not None):
             return None
-        entry = os.path.normpath(step.entry).replace(os.sep, "/")
+        entry = _folder(step.entry)
         # inside the project, reached without a symlink, in the project's repository, its config tracked
         if entry.startswith("../") or real(step.path) != root / entry or git_top(str(step.path)) != git_top(str(root)) \
                 or f"{entry}/config.yaml" not in tracked:
@@ -180,6 +180,11 @@ def compute(root: Path) -> str | None:
     return f"{digest(entries, facts)} {facts}"
 
 
+def _folder(entry: str) -> str:
+    """A ``step_directories`` entry as the ``/``-separated folder below the project that git's paths start with."""
+    return os.path.normpath(entry).replace(os.sep, "/")
+
+
 def _plain_bytes(path: Path | str) -> bytes | None:
     """The bytes of ``path`` if it is a regular file reached without a symlink; None otherwise (never blocks on a
     FIFO)."""
@@ -192,7 +197,7 @@ def _plain_bytes(path: Path | str) -> bytes | None:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
         chunks = []
-        while chunk := os.read(fd, 1 << 20):
+        while chunk := os.read(fd, CHUNK):
             chunks.append(chunk)
         return b"".join(chunks)
     except OSError:
@@ -293,7 +298,7 @@ class IndexState:
         from .detector import known_changes, parents
 
         pipeline_id, (steps, referenced) = guessed
-        folders = {os.path.normpath(step.entry).replace(os.sep, "/"): step.entry for step in steps}
+        folders = {_folder(step.entry): step.entry for step in steps}
         if "." in folders:  # a step folder that is the project's: its hash would cover the other steps
             return None
         touched = {folder for change in view.files for path in (change.path, change.old_path) if path

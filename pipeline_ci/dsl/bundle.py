@@ -33,6 +33,7 @@ from pathlib import Path
 
 from ..discovery import display, real
 from ..errors import UsageError
+from ..hashing import STATE_DIR as STATE
 from ..records import NamedTuple
 
 TYPE_CHECKING = False  # not typing's (see pipeline_ci.records)
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 GENERATOR = Path(__file__).with_name("generator.py")
-STATE = ".pipeline-ci"
 BUNDLE = "bundle"
 TIMEOUT = 300.0  # seconds for one generation (the user's module runs at import)
 PYTHON_ENV = "PIPELINE_CI_PYTHON"

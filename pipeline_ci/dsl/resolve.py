@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from ..discovery import find_settings, real
+from ..discovery import _head, find_settings, real
 from ..records import NamedTuple
 from . import _DSL_KEY
 from .bundle import STATE, Bundle, bundle_meta, is_bundle, materialize
@@ -99,7 +99,7 @@ def is_pipeline_file(path: Path) -> bool:
     if path.suffix != ".py":
         return False
     try:
-        head = path.read_bytes()[: 1 << 20]
+        head = _head(path, 1 << 20)
     except OSError:
         return False
     return bool(_DSL_IMPORT.search(head)) and b"Pipeline(" in head
@@ -210,7 +210,7 @@ def dsl_root(path: Path | None, env: Mapping[str, str], *, committed: bool = Fal
 def generated(root: Path) -> bool:
     """Are the files of the project at ``root`` written by pipeline-ci from a pipeline file (a bundle, its preview,
     or a committed bundle just published)? Such files are hashed as they are, tracked by git or not yet."""
-    return root in _PUBLISHED or ".pipeline-ci" in real(root).parts
+    return root in _PUBLISHED or STATE in real(root).parts
 
 
 _PUBLISHED: set[Path] = set()

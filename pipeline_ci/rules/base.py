@@ -34,8 +34,7 @@ TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (
 if TYPE_CHECKING:
     from typing import Any
 
-if TYPE_CHECKING:  # imported by the manifest rules, only when a manifest is linted
-    from ..platforms.pai.manifest import Manifest
+    from ..platforms.pai.manifest import Manifest  # imported by the manifest rules, only when a manifest is linted
 
 CLARIFAI = "clarifai"
 MANIFEST = "manifest"

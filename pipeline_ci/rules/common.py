@@ -36,6 +36,12 @@ def spec_objects(ctx: ClarifaiContext) -> list[Obj]:
     return ctx.memo["spec_objects"]
 
 
+def spec_templates(ctx: ClarifaiContext) -> list[Obj]:
+    """The templates among :func:`spec_objects` (what :func:`~pipeline_ci.argo.fields.all_templates` yields, from
+    the one walk)."""
+    return [obj for obj in spec_objects(ctx) if obj.kind == "Template"]
+
+
 class Hints:
     """``"; did you mean 'x'?"`` hints (:func:`~pipeline_ci.argo.variables.did_you_mean`) within a work budget.
 

@@ -59,6 +59,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..discovery import display
+from ..hashing import STATE_DIR as STATE
 from ..project import LOCK
 from ..yamldoc import Pos
 from .base import ClarifaiContext, Hit
@@ -67,8 +68,6 @@ ID = "D01"
 NAME = "dsl-drift"
 SEVERITY = "error"
 TARGET = "clarifai"
-
-STATE = ".pipeline-ci"
 
 
 def regenerate_command(source: Path, committed: Path) -> str:

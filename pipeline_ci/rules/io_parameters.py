@@ -72,11 +72,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..argo.fields import Obj, all_templates, template_label
+from ..argo.fields import Obj, template_label
 from ..argo.names import param_name_problem
 from ..argo.walk import TEMPLATE_TYPES, parameters
 from ..yamldoc import Document
 from .base import ClarifaiContext, Hit, at
+from .common import spec_templates
 
 ID = "A14"
 NAME = "io-parameters"
@@ -147,7 +148,7 @@ def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return
-    for obj in all_templates(spec.data):
+    for obj in spec_templates(ctx):
         label = template_label(obj)
         yield from _names(spec, obj, label, "inputs")
         yield from _names(spec, obj, label, "outputs")

@@ -67,11 +67,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..argo.durations import go_duration
-from ..argo.fields import Obj, all_templates, template_label
+from ..argo.fields import Obj, template_label
 from ..argo.walk import LEAF_TYPES, TEMPLATE_TYPES
 from ..lazyre import lazy_re
 from ..yamldoc import Document
 from .base import ClarifaiContext, Hit, at
+from .common import spec_templates
 
 ID = "A13"
 NAME = "leaf-only-fields"
@@ -112,7 +113,7 @@ def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return
-    for obj in all_templates(spec.data):
+    for obj in spec_templates(ctx):
         kinds = [k for k in TEMPLATE_TYPES if obj.body.get(k) is not None]
         if len(kinds) != 1:
             continue  # reported by template-type

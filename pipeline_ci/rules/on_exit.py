@@ -70,10 +70,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..argo.fields import objects
+from ..argo.fields import Obj
 from ..argo.walk import template_map
 from ..findings import json_path
 from .base import ClarifaiContext, Hit, at
+from .common import spec_objects
 
 ID = "A08"
 NAME = "on-exit"
@@ -81,9 +82,10 @@ SEVERITY = "error"
 TARGET = "clarifai"
 
 
-def exit_handlers(spec: object) -> Iterator[tuple[tuple, str]]:
-    """``(path, template name)`` of every exit handler or hook that calls a local template."""
-    for obj in objects(spec):
+def exit_handlers(objs: list[Obj]) -> Iterator[tuple[tuple, str]]:
+    """``(path, template name)`` of every exit handler or hook that calls a local template, among the spec's typed
+    mappings ``objs``."""
+    for obj in objs:
         if obj.kind in ("WorkflowSpec", "WorkflowStep", "DAGTask"):
             name = obj.body.get("onExit")
             if isinstance(name, str) and name:
@@ -99,6 +101,6 @@ def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     if spec is None or spec.get(("spec", "workflowTemplateRef")) is not None:
         return
     defined = template_map(spec.data)
-    for path, name in exit_handlers(spec.data):
+    for path, name in exit_handlers(spec_objects(ctx)):
         if name not in defined:
             yield at(spec, path, f"template name '{name}' undefined ({json_path(path)})")

@@ -57,9 +57,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..argo.fields import all_templates, template_label
+from ..argo.fields import template_label
 from ..argo.walk import TEMPLATE_TYPES
 from .base import ClarifaiContext, Hit, at
+from .common import spec_templates
 
 ID = "A12"
 NAME = "template-type"
@@ -73,7 +74,7 @@ def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     spec = ctx.project.spec
     if spec is None:
         return
-    for obj in all_templates(spec.data):
+    for obj in spec_templates(ctx):
         kinds = [k for k in TEMPLATE_TYPES if obj.body.get(k) is not None]
         label = template_label(obj)
         if not kinds:

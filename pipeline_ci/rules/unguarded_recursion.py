@@ -74,7 +74,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..argo import depends as dep
-from ..argo.dag import ancestors, cycles, depends_text, index
+from ..argo.dag import cycles, depends_text, index, with_ancestors
 from ..argo.walk import Node, nodes, spec_body, template_map
 from ..lazyre import lazy_re
 from ..yamldoc import JsonPath
@@ -123,7 +123,7 @@ def _needed(spec: object, tpath: JsonPath, tmpl: dict) -> set[str] | None:
         return set()
     deps = index(spec)[tpath].deps
     names = [name for name in _TARGET_SPLIT.split(target) if name]
-    return set(names).union(*(ancestors(deps, name) for name in names))
+    return with_ancestors(deps, names)
 
 
 def _conditional(node: Node, needed: set[str] | None) -> bool:

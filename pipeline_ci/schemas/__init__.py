@@ -32,10 +32,9 @@ from __future__ import annotations
 import functools
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pragma: no cover
     from typing import Any
 
-if TYPE_CHECKING:  # pragma: no cover
     import jsonschema
     import referencing
 

@@ -28,7 +28,7 @@ import threading
 from typing import Any
 
 from ....argo import depends as dep
-from ....argo.dag import DagIndex, ancestors, depends_text, find_cycle
+from ....argo.dag import DagIndex, depends_text, find_cycle, with_ancestors
 from .hooks import step_hooks
 from .host import Scheduling
 from .model import COMPLETED, ERROR, FAILED, FAILURES, OMITTED, SUCCEEDED, Callee, Frame, NodeRecord, NodeResult
@@ -140,7 +140,7 @@ class _DagRun:
         targets = self.targets()
         if problem or isinstance(targets, str):
             return ERROR, problem or str(targets), self.local
-        needed = set(targets).union(*(ancestors(self.deps, t) for t in targets))
+        needed = with_ancestors(self.deps, targets)
         pending = [name for name in self.tasks if name in needed]  # with dag.target: targets and their ancestors
         with self.cond:
             while True:

@@ -25,10 +25,10 @@ from ....argo.local_support import constructs
 from ....argo.walk import argo_string, nodes, parameters, spec_body, template_map
 from ....errors import UsageError
 from ....findings import json_path
-from ....overrides import accepted_values, map_refs, step_params  # noqa: F401 (re-exported)
-from ....overrides import id_text as _text
+from ....overrides import accepted_values, map_refs
 from ....overrides import spec_where as _where
 from ....project import Project, load_project
+from ....project import id_text as _text
 from .model import StepTarget
 from .secrets import MissingSecret, Secrets
 
