@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import cProfile
 import os
+import pstats
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -60,6 +62,18 @@ def clarifai_env(emulator, tmp: Path, pat: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLARIFAI_", "GITHUB_"))}
     env.update({"CLARIFAI_PAT": pat, "CLARIFAI_API_BASE": f"http://{emulator.address}", "RUNNER_TEMP": str(tmp)})
     return env
+
+
+def calls_made(work: Callable[[], object]) -> int:
+    """Python and built-in function calls made by ``work()``: a measure of work that, unlike a stopwatch, does
+    not depend on how busy the machine is (speed itself is measured by ``bench/``, as ratios)."""
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        work()
+    finally:
+        profile.disable()
+    return pstats.Stats(profile).total_calls
 
 
 def write_files(root: Path, files: dict[str, str]) -> Path:

@@ -198,11 +198,10 @@ def test_dag_branches_run_in_parallel(tmp_path):
     tasks = "".join(f"    - name: t{i}\n      template: nap\n" for i in range(4))
     nap = "- name: nap\n  script: {image: python:3.12, command: [python], source: 'import time; time.sleep(1)'}\n"
     spec = script_spec("- name: main\n  dag:\n    tasks:\n" + textwrap.indent(tasks, "  ") + nap)
-    started = time.monotonic()
     result, lines = run(make(tmp_path, spec), parallelism=4)
     assert result.phase == "Succeeded", lines
-    assert time.monotonic() - started < 4
     nodes = [result.node(f"t{i}") for i in range(4)]
+    # all four were running at once: a proof of parallelism that, unlike a stopwatch, a busy machine cannot fail
     assert max(ts(n, "started_at") for n in nodes) < min(ts(n, "finished_at") for n in nodes)
 
 

@@ -3,9 +3,6 @@ hundreds of dependencies each (lint must stay linear in the spec's size), and un
 
 from __future__ import annotations
 
-import cProfile
-import pstats
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -16,7 +13,7 @@ from pipeline_ci.rules.base import Options
 from pipeline_ci.settings import Settings
 from pipeline_ci.testing.projects import BASE_SPEC, base_files, root_config
 
-from .conftest import write_files
+from .conftest import calls_made, write_files
 
 STEP_REF = "users/u1/apps/a1/pipeline_steps/stepA"
 
@@ -54,23 +51,11 @@ def lint_once(root: Path) -> list[Finding]:
     return lint_project(load_project(root), Options(), Settings())
 
 
-def best_time(root: Path, runs: int = 3) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        assert lint_once(root) == []
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def calls(root: Path) -> int:
-    """Python and built-in function calls made by one lint of ``root``: a measure of work that does not depend
-    on how busy the machine is."""
-    profile = cProfile.Profile()
-    profile.enable()
-    lint_once(root)
-    profile.disable()
-    return pstats.Stats(profile).total_calls
+    findings: list[Finding] = []
+    made = calls_made(lambda: findings.extend(lint_once(root)))
+    assert findings == []
+    return made
 
 
 # --- alias bomb inside the embedded spec ---------------------------------------------------------
@@ -84,15 +69,15 @@ def test_alias_bomb_in_the_embedded_spec_is_reported_at_its_anchor_fast_and_in_b
     files["config.yaml"] = root_config(BASE_SPEC + bomb)
     root = write_files(tmp_path / "p", files)
     lines = files["config.yaml"].splitlines()
+    results = []
     tracemalloc.start()
-    start = time.perf_counter()
     try:
-        result = lint_paths([root])
-        elapsed = time.perf_counter() - start
+        made = calls_made(lambda: results.append(lint_paths([root])))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert elapsed < 2.0
+    [result] = results
+    assert made < 200_000  # about 31,000 here, imports included; the expansion would never end
     assert peak < 20 * 1024 * 1024
     [finding] = [f for f in result.findings if "alias bomb" in f.message]
     assert finding.rule == "F01" and finding.file.endswith("config.yaml")
@@ -110,18 +95,14 @@ def test_lint_work_grows_linearly_with_the_number_of_tasks(tmp_path: Path):
     # 4x the tasks and dependencies: linear work is ~4x, the quadratic ancestor search this replaced was ~8.5x
     work = calls(large) / calls(small)
     assert work < 5, f"lint made {work:.1f}x the calls for 4x the spec"
-    ratio = best_time(large) / best_time(small)
-    assert ratio < 8, f"lint took {ratio:.1f}x as long for 4x the spec"
 
 
 def test_a_dag_of_1500_tasks_with_400_dependencies_each_lints_in_seconds(tmp_path: Path):
     root = big_project(tmp_path / "p", 1500, 400)
     assert (root / "config.yaml").stat().st_size > 4_500_000
-    start = time.perf_counter()
-    findings = lint_once(root)
-    elapsed = time.perf_counter() - start
-    assert findings == []
-    assert elapsed < 8, f"{elapsed:.1f}s"  # about 1 s here; it took 13 s before (80 s under a profiler)
+    made = calls(root)
+    # about 3.6 million calls (1 s); the quadratic ancestor search this replaced took 13 s, 80 s under a profiler
+    assert made < 10_000_000, f"{made:,} calls"
 
 
 def test_non_direct_ancestors_and_cycles_in_a_big_dag(tmp_path: Path):
