@@ -241,7 +241,8 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     changed = command("changed", "report the steps that changed and need a new version", dsl)
     changed.add_argument("paths", nargs="*", type=Path, default=[Path(".")], help="files or folders (default: .)")
     changed.add_argument("--base", help="git base ref (default: from the GitHub event, else the merge base)")
-    changed.add_argument("--head", help="git head ref (default: HEAD)")
+    changed.add_argument("--head", help="git head ref (default: HEAD); it must be the checked-out commit, "
+                         "since the work tree's files are what is hashed")
     changed.add_argument("--baseline", choices=("lock", "git", "both"), default="both",
                          help="what selects a step: lockfile hashes, git changes, or either")
     changed.add_argument("--format", choices=("text", "json"), default="text", help="report format")

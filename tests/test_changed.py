@@ -332,3 +332,23 @@ def test_a_repository_without_a_commit_is_a_clear_usage_error(tmp_path: Path):
     assert "pipeline-ci: error:" in result.stderr and "has no commits yet" in result.stderr
     assert "git commit" in result.stderr and "--baseline lock" in result.stderr
     assert "unknown head revision" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_head_other_than_the_checked_out_commit_is_refused_not_mixed_with_the_work_tree(repo: Path):
+    """``changed`` hashes the work tree (what ``upload`` sends): a range ending at another commit would be compared
+    with files it does not describe. Before, on main with ``--head feature``, stepC read as touched yet unchanged."""
+    git(repo, "checkout", "-qb", "feature")
+    script = repo / "pipelines" / "p" / "stepC" / "1" / "pipeline_step.py"
+    script.write_text(script.read_text() + "# tweak\n")
+    git(repo, "commit", "-qam", "tweak C")
+    assert selected(changed(repo, "--base", "main", "--head", "feature", "--format", "json")) == [("stepC", "content")]
+    git(repo, "checkout", "-q", "main")
+    result = changed(repo, "--base", "main", "--head", "feature", "--format", "json")
+    feature, main = git(repo, "rev-parse", "feature"), git(repo, "rev-parse", "main")
+    assert result.returncode == 2 and result.stdout == "", result.stdout
+    assert (f"--head feature is commit {feature[:12]}, but the work tree of {repo} is at commit {main[:12]}"
+            in result.stderr), result.stderr
+    assert "hint: check out feature first (git checkout feature), or leave out --head" in result.stderr
+    assert "Traceback" not in result.stderr
+    # the checked-out commit, however it is spelled, is accepted
+    assert selected(changed(repo, "--base", "main~1", "--head", main, "--format", "json")) == []

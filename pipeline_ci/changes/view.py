@@ -66,7 +66,23 @@ def repo_diff(folder: Path, base: str | None, head: str | None, env: Mapping[str
     if head is None:
         _require_commit(Git(top), top)
     rng = resolve_range(top, base=base, head=head, env=env)
+    if head is not None:
+        _require_checked_out(Git(top), top, head, rng.head)
     return RepoDiff(top, rng, changed_files(top, rng))
+
+
+def _require_checked_out(git: Git, top: Path, head: str, head_sha: str) -> None:
+    """:class:`UsageError` when ``--head`` is not the checked-out commit. The lockfile baseline, renames and every
+    verdict hash the files of the work tree (what ``upload`` would send), so a git range ending anywhere else would
+    be compared with other files than the ones it describes: the answer would mix two trees without saying so."""
+    checked_out = git.commit("HEAD")
+    if checked_out == head_sha:
+        return
+    at = f"commit {checked_out[:12]}" if checked_out else "no commit (unborn HEAD)"
+    raise UsageError(
+        f"--head {head} is commit {head_sha[:12]}, but the work tree of {top} is at {at}: 'changed' hashes the "
+        "files of the work tree, so the range must end at the checked-out commit",
+        hint=f"check out {head} first (git checkout {head}), or leave out --head to end the range at HEAD")
 
 
 def _require_commit(git: Git, top: Path) -> None:
