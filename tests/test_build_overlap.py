@@ -98,9 +98,9 @@ def test_four_builds_overlap_and_report_per_step_in_plan_order(project: Path):
     assert code == 0, "\n".join(text) + err
     sent = [sending(lines, step) for step in STEPS]
     built = [first(lines, f"{step}: version {ready[step]} is ready") for step in STEPS]
-    assert max(sent) < min(built)  # every upload went out before any build ended
-    took = lines[max(built)][0] - lines[min(sent)][0]
-    assert took < 4.0, f"the builds took {took:.1f}s: they did not overlap"  # one after the other: >= 5 s
+    # every upload went out before any build ended: the four builds were in flight at once (one after the other,
+    # each build would end before the next upload; an order, unlike a stopwatch, a busy machine cannot upset)
+    assert max(sent) < min(built)
     for step in STEPS:  # every line about a step says which step (per-step lines)
         assert f"  [build {step}] Building image for {step}" in text
         assert lock(project / step / "config-lock.yaml")["id"] == ready[step]
