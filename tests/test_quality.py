@@ -157,3 +157,17 @@ def test_no_file_cites_the_private_reference_notes():
             if notes.search(line):
                 hits.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
     assert not hits, "cite a public source or docs/ instead of the private notes:\n" + "\n".join(hits)
+
+
+def test_a_local_run_whose_steps_need_nothing_imports_no_requirement_checker(tmp_path: Path):
+    """The example's steps need only the standard library: ``deploy --run`` then never asks whether requirements are
+    met, so neither ``packaging`` nor ``importlib.metadata`` is imported (about 15 ms of every local run)."""
+    shutil.copytree(REPO / "examples" / "hello-pipeline", tmp_path / "p", ignore=shutil.ignore_patterns(".pipeline-ci"))
+    code = ("import sys, runpy; sys.argv = ['pipeline-ci', 'deploy', 'p', '--backend', 'local', '--run']\n"
+            "try:\n    runpy.run_module('pipeline_ci', run_name='__main__')\nexcept SystemExit as exc:\n"
+            "    print('EXIT', exc.code)\n"
+            "print('LOADED', sorted(m for m in ('packaging', 'importlib.metadata') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                            env={**os.environ, "REPORT_TOKEN": "t"})
+    assert "EXIT 0" in result.stdout and "Succeeded" in result.stdout, result.stdout + result.stderr
+    assert "LOADED []" in result.stdout, result.stdout
