@@ -409,6 +409,11 @@ def test_lock_and_config_reference_different_steps(make_project, outside_git):
     ]
     assert "'stepB' is referenced in config.yaml but not in config-lock.yaml" in hits[0][4]
     assert "'stepC' is pinned in config-lock.yaml but no longer referenced in config.yaml" in hits[1][4]
+    # a pull request adding or removing a step, in the CI-uploads workflow: the release rewrites the lock (warning);
+    # developers upload (require-fresh-locks): an error naming the command
+    assert [h[3] for h in hits] == ["warning", "warning"] and "the next release" in hits[0][4]
+    strict = findings(lint(root, require_fresh_locks=True), "L02")
+    assert [h[3] for h in strict] == ["error", "error"] and "and commit it" in strict[0][4]
 
 
 def test_root_lock_ids_must_match_config(make_project, outside_git):

@@ -10,7 +10,10 @@ first entry that ends with or merely contains it. ``clarifai pipeline run`` and
 (e.g. after ``clarifai pipeline run --dev``, which rewrites the step lockfiles but not this
 file) or a step added to or removed from ``config.yaml`` since the last upload means the lock
 no longer describes the project: upload again with ``pipeline-ci upload --backend clarifai <project>`` (or
-``clarifai pipeline upload``), which rewrites it.
+``clarifai pipeline upload``), which rewrites it. A step added to or removed from ``config.yaml`` is what every
+pull request that adds or removes a step looks like in the CI-uploads workflow (README "Team workflows"), whose
+release job rewrites the lock: that case is a **warning**, an error only with ``require-fresh-locks``, as a stale
+step lockfile is (L04).
 
 Passing project::
 
@@ -164,9 +167,17 @@ def check(ctx: ClarifaiContext) -> Iterator[Hit]:
     for ref in refs:
         if ref.step_id:
             first_in_lock.setdefault(ref.step_id, ref)
+    # A step added to or removed from the spec since the last upload: in the CI-uploads workflow the release job
+    # rewrites the root lockfile, so this is a warning, as a stale step lockfile is (L04); an error with
+    # require-fresh-locks (developers upload).
+    severity = None if ctx.options.require_fresh_locks else "warning"
+    fix = (upload_again(project) + " and commit it" if ctx.options.require_fresh_locks
+           else f"the next release (`pipeline-ci upload` or `deploy` in CI) rewrites it; to do it yourself, "
+                f"{upload_again(project)}")
     for step_id in sorted(in_config - set(first_in_lock)):
         yield at(project.lock, SPEC_PATH, f"step '{step_id}' is referenced in config.yaml but not in {LOCK}: "
-                 f"the root lockfile is out of date; {upload_again(project)}")
+                 f"the root lockfile is out of date; {fix}", severity=severity)
     for step_id in sorted(set(first_in_lock) - in_config):
         yield at(lock_spec, (*first_in_lock[step_id].path, "name"), f"step '{step_id}' is pinned in {LOCK} "
-                 f"but no longer referenced in config.yaml: the root lockfile is out of date; {upload_again(project)}")
+                 f"but no longer referenced in config.yaml: the root lockfile is out of date; {fix}",
+                 severity=severity)
