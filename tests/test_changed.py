@@ -352,3 +352,21 @@ def test_a_head_other_than_the_checked_out_commit_is_refused_not_mixed_with_the_
     assert "Traceback" not in result.stderr
     # the checked-out commit, however it is spelled, is accepted
     assert selected(changed(repo, "--base", "main~1", "--head", main, "--format", "json")) == []
+
+
+def test_with_the_git_baseline_the_header_says_both_what_upload_sends_and_what_is_selected(repo: Path):
+    """stepA is stale on main (not released yet); the branch touches stepC. ``upload`` would send both, the git
+    baseline selects stepC only: the header says both numbers, not "2 to upload" beside a single star."""
+    step_a = repo / "pipelines" / "p" / "stepA" / "1" / "pipeline_step.py"
+    step_a.write_text(step_a.read_text() + "# not released yet\n")
+    git(repo, "commit", "-qam", "A on main")
+    git(repo, "checkout", "-qb", "feature")
+    step_c = repo / "pipelines" / "p" / "stepC" / "1" / "pipeline_step.py"
+    step_c.write_text(step_c.read_text() + "# tweak\n")
+    git(repo, "commit", "-qam", "tweak C")
+    result = changed(repo, "--base", "main", "--baseline", "git")
+    assert result.returncode == 0, result.stderr
+    assert "2 step(s) to upload (1 selected by baseline 'git');" in result.stdout, result.stdout
+    assert selected(changed(repo, "--base", "main", "--baseline", "git", "--format", "json")) == [("stepC", "content")]
+    both = changed(repo, "--base", "main")
+    assert "2 step(s) to upload;" in both.stdout, both.stdout  # the same two are selected: one number

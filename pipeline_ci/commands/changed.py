@@ -145,7 +145,12 @@ def text(data: dict, explain: bool) -> str:
         uploads = sum(s["needs_upload"] for s in proj["steps"])
         pipeline = f"pipeline changed ({', '.join(proj['pipeline_reasons'])})" if proj["pipeline_changed"] \
             else "pipeline unchanged"
-        lines.append(f"{proj['project']} (pipeline {proj['pipeline_id']}): {uploads} step(s) to upload; {pipeline}")
+        chosen = sum(bool(s["selected"]) for s in proj["steps"])
+        # "to upload" is what `upload` would send (content differs from the lockfile); the starred steps are what
+        # the baseline selects (outputs `steps`, `matrix`): with --baseline git they can differ, and then both are said
+        selection = f" ({chosen} selected by baseline '{data['baseline']}')" if chosen != uploads else ""
+        lines.append(f"{proj['project']} (pipeline {proj['pipeline_id']}): {uploads} step(s) to upload{selection}; "
+                     f"{pipeline}")
         for step in proj["steps"]:
             mark = "*" if step["selected"] else " "
             extra = f" (from {step['old_path']})" if step["old_path"] else ""
