@@ -208,8 +208,8 @@ def test_inputs_reach_the_run_step_and_outputs_come_from_it():
     assert passed == set(data["inputs"]) - {"python-version"}
     for name, spec in data["inputs"].items():
         assert spec.get("description") and "default" in spec, name
-    assert set(data["outputs"]) == {"changed", "steps", "matrix", "pipeline-version-id", "run-id", "run-url",
-                                    "status", "sarif-file", "lockfiles"}
+    assert set(data["outputs"]) == {"changed", "steps", "matrix", "pipeline-version-id", "pipeline-version-ids",
+                                    "run-id", "run-url", "status", "sarif-file", "lockfiles"}
     for name, spec in data["outputs"].items():
         assert spec["value"] == f"${{{{ steps.run.outputs.{name} }}}}"
     assert env["PCI_ACTION_PATH"] == "${{ github.action_path }}"

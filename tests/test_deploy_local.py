@@ -4,6 +4,7 @@ remote uploads use leaves lockfiles consistent after a failure."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -184,3 +185,22 @@ def test_deploy_dry_run_is_the_upload_plan_and_changes_nothing(project: Path):
     assert snapshot(project) == before  # nothing stored, no run record, no lockfile
     bad = cli("deploy", str(project), "--dry-run", "--run", "--set", "nope=1")
     assert bad.returncode == 2 and "nope" in bad.stderr
+
+
+def test_a_monorepo_upload_sets_one_output_per_project_not_one_value_twice(tmp_path: Path):
+    """Two projects: ``pipeline-version-ids`` maps each to its version; ``pipeline-version-id`` (one value) is set
+    only for a single project. Before, it was written once per project and a workflow saw only one of them."""
+    for name in ("a", "b"):
+        write_files(tmp_path / "pipelines" / name, base_files())
+    outputs = tmp_path / "out.txt"
+    result = cli("upload", "pipelines", "--backend", "local", cwd=tmp_path, env={"GITHUB_OUTPUT": str(outputs)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = outputs.read_text().splitlines()
+    assert not [line for line in lines if line.startswith("pipeline-version-id=")], lines
+    [ids] = [line.removeprefix("pipeline-version-ids=") for line in lines if line.startswith("pipeline-version-ids=")]
+    versions = json.loads(ids)
+    assert sorted(versions) == ["pipelines/a", "pipelines/b"] and all(versions.values()), versions
+    one = tmp_path / "one.txt"
+    result = cli("upload", "pipelines/a", "--backend", "local", cwd=tmp_path, env={"GITHUB_OUTPUT": str(one)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"pipeline-version-id={versions['pipelines/a']}" in one.read_text().splitlines()

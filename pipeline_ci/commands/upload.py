@@ -42,16 +42,9 @@ class Options:
 
 def run(options: Options, env: Env, out: Out) -> int:
     from .. import github
-    from ..lint import lint_paths
-    from ..report import render
     from ..textsafe import safe_line
 
-    checked = lint_paths(list(options.paths), require_fresh_locks=False)  # stale locks are what upload fixes
-    repairable = [f for f in checked.findings if f.severity == "error" and f.rule in REPAIRABLE]
-    if checked.errors > len(repairable):
-        for line in render("text", checked).rstrip("\n").split("\n"):  # lines already made safe by the report
-            out(line)
-        raise UsageError("lint errors: nothing was uploaded")
+    checked, repairable = lint_gate(list(options.paths), out, "lint errors: nothing was uploaded")
     for finding in repairable:
         out(safe_line(f"{finding.file}:{finding.line}:{finding.col}: note [{finding.rule}] {finding.name}: "
                       f"{REPAIRABLE[finding.rule]}"))
@@ -68,6 +61,22 @@ def run(options: Options, env: Env, out: Out) -> int:
                    if old.get(path) != data]
         github.set_output("lockfiles", workspace_paths(written, env), env)
     return ExitCode.OK
+
+
+def lint_gate(paths: list[Path], out: Out, refusal: str) -> tuple[LintResult, list[Finding]]:
+    """Lint ``paths`` before anything is uploaded or started (``upload``, ``deploy``, ``run --backend local``): stale
+    locks are not errors (upload fixes them), nor are the ``REPAIRABLE`` ones (returned). Any other error: every
+    finding printed as ``lint`` prints it, then :class:`UsageError` ``refusal`` (exit 2)."""
+    from ..lint import lint_paths
+    from ..report import render
+
+    checked = lint_paths(paths, require_fresh_locks=False)  # stale locks are what upload fixes
+    repairable = [f for f in checked.findings if f.severity == "error" and f.rule in REPAIRABLE]
+    if checked.errors > len(repairable):
+        for line in render("text", checked).rstrip("\n").split("\n"):  # lines already made safe by the report
+            out(line)
+        raise UsageError(refusal)
+    return checked, repairable
 
 
 def lint_story(checked: LintResult, repairable: list[Finding], out: Out) -> None:
@@ -116,6 +125,19 @@ def workspace_paths(paths: list[Path], env: Env) -> list[str]:
 
 
 def _upload_projects(options: Options, projects: list[Path], env: Env, out: Out) -> None:
+    from .. import github
+
+    versions: dict[str, str] = {}  # project -> pipeline version, for the outputs (also after a failure half way)
+    try:
+        _upload_each(options, projects, env, out, versions)
+    finally:
+        if versions:
+            github.set_output("pipeline-version-ids", versions, env)
+        if len(versions) == 1:  # one value only means something for one project (several: pipeline-version-ids)
+            github.set_output("pipeline-version-id", next(iter(versions.values())), env)
+
+
+def _upload_each(options: Options, projects: list[Path], env: Env, out: Out, versions: dict[str, str]) -> None:
     from .. import github, platforms
     from ..builds import concurrency
     from ..deploy import FOUND, apply, apply_local, describe, describe_local, make_local_plan, make_plan, plan_summary
@@ -151,7 +173,7 @@ def _upload_projects(options: Options, projects: list[Path], env: Env, out: Out)
                 backend_name = backend.name
         except DeployError as exc:
             raise DeployError(f"{display(root)}: {exc}", exc.exit_code, exc.log) from exc
-        github.set_output("pipeline-version-id", result.pipeline_version or "", env)
+        versions[display(root)] = result.pipeline_version or ""
         if env.get("GITHUB_STEP_SUMMARY"):  # the summary (its Mermaid chart) is built only where it is written
             github.append_summary(plan_summary(plan, result, backend_name), env)
         uploaded = ", ".join(f"{k}={v}" for k, v in result.uploaded.items()) or "none"
