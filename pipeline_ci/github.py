@@ -180,9 +180,11 @@ def mask_credentials(env: Env | None = None) -> None:
 def mask(value: str | None, env: Env | None = None, stream: IO[str] | None = None) -> bool:
     """Register ``value`` as a secret (``::add-mask::``), one line at a time; empty values are skipped.
 
-    Prints nothing outside Actions, where the command would only show the secret.
+    Prints nothing outside Actions, where the command would only show the secret. That takes the runner's own
+    ``GITHUB_ACTIONS=true``: a runner file variable alone (``GITHUB_OUTPUT`` set by a script or a test, enough for
+    :func:`in_actions`) is no proof that a runner reads the output and hides the value.
     """
-    if not value or not in_actions(env):
+    if not value or _env(env).get("GITHUB_ACTIONS") != "true":
         return False
     out = _out(stream)
     lines = [line for line in value.splitlines() if line.strip()]

@@ -495,6 +495,8 @@ def test_mask(tmp_path: Path):
     assert out.getvalue() == "::add-mask::s3cr%25t\n::add-mask::line2\n"
     local = io.StringIO()
     assert not github.mask("secret", {}, local) and local.getvalue() == ""  # never print a secret locally
+    files_only = {"GITHUB_OUTPUT": str(tmp_path / "o"), "GITHUB_STEP_SUMMARY": str(tmp_path / "s")}
+    assert not github.mask("secret", files_only, local) and local.getvalue() == ""  # a script's variables: no runner
 
 
 def test_group():
