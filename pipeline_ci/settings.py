@@ -34,6 +34,8 @@ TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (
 if TYPE_CHECKING:
     from typing import Any
 
+    from .yamldoc import Document
+
 KNOWN = {"disable", "severity", "ignore", "require-fresh-locks", "strict", "local", "dsl", "python"}
 MIB = 1024 * 1024
 _SIZE = lazy_re(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(B|K|KB|KIB|M|MB|MIB|G|GB|GIB)?\s*", re.I)
@@ -85,30 +87,33 @@ def _size(value: Any, where: str) -> int:
     return number
 
 
-def parse_local(raw: Any, source: Path) -> LocalLimits:
+def parse_local(raw: Any, source: Path, where: Where | None = None) -> LocalLimits:
     """Validate the ``local:`` mapping of a settings file."""
+    where = where or Where(source)
     if raw is None:
         return LocalLimits()
     if not isinstance(raw, dict):
-        raise SettingsError(f"{source}: 'local' must be a mapping of limits ({', '.join(sorted(LIMIT_KEYS))})")
+        raise SettingsError(f"{where('local')}: 'local' must be a mapping of limits ({', '.join(sorted(LIMIT_KEYS))})")
     raw = {str(k).replace("_", "-"): v for k, v in raw.items()}
-    unknown = set(raw) - LIMIT_KEYS
+    unknown = sorted(set(raw) - LIMIT_KEYS)
     if unknown:
-        raise SettingsError(f"{source}: unknown local setting(s) {sorted(unknown)}; known: {sorted(LIMIT_KEYS)}")
+        raise SettingsError(f"{where('local', unknown[0], key=True)}: unknown local setting(s) {unknown}; known: "
+                            f"{sorted(LIMIT_KEYS)}")
     values: dict[str, Any] = {}
     timeout = raw.get("timeout", LocalLimits._field_defaults["timeout"])
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout < 10**9:
-        raise SettingsError(f"{source}: local.timeout must be a positive number of seconds, not {timeout!r}")
+        raise SettingsError(f"{where('local', 'timeout')}: local.timeout must be a positive number of seconds, "
+                            f"not {timeout!r}")
     values["timeout"] = float(timeout)
     for key in ("max-output-size", "max-log-size"):
         if key in raw:
-            values[key.replace("-", "_")] = _size(raw[key], f"{source}: local.{key}")
+            values[key.replace("-", "_")] = _size(raw[key], f"{where('local', key)}: local.{key}")
     for key in ("console-lines-per-second", "max-nodes"):
         value = raw.get(key)
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise SettingsError(f"{source}: local.{key} must be a positive integer, not {value!r}")
+            raise SettingsError(f"{where('local', key)}: local.{key} must be a positive integer, not {value!r}")
         values[key.replace("-", "_")] = value
     return LocalLimits(source=str(source), explicit=frozenset(raw), **values)
 
@@ -117,8 +122,9 @@ def local_limits(path: Path | None) -> LocalLimits:
     """The local-run limits of the settings file ``path`` (None: the defaults); only ``local:`` is read."""
     if path is None:
         return LocalLimits()
-    raw = {str(k).replace("_", "-"): v for k, v in (_read(path) or {}).items()}
-    return parse_local(raw.get("local"), path)
+    data, doc = _load(path)
+    raw = {str(k).replace("_", "-"): v for k, v in (data or {}).items()}
+    return parse_local(raw.get("local"), path, Where(path, doc))
 
 
 class Settings:
@@ -144,7 +150,36 @@ class Settings:
         return any(fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(rel + "/", pat) for pat in self.ignore)
 
 
+class Where:
+    """``file:line:col`` of a key or value of a settings file, for messages (a ``pyproject.toml``, read without
+    positions, or defaults: the file alone). Keys are given as the code spells them (``require-fresh-locks``);
+    the file may spell them with ``_``."""
+
+    def __init__(self, path: Path | None, doc: Document | None = None):
+        self.path, self.doc = path, doc
+
+    def __call__(self, *keys: Any, key: bool = False) -> str:
+        if self.doc is None:
+            return str(self.path)
+        spelled: list[Any] = []
+        node = self.doc.data
+        for part in keys:  # back to the file's spelling of each mapping key
+            if isinstance(node, dict):
+                part = next((k for k in node if str(k).replace("_", "-") == str(part)), part)
+                node = node.get(part)
+            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                node = node[part]
+            spelled.append(part)
+        pos = self.doc.pos(tuple(spelled), key=key)
+        return f"{self.path}:{pos.line}:{pos.col}"
+
+
 def _read(path: Path) -> dict[str, Any] | None:
+    return _load(path)[0]
+
+
+def _load(path: Path) -> tuple[dict[str, Any] | None, Document | None]:
+    """The settings mapping of ``path`` and, for YAML, its document (positions for messages)."""
     if path.name == "pyproject.toml":
         if sys.version_info >= (3, 11):
             import tomllib
@@ -155,43 +190,48 @@ def _read(path: Path) -> dict[str, Any] | None:
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise SettingsError(f"{path}: {exc}") from None
         section = data.get("tool", {}).get("pipeline-ci")
-        return section if isinstance(section, dict) else None
+        return (section if isinstance(section, dict) else None), None
     from .yamldoc import LoadError, load_file
 
     try:
-        data = load_file(path).data
+        doc = load_file(path)
     except LoadError as exc:
         raise SettingsError(f"{path}:{exc.pos.line}:{exc.pos.col}: {exc.message}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise SettingsError(f"{path}: must be a mapping of settings")
-    return data
+    if doc.data is None:
+        return {}, doc
+    if not isinstance(doc.data, dict):
+        raise SettingsError(f"{Where(path, doc)()}: must be a mapping of settings")
+    return doc.data, doc
 
 
-def parse(raw: dict[str, Any], source: Path, known_rules: set[str]) -> Settings:
-    """Validate a settings mapping; unknown keys and rule names are errors."""
+def parse(raw: dict[str, Any], source: Path, known_rules: set[str], where: Where | None = None) -> Settings:
+    """Validate a settings mapping; unknown keys and rule names are errors, at their ``file:line:col``."""
+    where = where or Where(source)
     raw = {str(k).replace("_", "-"): v for k, v in raw.items()}
-    unknown = set(raw) - KNOWN
+    unknown = sorted(set(raw) - KNOWN)
     if unknown:
-        raise SettingsError(f"{source}: unknown setting(s) {sorted(unknown)}; known: {sorted(KNOWN)}")
+        raise SettingsError(f"{where(unknown[0], key=True)}: unknown setting(s) {unknown}; known: {sorted(KNOWN)}")
     disable = raw.get("disable", [])
     severity = raw.get("severity", {})
     ignore = raw.get("ignore", [])
-    if not isinstance(disable, list) or not isinstance(severity, dict) or not isinstance(ignore, list):
-        raise SettingsError(f"{source}: 'disable' and 'ignore' must be lists, 'severity' a mapping")
-    for rule in [*disable, *severity]:
+    for name, value, kind in (("disable", disable, list), ("ignore", ignore, list), ("severity", severity, dict)):
+        if not isinstance(value, kind):
+            raise SettingsError(f"{where(name)}: 'disable' and 'ignore' must be lists, 'severity' a mapping")
+    for at, rule in [*(((("disable", i), False), r) for i, r in enumerate(disable)),
+                     *(((("severity", r), True), r) for r in severity)]:
         if str(rule) not in known_rules:
             from .argo.variables import did_you_mean
 
-            raise SettingsError(f"{source}: unknown rule {rule!r}{did_you_mean(str(rule), known_rules)}")
+            raise SettingsError(f"{where(*at[0], key=at[1])}: unknown rule {rule!r}"
+                                f"{did_you_mean(str(rule), known_rules)}")
     for rule, level in severity.items():
         if level not in ("error", "warning"):
-            raise SettingsError(f"{source}: severity of {rule} must be 'error' or 'warning', not {level!r}")
+            raise SettingsError(f"{where('severity', rule)}: severity of {rule} must be 'error' or 'warning', "
+                                f"not {level!r}")
     for flag in ("require-fresh-locks", "strict"):
         if not isinstance(raw.get(flag, False), bool):
-            raise SettingsError(f"{source}: '{flag}' must be true or false")
-    parse_local(raw.get("local"), source)  # validated here too, so lint reports a bad value
+            raise SettingsError(f"{where(flag)}: '{flag}' must be true or false")
+    parse_local(raw.get("local"), source, where)  # validated here too, so lint reports a bad value
     if "dsl" in raw or "python" in raw:
         from .dsl.resolve import entries_of
 
@@ -212,4 +252,5 @@ def load(path: Path | None, known_rules: set[str]) -> Settings:
         return Settings()
     if not path.is_file():
         raise SettingsError(f"{path}: no such settings file")
-    return parse(_read(path) or {}, path, known_rules)
+    raw, doc = _load(path)
+    return parse(raw or {}, path, known_rules, Where(path, doc))

@@ -120,11 +120,28 @@ def test_missing_path_and_bad_settings_are_usage_errors(project: Path, tmp_path:
     assert result.returncode == 2 and "no such file or directory" in result.stderr
     (project / ".pipeline-ci.yaml").write_text("disable: [NOPE1]\n")
     result = cli("lint", str(project))
-    assert result.returncode == 2 and "unknown rule 'NOPE1'" in result.stderr
+    assert result.returncode == 2 and f"{project / '.pipeline-ci.yaml'}:1:11: unknown rule 'NOPE1'" in result.stderr
     empty = tmp_path / "empty"
     empty.mkdir()
     result = cli("lint", str(empty))
     assert result.returncode == 2 and "no Clarifai pipeline project" in result.stderr
+
+
+@pytest.mark.parametrize(("text", "where", "message"), [
+    ("severity:\n  A09: info\n", "2:8", "severity of A09 must be 'error' or 'warning', not 'info'"),
+    ("strict: true\nselect: [A09]\n", "2:1", "unknown setting(s) ['select']"),
+    ("severity:\n  NOPE1: error\n", "2:3", "unknown rule 'NOPE1'"),
+    ("local:\n  timeout: 5\n  max_nodes: 0\n", "3:14", "local.max-nodes must be a positive integer, not 0"),
+    ("local:\n  bogus: 1\n", "2:3", "unknown local setting(s) ['bogus']"),
+    ("require_fresh_locks: 'yes'\n", "1:22", "'require-fresh-locks' must be true or false"),
+    ("- A09\n", "1:1", "must be a mapping of settings"),
+])
+def test_a_bad_setting_is_reported_at_its_line_and_column(project: Path, text: str, where: str, message: str):
+    """The settings file's errors point at the key or value at fault (the file may spell keys with ``_``)."""
+    (project / ".pipeline-ci.yaml").write_text(text)
+    result = cli("lint", str(project))
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert f"{project / '.pipeline-ci.yaml'}:{where}: {message}" in result.stderr, result.stderr
 
 
 MUTATIONS = st.sampled_from(MUTATION_KINDS)
