@@ -1,8 +1,9 @@
 """Plan and apply a deploy: upload only the steps that changed, pin them, version the pipeline.
 
 ``make_plan`` has no side effects. :func:`resolve` and :func:`decide_pipeline` check it against the backend with
-read-only calls: pinned versions that are gone, and versions of the same content already there (found by the content
-hash recorded when they were created). ``upload --dry-run`` prints that decision (:func:`describe`) and ``apply`` carries
+read-only calls: pinned versions that are gone or hold other content than their lockfile's hash (a bad merge of a
+step lockfile), and versions of the same content already there (found by the content hash recorded when they were
+created). ``upload --dry-run`` prints that decision (:func:`describe`) and ``apply`` carries
 out the same one: reuse what is pinned or found, upload each remaining step and write its lockfile right away, then
 pin the pipeline version that stands (the root lockfile's, verified), or one of the same content found on the
 platform, or a new one, and write the root lockfile last.
@@ -130,9 +131,10 @@ def lock_texts(plan: Plan, new: dict[str, str], pipeline_version: str | None) ->
 class Resolution:
     """A plan checked against its backend with read-only calls: what :func:`apply` does and ``--dry-run`` prints.
 
-    ``plan``: the plan with every step whose pin is missing on the platform moved to the uploads; ``found``: step id
-    -> a version of the same content already on the platform (reused, not uploaded); ``planned``: step id -> the id
-    an upload gets, when known in advance; ``missing``: step id -> its pinned version the platform does not have.
+    ``plan``: the plan with every step whose pin cannot be reused moved to the uploads; ``found``: step id -> a
+    version of the same content already on the platform (reused, not uploaded); ``planned``: step id -> the id an
+    upload gets, when known in advance; ``missing``: step id -> why its pin cannot be reused (``pinned version X is
+    not on clarifai``, or ``... holds other content than the lockfile's hash``).
     """
 
     plan: Plan
@@ -154,14 +156,16 @@ class PipelineDecision:
 
 
 def resolve(plan: Plan, backend: Planner) -> Resolution:
-    """Check ``plan`` against ``backend`` (reads only): pinned versions that are gone, content already there."""
+    """Check ``plan`` against ``backend`` (reads only): pinned versions that are gone or hold other content than
+    their lockfile's hash (re-resolved by content hash: found, or uploaded), content already there."""
     uploads, reused, missing = list(plan.uploads), [], {}
     for step, change in plan.reused:
         user, app, sid = (str(x) for x in step.ids)
-        if backend.verify_step_version((user, app, sid), str(change.lock_id)):
+        problem = backend.pin_problem((user, app, sid), str(change.lock_id), change.digest)
+        if problem is None:
             reused.append((step, change))
             continue
-        missing[change.step_id] = str(change.lock_id)
+        missing[change.step_id] = f"pinned version {change.lock_id} {problem}"
         uploads.append(_step_upload(step, change, plan.tracked_only))
     found: dict[str, str] = {}
     planned: dict[str, str] = {}
@@ -217,10 +221,12 @@ def describe(plan: Plan, backend: Planner) -> str:
     plan = res.plan
     lines = [f"{display(plan.project.root)} (pipeline {plan.changes.pipeline_id}, backend {backend.name})"]
     versions = _step_versions(res, res.planned)
+    # what apply creates first: the app (``prepare``), the steps it uploads to
+    lines += [f"  create  {what}" for what in backend.creations(
+        _pipeline(plan.project), [up for up in plan.uploads if up.key[2] not in res.found])]
     for up in plan.uploads:
         sid, reason = up.change.step_id, up.change.reason
-        gone = (f" (pinned version {res.missing[up.key[2]]} is not on {backend.name})"
-                if up.key[2] in res.missing else "")
+        gone = f" ({res.missing[up.key[2]]})" if up.key[2] in res.missing else ""
         if up.key[2] in res.found:
             lines.append(f"  reuse   {sid:<20} {reason:<9} version {res.found[up.key[2]]} {FOUND}{gone}")
         else:
@@ -342,7 +348,7 @@ def apply(plan: Plan, backend: Backend, log: Log, workers: int | None = None) ->
         result.reused[change.step_id] = str(change.lock_id)
     for up in plan.uploads:  # what happens to each step, and why (one line each, in plan order)
         sid = up.key[2]
-        gone = f"its pinned version {res.missing[sid]} is not on {backend.name}" if sid in res.missing else ""
+        gone = f"its {res.missing[sid]}" if sid in res.missing else ""
         if sid in res.found:
             log(f"{up.change.step_id}: reuse version {res.found[sid]} {FOUND}" + (f"; {gone}" if gone else ""))
         else:

@@ -313,8 +313,13 @@ def plan_of(text: str) -> tuple[dict[str, tuple[str, str]], tuple[str, str | Non
     return steps, pipeline
 
 
-def assert_dry_run_is_the_real_run(root: Path, emu: ClarifaiEmulator) -> tuple[dict[str, tuple[str, str]], str]:
-    """Dry run, then the real upload: what it uploaded, reused and pinned is exactly what the plan said."""
+PLAN_CREATE = re.compile(r"^  create  (app|pipeline step) (\S+) \(it does not exist on clarifai\)$", re.M)
+REAL_CREATE = re.compile(r"^(?:app (\S+) does not exist; creating it|(\S+): created pipeline step)$", re.M)
+
+
+def assert_dry_run_is_the_real_run(root: Path, emu: ClarifaiEmulator) -> tuple[dict[str, tuple[str, str]], str, str]:
+    """Dry run, then the real upload: what it created, uploaded, reused and pinned is exactly what the plan said.
+    Returns (the plan's step decisions, the dry run's output, the real run's output)."""
     calls = len(emu.calls)
     dry = ok(upload(root, emu, "--dry-run"))
     assert "pins verified on clarifai (read-only)" in dry
@@ -322,6 +327,9 @@ def assert_dry_run_is_the_real_run(root: Path, emu: ClarifaiEmulator) -> tuple[d
     steps, (pipeline, version) = plan_of(dry)
     uploads, pipelines = len(emu.uploads), len(emu.pipeline_versions)
     real = ok(upload(root, emu))
+    planned_creations = sorted(("app" if kind == "app" else "step", name) for kind, name in PLAN_CREATE.findall(dry))
+    creations = sorted(("app", app) if app else ("step", step) for app, step in REAL_CREATE.findall(real))
+    assert planned_creations == creations, (dry, real)
     new = {u.step_id: u.version_id for u in emu.uploads[uploads:]}
     assert set(new) == {s for s, (action, _) in steps.items() if action == "upload"}, (dry, real)
     for step, (action, planned) in steps.items():
@@ -334,28 +342,92 @@ def assert_dry_run_is_the_real_run(root: Path, emu: ClarifaiEmulator) -> tuple[d
     else:
         assert created == [] and root_pins(root)[0] == version
     assert_matches_platform(root, emu)
-    return steps, dry
+    return steps, dry, real
 
 
 def test_dry_run_equals_the_real_run_after_mixed_uploads(repo: Path, emulator: ClarifaiEmulator):
     ok(upload(repo, None, "--backend", "local"))  # a local upload: pins in .pipeline-ci only
-    steps, _ = assert_dry_run_is_the_real_run(repo, emulator)
+    steps, _, _ = assert_dry_run_is_the_real_run(repo, emulator)
     assert {a for a, _ in steps.values()} == {"upload"}
     change(repo, "stepB")
-    steps, _ = assert_dry_run_is_the_real_run(repo, emulator)
+    steps, _, _ = assert_dry_run_is_the_real_run(repo, emulator)
     assert steps["stepA"][0] == "reuse" and steps["stepB"][0] == "upload"
     change(repo, "stepB", "# again\n")
     assert upload(repo, emulator, PIPELINE_CI_TEST_KILL_AT="step-ready").returncode == -signal.SIGKILL
-    steps, _ = assert_dry_run_is_the_real_run(repo, emulator)  # the killed upload's version is found, not re-uploaded
+    steps, _, _ = assert_dry_run_is_the_real_run(repo, emulator)  # the killed upload's version is found
     assert steps["stepB"][0] == "found"
 
 
 def test_pins_missing_on_the_platform_are_planned_and_uploaded(repo: Path, emulator: ClarifaiEmulator):
     with ClarifaiEmulator({PAT}, build_polls=0) as other:  # the lockfiles pin versions of another account
         ok(upload(repo, other))
-    steps, dry = assert_dry_run_is_the_real_run(repo, emulator)
+    steps, dry, _ = assert_dry_run_is_the_real_run(repo, emulator)
     assert {a for a, _ in steps.values()} == {"upload"}
     assert dry.count("is not on clarifai") == 3  # both step pins and the pipeline version
+
+
+@pytest.mark.parametrize("app_exists", [False, True])
+def test_the_plan_names_the_app_and_the_steps_the_upload_creates(repo: Path, emulator: ClarifaiEmulator,
+                                                                 app_exists: bool):
+    if app_exists:
+        emulator.add_app("u1", "a1")
+    _, dry, real = assert_dry_run_is_the_real_run(repo, emulator)  # the creations planned are the ones made
+    assert ("  create  app a1 (it does not exist on clarifai)" in dry) is not app_exists
+    assert ("app a1 does not exist; creating it" in real) is not app_exists
+    for step in ("stepA", "stepB"):
+        assert f"  create  pipeline step {step} (it does not exist on clarifai)" in dry
+        assert f"{step}: created pipeline step" in real
+    change(repo, "stepA")  # the steps exist now: nothing is created
+    _, dry, real = assert_dry_run_is_the_real_run(repo, emulator)
+    assert "  create  " not in dry and "creating it" not in real and "created pipeline step" not in real
+
+
+def set_lock_id(root: Path, step: str, version: str) -> None:
+    """What a bad merge of a step lockfile can leave: one branch's ``id`` next to the other branch's ``hash``."""
+    lock = root / step / "config-lock.yaml"
+    text = lock.read_text()
+    assert text.count(f"id: {pins(root)[step]}\n") == 1, text
+    lock.write_text(text.replace(f"id: {pins(root)[step]}\n", f"id: {version}\n"))
+    git(root, "commit", "-qam", f"a bad merge of {step}'s lockfile")
+
+
+def test_a_pin_holding_other_content_than_its_lockfile_hash_is_replaced_by_the_version_of_that_content(
+        repo: Path, emulator: ClarifaiEmulator):
+    ok(upload(repo, emulator))
+    old = pins(repo)["stepA"]  # v1
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "v1")
+    change(repo, "stepA")
+    ok(upload(repo, emulator))
+    current = pins(repo)["stepA"]  # v2: the content in the tree and the lockfile's hash
+    git(repo, "commit", "-qam", "v2")
+    set_lock_id(repo, "stepA", old)
+    uploads = len(emulator.uploads)
+    steps, dry, real = assert_dry_run_is_the_real_run(repo, emulator)  # pins the version holding v2, not v1
+    note = f"pinned version {old} holds other content than the lockfile's hash"
+    assert steps == {"stepA": ("found", current), "stepB": ("reuse", pins(repo)["stepB"])}
+    assert "  reuse   stepA" in dry and f"({note})" in dry
+    assert f"stepA: reuse version {current} (found on platform by content hash); its {note}" in real
+    assert len(emulator.uploads) == uploads and root_pins(repo)[1]["stepA"] == current
+
+
+def test_a_pin_holding_other_content_is_replaced_by_an_upload_when_no_version_holds_the_lockfile_hash(
+        repo: Path, emulator: ClarifaiEmulator):
+    ok(upload(repo, emulator))
+    old = pins(repo)["stepA"]  # v1, on this account
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "v1")
+    change(repo, "stepA")
+    with ClarifaiEmulator({PAT}, build_polls=0) as other:  # v2 was uploaded elsewhere: this account lacks it
+        ok(upload(repo, other))
+    git(repo, "commit", "-qam", "v2")
+    set_lock_id(repo, "stepA", old)
+    uploads = len(emulator.uploads)
+    steps, dry, real = assert_dry_run_is_the_real_run(repo, emulator)
+    note = f"pinned version {old} holds other content than the lockfile's hash"
+    assert steps["stepA"][0] == "upload" and steps["stepA"][1] != old and f"({note})" in dry
+    assert f"stepA: uploading (its {note})" in real
+    assert [u.step_id for u in emulator.uploads[uploads:]] == ["stepA"]
 
 
 def test_a_dry_run_without_credentials_says_the_pins_were_not_verified(repo: Path, emulator: ClarifaiEmulator,

@@ -65,8 +65,11 @@ class _RemotePlanner:
     def planned_version(self, _upload: object) -> None:
         return None
 
-    def verify_step_version(self, _key: object, _version: str) -> bool:
-        return True
+    def pin_problem(self, _key: object, _version: str, _digest: object) -> None:
+        return None
+
+    def creations(self, _pipeline: object, _uploads: object) -> list[str]:
+        return []
 
     def find_step_version(self, _upload: object) -> None:
         return None

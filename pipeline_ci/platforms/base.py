@@ -50,8 +50,15 @@ class Planner(Protocol):
     def planned_version(self, upload: StepUpload) -> str | None:
         """The version id an upload will get, when it is known in advance (local: the content hash)."""
 
-    def verify_step_version(self, key: StepKey, version: str) -> bool:
-        """Does a pinned step version still exist and is it ready to use?"""
+    def pin_problem(self, key: StepKey, version: str, digest: str | None) -> str | None:
+        """Why the pinned step ``version`` cannot be reused for the content ``digest`` (None: it can): it is gone or
+        not ready, or, where the platform records content per version, it holds other content (a lockfile whose
+        ``id`` and ``hash`` come from two versions, as a bad merge leaves it). A phrase that follows "pinned version
+        <id>"."""
+
+    def creations(self, pipeline: dict[str, Any], uploads: list[StepUpload]) -> list[str]:
+        """What an apply creates before it uploads ``uploads`` (the app, pipeline steps: one phrase each), asked
+        with reads only so that a dry run names them."""
 
     def find_step_version(self, upload: StepUpload) -> str | None:
         """A version of this step with the same content (hash) that is ready or building, or None."""

@@ -15,7 +15,9 @@ upload, :meth:`ClarifaiBackend.find_step_version` lists the step's ready and bui
 (``ListPipelineStepVersions``) for one with the same hash, then probes the derived ids (``GetPipelineStepVersion``).
 A pipeline version records :func:`~pipeline_ci.lockfiles.pipeline_hash` in its ``metadata``
 (``{"pipeline_ci": {"hash": …}}``); :meth:`ClarifaiBackend.find_pipeline_version` lists versions for it and picks the
-oldest match, so racing uploads converge on one pin. Every look-up is a read: a dry run with credentials uses them.
+oldest match, so racing uploads converge on one pin. A step pin is reused only if its version is ready and records
+the lockfile's hash (:meth:`ClarifaiBackend.pin_problem`). Every look-up is a read: a dry run with credentials uses
+them, and also names the app and pipeline steps the upload will create (:meth:`ClarifaiBackend.creations`).
 """
 
 from __future__ import annotations
@@ -127,9 +129,25 @@ class ClarifaiBackend:
     def _ids(self, user: str, app: str) -> Any:
         return self.res.UserAppIDSet(user_id=user, app_id=app)
 
+    def _app_exists(self, ids: Any) -> bool:
+        return bool(self._call("GetApp", self.pb.GetAppRequest(user_app_id=ids)).status.code == self.codes.SUCCESS)
+
+    def _step_exists(self, ids: Any, sid: str) -> bool:
+        found = self._call("GetPipelineStep", self.pb.GetPipelineStepRequest(user_app_id=ids, pipeline_step_id=sid))
+        return bool(found.status.code == self.codes.SUCCESS)
+
+    def creations(self, pipeline: dict[str, Any], uploads: list[StepUpload]) -> list[str]:
+        """What an apply creates before it uploads ``uploads`` (reads only; the dry run's lines): the app when
+        :meth:`prepare` will create it, then each pipeline step :meth:`_ensure_step` will create."""
+        ids = self._ids(str(pipeline.get("user_id")), str(pipeline.get("app_id")))
+        out = [] if self._app_exists(ids) else [f"app {ids.app_id} (it does not exist on {self.name})"]
+        out += [f"pipeline step {up.key[2]} (it does not exist on {self.name})" for up in uploads
+                if not self._step_exists(self._ids(up.key[0], up.key[1]), up.key[2])]
+        return out
+
     def prepare(self, pipeline: dict[str, Any], log: Log) -> None:
         ids = self._ids(str(pipeline.get("user_id")), str(pipeline.get("app_id")))
-        if self._call("GetApp", self.pb.GetAppRequest(user_app_id=ids)).status.code == self.codes.SUCCESS:
+        if self._app_exists(ids):
             return
         log(f"app {ids.app_id} does not exist; creating it")
         app = self.res.App(id=ids.app_id, default_workflow=self.res.Workflow(id="Empty", app_id="main",
@@ -190,16 +208,24 @@ class ClarifaiBackend:
                                                         pipeline_step_version_id=version)
         return self._call("GetPipelineStepVersion", request)
 
-    def verify_step_version(self, key: StepKey, version: str) -> bool:
+    def pin_problem(self, key: StepKey, version: str, digest: str | None) -> str | None:
+        """Why the pinned step ``version`` cannot be reused for the content ``digest`` (None: it can): it is not
+        ready on the platform, or the content hash its description records is not ``digest`` (a lockfile whose
+        ``id`` and ``hash`` come from two versions, as a bad merge leaves it). A version pipeline-ci did not create
+        records no hash: being ready is all that can be checked."""
         response = self._get_version(key, version)
-        return (response.status.code == self.codes.SUCCESS
-                and response.pipeline_step_version.status.code == self.codes.PIPELINE_STEP_READY)
+        if (response.status.code != self.codes.SUCCESS
+                or response.pipeline_step_version.status.code != self.codes.PIPELINE_STEP_READY):
+            return f"is not on {self.name}"
+        recorded = recorded_hash(response.pipeline_step_version.description)
+        if digest is not None and recorded is not None and recorded != digest:
+            return "holds other content than the lockfile's hash"
+        return None
 
     def _ensure_step(self, upload: StepUpload, log: Log) -> None:
         user, app, sid = upload.key
         ids = self._ids(user, app)
-        found = self._call("GetPipelineStep", self.pb.GetPipelineStepRequest(user_app_id=ids, pipeline_step_id=sid))
-        if found.status.code == self.codes.SUCCESS:
+        if self._step_exists(ids, sid):
             return
         step = self.res.PipelineStep(id=sid, user_id=user)
         vis = visibility_value((upload.config.get("pipeline_step") or {}).get("visibility"))
@@ -207,10 +233,8 @@ class ClarifaiBackend:
             step.visibility.gettable = vis
         response = self._call("PostPipelineSteps", self.pb.PostPipelineStepsRequest(user_app_id=ids,
                                                                                     pipeline_steps=[step]))
-        if response.status.code != self.codes.SUCCESS:
-            again = self._call("GetPipelineStep", self.pb.GetPipelineStepRequest(user_app_id=ids, pipeline_step_id=sid))
-            if again.status.code != self.codes.SUCCESS:
-                raise DeployError(f"{sid}: cannot create the pipeline step: {response.status.description}")
+        if response.status.code != self.codes.SUCCESS and not self._step_exists(ids, sid):  # lost a race: fine
+            raise DeployError(f"{sid}: cannot create the pipeline step: {response.status.description}")
         log(f"{sid}: created pipeline step")
         crashpoints.reached("step-created")
 

@@ -80,6 +80,13 @@ class LocalBackend:
     def verify_step_version(self, key: StepKey, version: str) -> bool:
         return self._step_path(key, version).with_suffix(".json").is_file()
 
+    def pin_problem(self, key: StepKey, version: str, digest: str | None) -> str | None:
+        """A local version *is* its content hash: it can only be missing."""
+        return None if self.verify_step_version(key, version) else f"is not on {self.name}"
+
+    def creations(self, pipeline: dict[str, Any], uploads: list[StepUpload]) -> list[str]:
+        return []  # the store's folders are made as versions are written
+
     def find_step_version(self, upload: StepUpload) -> str | None:
         digest = str(upload.change.digest)
         return digest if self.verify_step_version(upload.key, digest) else None
