@@ -523,12 +523,15 @@ def test_run_local_reports_a_bad_expression_tag_with_its_column(tmp_path):
     spec = E2E_SPEC.replace("{{=asInt(inputs.parameters.foo) * 10}}", "{{=asInt(inputs.parameters.fo) * 10}}")
     files["config.yaml"] = root_config(textwrap.dedent(spec))
     root = write_files(tmp_path / "proj", files)
-    run = subprocess.run([sys.executable, "-m", "pipeline_ci", "run", str(root), "--backend", "local",
-                          "--isolation", "none"], capture_output=True, text=True, timeout=120)
-    assert run.returncode == 1, run.stdout + run.stderr
-    assert "asInt(): invalid operation: int(nil) (nothing named 'fo' here) (at character 25)" in run.stdout
+    argv = [sys.executable, "-m", "pipeline_ci", "run", str(root), "--backend", "local", "--isolation", "none"]
+    gated = subprocess.run(argv, capture_output=True, text=True, timeout=120)  # run's lint gate: nothing starts
+    assert gated.returncode == 2 and "config.yaml:73:61: error [A34]" in gated.stdout, gated.stdout + gated.stderr
     findings = [f for f in lint_paths([root]).findings if f.rule == "A34"]
     assert len(findings) == 1 and "declares no input parameter 'fo'" in findings[0].message
+    (root / ".pipeline-ci.yaml").write_text("disable: [A34]\n")  # past the gate, the executor reports it too
+    run = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "asInt(): invalid operation: int(nil) (nothing named 'fo' here) (at character 25)" in run.stdout
 
 
 def test_missing_variables_wait_at_the_workflow_level():

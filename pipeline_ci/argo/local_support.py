@@ -90,6 +90,10 @@ def _workflow(body: dict, semaphores: Mapping[str, int] | None) -> Iterator[Unsu
             yield Unsupported((*base, key), f"spec.{key}", why)
     if body.get("suspend") is True:
         yield Unsupported((*base, "suspend"), "spec.suspend", "a suspended workflow cannot be resumed locally")
+    if body.get("shutdown") not in (None, ""):  # what `argo stop` (Stop) and `argo terminate` (Terminate) set
+        yield Unsupported((*base, "shutdown"), f"spec.shutdown: {body['shutdown']}",
+                          "Argo starts no node of a workflow being shut down (Stop: only its exit handler); "
+                          "remove it to run the workflow")
     args = mapping(body.get("arguments"))
     for i, art in enumerate(_list(args.get("artifacts"))):
         if isinstance(art, dict) and not isinstance(art.get("raw"), dict):
@@ -98,6 +102,9 @@ def _workflow(body: dict, semaphores: Mapping[str, int] | None) -> Iterator[Unsu
     sync = body.get("synchronization")
     if isinstance(sync, dict):
         yield from _sync((*base, "synchronization"), sync, None)
+    defaults = mapping(body.get("templateDefaults"))
+    for kind in ("container", "script"):
+        yield from _surroundings((*base, "templateDefaults", kind), mapping(defaults.get(kind)), "spec.templateDefaults")
 
 
 def _sync(path: tuple, sync: dict, semaphores: Mapping[str, int] | None) -> Iterator[Unsupported]:
@@ -178,9 +185,20 @@ def _process(tpath: tuple, tmpl: dict, kind: str, label: str) -> Iterator[Unsupp
         if isinstance(env, dict) and env.get("valueFrom") is not None:
             yield Unsupported((*tpath, kind, "env", i, "valueFrom"), f"{label}: env {env.get('name')} valueFrom",
                               "Kubernetes secrets and ConfigMaps are not available locally; use step secrets")
+    yield from _surroundings((*tpath, kind), body, label)
     if body.get("envFrom"):
         yield Unsupported((*tpath, kind, "envFrom"), f"{label}: envFrom", "Kubernetes secrets and ConfigMaps are "
                           "not available locally")
+
+
+def _surroundings(path: tuple, body: dict, label: str) -> Iterator[Unsupported]:
+    """A container's ``workingDir`` and ``stdin``: the process would run elsewhere, with other input."""
+    if body.get("workingDir") not in (None, ""):
+        yield Unsupported((*path, "workingDir"), f"{label}: workingDir",
+                          "a folder inside the image; locally the process runs in its node's own temporary folder")
+    if body.get("stdin") is True:
+        yield Unsupported((*path, "stdin"), f"{label}: stdin",
+                          "locally a step's standard input is empty (end of file at once)")
 
 
 def _artifacts(path: tuple, holder: Any, label: str) -> Iterator[Unsupported]:

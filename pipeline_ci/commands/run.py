@@ -1,9 +1,11 @@
 """``pipeline-ci run [PATH] --backend B``: start a pipeline run, follow it to its final status and gate on it.
 
 Exit codes: :class:`~pipeline_ci.exitcodes.ExitCode` (0 succeeded, 1 failed, 2 nothing was started, 3 API error,
-4 timed out, 5 cancelled). A remote run is registered as active (:mod:`pipeline_ci.runs.active`) from the moment
-the platform accepted it until the follower takes it over (which cancels it itself if anything escapes it), so an
-internal error cancels it instead of leaving it running.
+4 timed out, 5 cancelled). A spec run from this machine (``--backend local``, a PAI ``--manifest``) is linted first
+with the gate of ``upload`` (lint errors: exit 2, nothing started); a Clarifai run starts the uploaded version. A
+remote run is registered as active (:mod:`pipeline_ci.runs.active`) from the moment the platform accepted it until
+the follower takes it over (which cancels it itself if anything escapes it), so an internal error cancels it instead
+of leaving it running.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from .. import github
 from ..errors import UsageError
@@ -66,6 +69,8 @@ def run(options: Options, env: Env, out: Out) -> int:
             if flags.run_id:
                 raise UsageError("--run-id is for Clarifai runs: PAI assigns the run id",
                                  hint="follow an existing PAI run with `pipeline-ci watch RUN_ID --backend pai`")
+            if flags.manifest is not None:  # sent with the run: linted like an upload
+                _lint_gate([flags.manifest], out)
             remote, start = pai_run(flags, root, values, env, out)
         if start is None:  # never for a new run; a guard for the type checker
             raise UsageError(f"cannot start a {flags.backend} run from these flags")
@@ -88,12 +93,14 @@ def run(options: Options, env: Env, out: Out) -> int:
 
 
 def _run_local(flags: RunFlags, values: dict[str, str], cancel: threading.Event, env: Env, out: Out) -> int:
+    from ..dsl.resolve import generated
     from ..platforms.local.executor import run_local
     from ..platforms.local.executor.sync import parse_limits
 
     root = project_root(flags.path, required=True)
     assert root is not None  # required=True raises instead
     validate_for_project(root, values)  # bad parameters: every one at once, as a usage error (like a remote run)
+    _lint_gate([(flags.path or Path.cwd()) if generated(root) else root], out)  # a DSL pipeline: from its file
     try:
         semaphores = parse_limits(flags.semaphore)
     except ValueError as exc:
@@ -107,3 +114,14 @@ def _run_local(flags: RunFlags, values: dict[str, str], cancel: threading.Event,
         out(f"pipeline-ci: cancelled as the run ended; exit {int(ExitCode.CANCELLED)}")
         return ExitCode.CANCELLED
     return code
+
+
+def _lint_gate(paths: list[Path], out: Out) -> None:
+    """The lint gate of ``upload`` and ``deploy`` (:func:`.upload.lint_gate`) before a run of a spec on this machine
+    (``--backend local``; a PAI ``--manifest``): a spec with lint errors (an undeclared ``{{workflow.parameters.X}}``,
+    a bad ``withParam``, ...) starts nothing and writes no run record (exit 2). The errors an upload repairs (a lockfile
+    behind, a stale DSL bundle) do not matter to a run of the working tree. A Clarifai run starts the uploaded version,
+    which passed the gate when it was uploaded: the working tree is not linted for it."""
+    from .upload import lint_gate
+
+    lint_gate(paths, out, "lint errors: nothing was started")

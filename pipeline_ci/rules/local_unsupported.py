@@ -2,8 +2,8 @@
 
 ``pipeline-ci run --backend local`` runs the embedded Argo Workflow on this machine without Kubernetes or
 Docker. What it cannot run (a ``resource`` or ``http`` template, a container whose command is not
-python or sh/bash, a ``suspend`` without a duration, artifacts in a remote repository, ConfigMap
-values...) would fail there, so a local run refuses the spec before anything starts (exit 2) unless
+python or sh/bash, a ``suspend`` without a duration, a container's ``workingDir``, ``spec.shutdown``, artifacts in a
+remote repository, ConfigMap values...) would fail there, so a local run refuses the spec before anything starts (exit 2) unless
 ``--allow-unsupported`` is given. This warning shows each such construct at its position, from the same
 list the executor uses (``pipeline_ci/argo/local_support.py``; the supported features
 are in ``docs/local-executor.md``). The spec is fine for the platform: disable the rule if you never run

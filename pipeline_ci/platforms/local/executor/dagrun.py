@@ -18,7 +18,7 @@ Only the targets and their ancestors run. The targets are ``dag.target`` (space 
 or else the leaf tasks. A target's
 branch phase is its own phase when it ran, else (Skipped/Omitted) the phase inherited from its
 dependencies, an untolerated Failed/Error first. The DAG fails with the first target whose branch
-phase is a failure not tolerated by ``continueOn``.
+phase is a failure not tolerated by ``continueOn`` (its message says "target" only for a ``dag.target``).
 """
 
 from __future__ import annotations
@@ -183,12 +183,15 @@ class _DagRun:
         if isinstance(targets, str):
             return ERROR, targets
         seen: dict[str, tuple[str, bool, str]] = {}
+        raw = (self.body.get("dag") or {}).get("target")
+        named = isinstance(raw, str) and bool(raw.strip())  # else the leaf tasks stand for the targets
         for name in targets:
             phase, tolerated, origin = self.branch(name, seen)
             if phase in FAILURES and not tolerated:
                 if origin == name or name not in self.results:
-                    return phase, f"target '{name}' {phase}"
-                return phase, f"task '{origin}' {phase} (target '{name}' {self.results[name].phase})"
+                    return phase, f"{'target' if named else 'task'} '{name}' {phase}"
+                kind = "target" if named else "leaf task"
+                return phase, f"task '{origin}' {phase} ({kind} '{name}' {self.results[name].phase})"
         return SUCCEEDED, ""
 
 

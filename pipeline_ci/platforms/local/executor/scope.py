@@ -5,8 +5,10 @@ A scope is a flat ``dict`` from a tag (``workflow.parameters.x``, ``steps.a.outp
 to its string value. Substitution works on every string leaf of a parsed structure (never on a
 JSON dump), so values need no escaping. An unknown tag is left verbatim, except that a tag rooted at
 ``steps``, ``tasks``, ``inputs`` or ``item`` must resolve when ``strict`` is set (the step / task
-level); ``{{=...}}`` expression tags are evaluated with :mod:`pipeline_ci.argo.expr` (a failing one stays
-verbatim until the strict level, where it raises).
+level), and so must ``{{workflow.parameters...}}`` (unresolved, it names an undeclared parameter, which Argo refuses
+when the workflow is submitted; lint reports it as A28 and ``run`` refuses the spec before it gets here);
+``{{=...}}`` expression tags are evaluated with :mod:`pipeline_ci.argo.expr` (a failing one stays verbatim until the
+strict level, where it raises).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ....errors import RunFailure
 from .model import ERROR, FAILED, OMITTED, SKIPPED, NodeResult, rfc3339
 
 STRICT_ROOTS = frozenset({"steps", "tasks", "inputs", "item"})
+WORKFLOW_PARAMETERS = "workflow.parameters"  # an undeclared one must resolve too: Argo refuses it at submit time
 
 
 class SubstitutionError(RunFailure, ValueError):
@@ -44,6 +47,9 @@ def substitute_text(text: str, scope: Mapping[str, str], *, strict: bool) -> str
             return scope[tag]
         if strict and re.split(r"[.\[]", tag, maxsplit=1)[0] in STRICT_ROOTS:
             raise SubstitutionError(f"failed to resolve {{{{{tag}}}}}")
+        if strict and (tag == WORKFLOW_PARAMETERS or tag.startswith(WORKFLOW_PARAMETERS + ".")):  # declared: in scope
+            raise SubstitutionError(f"failed to resolve {{{{{tag}}}}}: not a parameter declared in "
+                                    "spec.arguments.parameters (Argo rejects such a workflow when it is submitted)")
         return match.group(0)
 
     return TAG_RE.sub(replace, text)
