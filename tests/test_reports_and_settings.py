@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -162,3 +163,120 @@ def test_schema_and_rules_commands():
     assert cli("schema", "nope").returncode == 2
     listing = cli("rules")
     assert listing.returncode == 0 and "A07  entrypoint" in listing.stdout
+
+
+URI_REFERENCE = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=@/]|%[0-9A-F]{2})(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-F]{2})*")
+
+
+def test_sarif_uri_is_a_percent_encoded_uri_reference(broken: Path):
+    """SARIF 2.1.0 §3.4.3: artifactLocation.uri is a URI reference (RFC 3986), so `#`, `%`, spaces, `:` and
+    non-ASCII characters of a path are percent-encoded (UTF-8), `/` is kept."""
+    odd = broken.rename(broken.parent / "a#b 50%:é?")
+    result = cli("lint", "--format", "sarif", odd.name, cwd=odd.parent)
+    assert result.returncode == 1, result.stderr
+    run = json.loads(result.stdout)["runs"][0]
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"] for loc in r["locations"]}
+    assert uris == {"a%23b%2050%25%3A%C3%A9%3F/config.yaml", "a%23b%2050%25%3A%C3%A9%3F/stepA/config.yaml"}
+    others = [run["tool"]["driver"]["informationUri"], *(r["helpUri"] for r in run["tool"]["driver"]["rules"])]
+    for value in [*uris, *(u.split("#", 1)[1] for u in others if "#" in u)]:
+        assert URI_REFERENCE.fullmatch(value), value
+
+
+def test_select_ignores_empty_items_and_refuses_an_empty_list(broken: Path):
+    result = cli("lint", "--select", "S02,, A07,", str(broken))
+    assert result.returncode == 1 and "[A07]" in result.stdout and "[S02]" in result.stdout, result.stderr
+    empty = cli("lint", "--select", ",", str(broken))
+    assert empty.returncode == 2 and "--select names no rule: ','" in empty.stderr
+
+
+@pytest.mark.parametrize(("flag", "dest", "what"), [
+    ("-o", "proj/config.yaml", "it is proj/config.yaml, a file of project proj"),
+    ("--sarif-file", "proj/stepA/config.yaml", "it is proj/stepA/config.yaml, a file of project proj"),
+    ("-o", "proj/stepA/report.txt", "it is inside step folder proj/stepA, all of whose files are hashed and uploaded"),
+    ("--sarif-file", "proj/config-lock.yaml", "it is a file named config-lock.yaml inside project proj"),
+    ("-o", "proj/overrides-ci.json", "it is a file named overrides-ci.json inside project proj"),
+])
+def test_report_never_overwrites_what_the_lint_reads(broken: Path, flag: str, dest: str, what: str):
+    before = {p: p.read_bytes() for p in broken.rglob("*") if p.is_file()}
+    result = cli("lint", flag, dest, "proj", cwd=broken.parent)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"refusing to write the report to {dest}: {what}" in result.stderr.replace("\n", " ")
+    assert result.stdout == "" and {p: p.read_bytes() for p in broken.rglob("*") if p.is_file()} == before
+
+
+def test_report_through_a_symlink_and_beside_the_project(broken: Path):
+    (broken.parent / "link").symlink_to(broken / "stepA" / "config.yaml")
+    result = cli("lint", "-o", "link", "proj", cwd=broken.parent)
+    assert result.returncode == 2 and "it is proj/stepA/config.yaml, a file of project proj" in result.stderr
+    ok = cli("lint", "-o", "proj/lint-report.txt", "--sarif-file", "lint.sarif", "proj", cwd=broken.parent)
+    assert ok.returncode == 1, ok.stderr
+    assert "[A07]" in (broken / "lint-report.txt").read_text() and (broken.parent / "lint.sarif").is_file()
+
+
+def test_suppression_with_an_unknown_rule_is_reported_where_it_is(broken: Path):
+    config = broken / "config.yaml"
+    config.write_text(config.read_text().replace("entrypoint: nope", "entrypoint: nope  # pipeline-ci: disable=A7, a07"))
+    result = cli("lint", "proj", cwd=broken.parent)
+    lines = result.stdout.splitlines()
+    assert result.returncode == 1 and any("[A07]" in line for line in lines)  # nothing valid suppressed it
+    assert ("proj/config.yaml:13:50: warning [F03] unknown rule 'A7' in `# pipeline-ci: disable=`: it suppresses "
+            "nothing; did you mean 'A07'?") in lines
+    assert ("proj/config.yaml:13:54: warning [F03] unknown rule 'a07' in `# pipeline-ci: disable=`: it suppresses "
+            "nothing; did you mean 'A07'?") in lines
+
+
+@pytest.mark.parametrize("reason", [" because the entrypoint is set by CI", "  -- reviewed, A07 is expected", ""])
+def test_suppression_takes_a_reason_after_the_rule_list(broken: Path, reason: str):
+    config = broken / "config.yaml"
+    config.write_text(config.read_text().replace("entrypoint: nope", f"entrypoint: nope  # pipeline-ci: disable=A07,"
+                                                                     f" unknown-key{reason}"))
+    result = cli("lint", "--select", "A07,F03", "proj", cwd=broken.parent)
+    assert result.returncode == 0 and result.stdout.splitlines()[-1] == "no problems found in 1 project(s)", (
+        result.stdout)
+
+
+@pytest.mark.parametrize(("comment", "message"), [
+    ("disable=A07.", "13:50: warning [F03] `# pipeline-ci: disable=`: unexpected '.' after the rule list (a reason "
+                     "follows the list after a blank)"),
+    ("disable A07", "13:42: warning [F03] `# pipeline-ci: disable=`: expected '=' and the rules after 'disable'"),
+    ("disable-file=", "13:55: warning [F03] `# pipeline-ci: disable-file=`: names no rule"),
+])
+def test_malformed_suppression_is_reported(broken: Path, comment: str, message: str):
+    config = broken / "config.yaml"
+    config.write_text(config.read_text().replace("entrypoint: nope", f"entrypoint: nope  # pipeline-ci: {comment}"))
+    result = cli("lint", "proj", cwd=broken.parent)
+    assert f"proj/config.yaml:{message}" in result.stdout.splitlines(), result.stdout
+
+
+@pytest.mark.parametrize(("value", "suppressed"), [
+    ('"{{workflow.parameters.nope}} # pipeline-ci: disable=A28"]', False),
+    ("'{{workflow.parameters.nope}} # pipeline-ci: disable=A28']", False),
+    ('"{{workflow.parameters.nope}}"]  # pipeline-ci: disable=A28', True),  # a real comment
+])
+def test_suppression_inside_a_quoted_string_is_not_a_comment(tmp_path: Path, value: str, suppressed: bool):
+    spec = BAD_SPEC.replace("entrypoint: nope", "entrypoint: main").replace(
+        "    steps: []\n", f"    container:\n      image: alpine\n      args: [echo, {value}\n")
+    files = base_files()
+    files["config.yaml"] = root_config(spec)
+    write_files(tmp_path / "proj", files)
+    result = cli("lint", "--select", "A28", "proj", cwd=tmp_path)
+    assert result.returncode == (0 if suppressed else 1) and ("[A28]" not in result.stdout) == suppressed, (
+        result.stdout + result.stderr)
+
+
+def test_comment_start_follows_yaml_quoting():
+    from pipeline_ci.suppress import comment_start
+
+    assert comment_start("a: it's # c") == 8  # an apostrophe inside a plain scalar opens no quote
+    assert comment_start("a: 'it''s # not' # c") == 17
+    assert comment_start(r'- "a\" # not" # c') == 14
+    assert comment_start("a: [x, 'y # not'] # c") == 18
+    assert comment_start("a: b#not") == -1 and comment_start("# c") == 0
+
+
+def test_python_suppressions_are_real_comments_only():
+    from pipeline_ci.suppress import parse
+
+    lines = ['x = "a # pipeline-ci: disable=A07"', "y = f(1)  # pipeline-ci: disable=A09 -- reason",
+             's = """', "# pipeline-ci: disable=A10", '"""']
+    assert parse(lines, python=True).by_line == {2: {"A09"}}

@@ -40,8 +40,17 @@ class Options(NamedTuple):
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Options:
         return cls(tuple(args.paths), args.format, args.output, args.sarif_file, args.require_fresh_locks, args.strict,
-                   tuple(args.select.split(",")) if args.select else None, args.no_cache, args.config,
-                   not getattr(args, "no_source", False))
+                   _select(args.select), args.no_cache, args.config, not getattr(args, "no_source", False))
+
+
+def _select(value: str | None) -> tuple[str, ...] | None:
+    """``--select A09, A10``: the rule keys named, blanks around them and empty items (``A09,,A10``) ignored."""
+    if value is None:
+        return None
+    keys = tuple(key.strip() for key in value.split(",") if key.strip())
+    if not keys:
+        raise UsageError(f"--select names no rule: {value!r}", hint="`pipeline-ci rules` lists the rule IDs and names")
+    return keys
 
 
 def run(options: Options, env: Env, out: Out) -> int:
@@ -59,6 +68,7 @@ def run(options: Options, env: Env, out: Out) -> int:
     # every report renderer makes its lines safe itself; colour only on a terminal, never in a file (-o)
     text = render(options.format, result, source=options.source,
                   colour=options.output is None and colour(sys.stdout), summary=options.output is not None or not quiet())
+    _refuse_linted_destinations(options, result.projects)
     if options.sarif_file:
         _write_sarif(options.sarif_file, result, env)
     if env.get("GITHUB_STEP_SUMMARY"):
@@ -104,6 +114,56 @@ def _cached(options: Options, env: Env) -> tuple[LintResult | None, Callable[[Li
     data = lint_cache.load(directory, key)
     return (LintResult.from_json(data) if data else None), lambda result: lint_cache.store(directory, key,
                                                                                            result.to_json())
+
+
+def _refuse_linted_destinations(options: Options, projects: list[Path]) -> None:
+    """Refuse (usage error, nothing written) a ``-o`` / ``--sarif-file`` that would replace or add to what the lint
+    reads: a file named on the command line, a settings file in use, a file a project loaded (config, lockfiles,
+    overrides; those that failed to load too), anything inside a step folder (all of it is hashed and uploaded, so
+    even a new file there changes the step) or, inside a project folder, a new file with a name lint would read
+    (``config.yaml``, ``config-lock.yaml``, an overrides file name). Symlinks are followed. Other files in a project
+    folder may be written (``-o proj/lint-report.txt``)."""
+    from ..discovery import CONFIG, display, find_settings, real
+    from ..hashing import LOCKFILE_NAME
+    from ..model.overrides import OVERRIDES_NAME
+
+    dests = {real(d): d for d in (options.output, options.sarif_file) if d is not None}
+    if not dests:
+        return
+    used: dict[Path, str] = {real(p): f"{p}, named on the command line" for p in options.paths if p.is_file()}
+    if options.config:
+        used[real(options.config)] = f"{options.config}, the settings file"
+    problems: dict[Path, str] = {}
+    for root in projects:
+        settings = find_settings(root if root.is_dir() else root.parent)
+        if settings:
+            used[real(settings)] = f"{display(settings)}, the settings file"
+        top = real(root)
+        if root.is_file():
+            used[top] = f"{display(root)}, a linted manifest"
+            continue
+        inside = [d for d in dests if d.is_relative_to(top)]
+        if not inside:  # only the projects a destination lies in are loaded again
+            continue
+        from ..lint import load
+        from ..project import Project
+
+        project = load(root)
+        assert isinstance(project, Project)
+        errors = [*project.load_errors, *project.overrides_errors, *(e for s in project.steps for e in s.load_errors)]
+        for file in [*(d.file for d in project.file_documents()), *(e.file for e in errors)]:
+            used[real(Path(file))] = f"{file}, a file of project {display(root)}"
+        for dest in inside:
+            step = next((s for s in project.steps if s.path.is_dir() and dest.is_relative_to(real(s.path))), None)
+            if step is not None:
+                problems[dest] = f"inside step folder {display(step.path)}, all of whose files are hashed and uploaded"
+            elif dest.name in (CONFIG, LOCKFILE_NAME) or OVERRIDES_NAME.match(dest.name):
+                problems[dest] = f"a file named {dest.name} inside project {display(root)}, which lint would read"
+    for dest, given in dests.items():
+        what = used.get(dest) or problems.get(dest)
+        if what:
+            raise UsageError(f"refusing to write the report to {given}: it is {what}",
+                             hint="write it elsewhere, e.g. next to the project (lint-report.txt, lint.sarif)")
 
 
 def _write(path: Path, text: str) -> None:

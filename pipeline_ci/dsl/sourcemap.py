@@ -189,7 +189,7 @@ def remap(findings: list[Finding]) -> list[Finding]:
         src, line, col = smap.locate(rel, finding.path)
         if src not in comments:
             try:
-                comments[src] = suppress.parse(Path(src).read_text(encoding="utf-8").splitlines())
+                comments[src] = suppress.parse(Path(src).read_text(encoding="utf-8").splitlines(), python=True)
             except (OSError, UnicodeDecodeError):
                 comments[src] = suppress.Suppressions()
         if comments[src].covers(line, finding.rule, finding.name):  # `# pipeline-ci: disable=...` in the .py

@@ -2,8 +2,9 @@
 
 One run; ``tool.driver.rules`` lists every registered rule with its docs link, results point at
 ``file:line:col`` relative to the working directory (``%SRCROOT%``). Control characters are shown
-escaped in messages (:func:`pipeline_ci.textsafe.escape_controls`, line breaks kept) and
-percent-encoded in URIs, where they are not allowed (RFC 3986).
+escaped in messages (:func:`pipeline_ci.textsafe.escape_controls`, line breaks kept). A result's
+``artifactLocation.uri`` is a URI reference (SARIF 2.1.0 §3.4.3, RFC 3986): every character of the path but
+unreserved ones and ``/`` is percent-encoded as UTF-8 (``a#b 50%/config.yaml`` -> ``a%23b%2050%25/config.yaml``).
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import re
 
 from .. import __version__
 from .. import rules as registry
-from ..textsafe import UNSAFE, escape_controls
+from ..lazyre import lazy_re
+from ..textsafe import escape_controls
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 DOCS = "https://github.com/pipeline-ci/pipeline-ci/blob/main/docs/rules.md"
 LEVEL = {"error": "error", "warning": "warning"}
+# what a URI path may hold unencoded: RFC 3986 unreserved characters and the segment separator
+NOT_URI_SAFE = lazy_re(r"[^A-Za-z0-9\-._~/]")
 
 
 def _rule(rule) -> dict:
@@ -41,8 +45,10 @@ def _encode(match: re.Match[str]) -> str:
 
 
 def uri(path: str) -> str:
-    """``path`` as a SARIF ``artifactLocation.uri``: control and invisible characters percent-encoded."""
-    return UNSAFE.sub(_encode, path)
+    """``path`` as a SARIF ``artifactLocation.uri`` (a relative URI reference): all but RFC 3986 unreserved
+    characters and ``/`` percent-encoded as UTF-8, so ``#``, ``?``, ``%``, spaces, ``:`` and control characters
+    keep no meaning of their own."""
+    return NOT_URI_SAFE.sub(_encode, path)
 
 
 def render(result) -> str:

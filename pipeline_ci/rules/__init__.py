@@ -18,6 +18,7 @@ RULE_MODULES: tuple[str, ...] = (
     # files and schemas
     "yaml_syntax",  # F01
     "duplicate_key",  # F02
+    "suppression_comment",  # F03
     "schema",  # S01
     "unknown_key",  # S02
     # Argo Workflow spec embedded in the root config (A-numbers; docs/rules.md)

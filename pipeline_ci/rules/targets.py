@@ -14,6 +14,7 @@ from pathlib import Path
 TARGET_OF: dict[str, str] = {
     "yaml_syntax": "clarifai",
     "duplicate_key": "clarifai",
+    "suppression_comment": "clarifai",
     "schema": "clarifai",
     "unknown_key": "clarifai",
     "spec_document": "clarifai",
