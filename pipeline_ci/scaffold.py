@@ -14,11 +14,11 @@ are (the training template with its example secrets file, see :data:`TEMPLATES`)
 
 from __future__ import annotations
 
-import re
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")  # pipeline and step ids as the templates use them
+import yaml
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,18 @@ class Ids:
     app_id: str
 
     def ref(self, step: str) -> str:
-        return f"users/{self.user_id}/apps/{self.app_id}/pipeline_steps/{step}"
+        return yaml_str(f"users/{self.user_id}/apps/{self.app_id}/pipeline_steps/{step}")
+
+
+def yaml_str(value: str) -> str:
+    """``value`` written as a YAML scalar that loads back as that string: as it is when it does (``demo-user``), else
+    double-quoted (``"123"``, ``"a #b"``). The ids are the user's: which ones are usable is lint's business (``init``
+    lints the project before writing it), the templates only write them faithfully."""
+    try:
+        plain = "\n" not in value and yaml.safe_load(f"k: {value}\n") == {"k": value}
+    except yaml.YAMLError:
+        plain = False
+    return value if plain else json.dumps(value, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -66,7 +77,7 @@ if __name__ == "__main__":
 
 
 def _step(ids: Ids, step: str, doc: str, params: list[Param], body: str) -> dict[str, str]:
-    lines = [f"pipeline_step:\n  id: {step}\n  user_id: {ids.user_id}\n  app_id: {ids.app_id}\n"
+    lines = [f"pipeline_step:\n  id: {step}\n  user_id: {yaml_str(ids.user_id)}\n  app_id: {yaml_str(ids.app_id)}\n"
              "  visibility:\n    gettable: PRIVATE\n", "pipeline_step_input_params:\n"]
     arguments = ""
     for p in params:
@@ -88,7 +99,8 @@ def _step(ids: Ids, step: str, doc: str, params: list[Param], body: str) -> dict
 def _root(ids: Ids, title: str, steps: list[str], spec: str, extra: str = "") -> dict[str, str]:
     indented = "".join(f"      {line}\n" if line else "\n" for line in spec.strip("\n").split("\n"))
     folders = "".join(f"    - {s}\n" for s in steps)
-    text = (f"# {title}\npipeline:\n  id: {ids.pipeline_id}\n  user_id: {ids.user_id}\n  app_id: {ids.app_id}\n"
+    text = (f"# {title}\npipeline:\n  id: {yaml_str(ids.pipeline_id)}\n  user_id: {yaml_str(ids.user_id)}\n"
+            f"  app_id: {yaml_str(ids.app_id)}\n"
             f"  visibility:\n    gettable: PRIVATE\n  step_directories:\n{folders}  orchestration_spec:\n"
             f"    argo_orchestration_spec: |\n{indented}{extra}")
     return {"config.yaml": text}
@@ -101,9 +113,15 @@ def _task(ids: Ids, name: str, step: str, arguments: dict[str, str], depends: st
             f"              template: {ids.ref(step)}\n            arguments:\n              parameters:\n{args}")
 
 
+def _workflow_prefix(ids: Ids) -> str:
+    """The workflows' ``generateName``: the pipeline id as ``init`` makes one from a folder name (Clarifai ids may hold
+    ``_`` and capitals, Argo workflow names may not)."""
+    return ids.pipeline_id.lower().replace("_", "-") + "-"
+
+
 def _workflow(ids: Ids, parameters: dict[str, str], tasks: list[str]) -> str:
     params = "".join(f"      - name: {k}\n        value: \"{v}\"\n" for k, v in parameters.items())
-    return (f"apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  generateName: {ids.pipeline_id}-\n"
+    return (f"apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  generateName: {yaml_str(_workflow_prefix(ids))}\n"
             f"spec:\n  entrypoint: main\n  arguments:\n    parameters:\n{params}  templates:\n    - name: main\n"
             "      dag:\n        tasks:\n" + "".join(tasks))
 
@@ -157,7 +175,7 @@ def training(ids: Ids) -> dict[str, str]:
                                             "model": "{{tasks.train.outputs.parameters.result}}"}, "train"),
     ]
     secrets = ("  config:\n    step_version_secrets:\n      train:\n"
-               f"        TRACKING_TOKEN: users/{ids.user_id}/secrets/tracking-token\n")
+               f"        TRACKING_TOKEN: {yaml_str(f'users/{ids.user_id}/secrets/tracking-token')}\n")
     files = _root(ids, f"{ids.pipeline_id}: prepare data, train a line fit, evaluate it.",
                   ["prepare-data", "train", "evaluate"], _workflow(ids, parameters, tasks), secrets)
     files.update(_step(ids, "prepare-data", "prepare-data: points on the line y = 2x + 1, as JSON [[x, y], ...].",

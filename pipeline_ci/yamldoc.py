@@ -2,8 +2,9 @@
 
 ``load_file`` returns a :class:`Document`: the plain Python value (dicts, lists, scalars, as
 ``yaml.safe_load`` would build them) plus, for every JSON path, the 1-based line and column of
-the value and of its key. Duplicate keys are kept (last wins, like PyYAML) and recorded as
-problems. Inputs that are too large, binary, not UTF-8, too deeply nested or that expand through
+the value and of its key: of its content's first character, past an anchor (``&a``) or tag (``!!str``) written
+before it (a block collection's is that of its first entry, as without them). Duplicate keys are kept (last wins,
+like PyYAML) and recorded as problems. Inputs that are too large, binary, not UTF-8, too deeply nested or that expand through
 aliases far beyond their size (an "alias bomb") raise :class:`LoadError` with a position. An alias bomb
 is refused before anything is expanded (time and memory stay linear in the input); inside an embedded
 document it is reported at the anchor of the first node that expands past the limit, in the outer file.
@@ -27,6 +28,7 @@ from pathlib import Path
 from .discovery import _inside, display, real
 from .errors import UsageError
 from .gcpause import gc_paused
+from .lazyre import lazy_re
 from .records import NamedTuple
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
@@ -49,6 +51,10 @@ import yaml  # noqa: E402 - after the cache entry above
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 200
 _ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s,\]}]")
+# an anchor (`&name`) or a tag (`!t`, `!!str`, `!<uri>`, `!`) before a node: only documents with one need the node
+# starts moved past them (`&&` and `!=` in expressions do not match)
+# (the pattern starts with a character set, which re scans for quickly; compiled on first use: 0.2 ms)
+_PROPERTY = lazy_re(r"[&!](?<![^\s\[{,]&)(?<![^\s\[{,]!)(?:(?<=&)[\w-]|(?<=!)(?:[!<\w\s]|$))", re.M)
 JsonPath = tuple["Any", ...]  # the name quoted: typing is imported for type checking only
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
@@ -285,7 +291,8 @@ def _load_text(text: str, file: str, line_map: Callable[[int, int], Pos] | None,
         return doc
     if "*" in text and _ALIAS.search(text):  # only documents with aliases can expand beyond their size
         _check_expansion(root, line_map)
-    doc.data = _Builder(doc, line_map, positions).build(root, ())
+    properties = positions and ("&" in text or "!" in text) and _PROPERTY.search(text) is not None
+    doc.data = _Builder(doc, line_map, positions, properties).build(root, ())
     return doc
 
 
@@ -337,17 +344,52 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
+def _content_start(lines: list[str], node: yaml.Node) -> tuple[int, int]:
+    """0-based line and column of the first character of ``node``'s content. The composer's ``start_mark`` is that of
+    the node's properties when it has any (``&anchor``, ``!tag``, in either order): they are skipped with the blanks,
+    comments and line breaks after them (a block collection then starts at its first key or ``-``). A node whose
+    content is empty (``key: &a`` alone) keeps the position of its properties."""
+    start, end = node.start_mark, node.end_mark
+    line, col = start.line, start.column
+    for _ in range(2):  # at most an anchor and a tag
+        text = lines[line] if line < len(lines) else ""
+        if col >= len(text) or text[col] not in "&!":
+            break
+        while col < len(text) and text[col] not in " \t,[]{}":  # the property
+            col += 1
+        while col < len(text) and text[col] in " \t":
+            col += 1
+        while col >= len(text) or text[col] == "#":  # end of line or a comment: the content is on a later line
+            line += 1
+            if line >= len(lines):
+                return start.line, start.column
+            text = lines[line]
+            col = len(text) - len(text.lstrip(" \t"))
+    if end is not None and (line, col) >= (end.line, end.column):
+        return start.line, start.column  # empty content (or a position this scan cannot vouch for)
+    return line, col
+
+
 class _Builder:
-    def __init__(self, doc: Document, line_map: Callable[[int, int], Pos] | None, positions: bool = True):
+    def __init__(self, doc: Document, line_map: Callable[[int, int], Pos] | None, positions: bool = True,
+                 properties: bool = False):
         self.doc = doc
         self.line_map = line_map
         self.positions = positions
+        self.properties = properties  # the text has anchors or tags: positions skip them (_content_start)
+
+    def _pos(self, node: yaml.Node) -> Pos:
+        """The position of ``node``'s content (of its first character, past any anchor and tag)."""
+        if not self.properties:
+            return _mark(node.start_mark, self.line_map)
+        line, col = _content_start(self.doc.lines, node)
+        return self.line_map(line, col) if self.line_map else Pos(line + 1, col + 1)
 
     def build(self, node: yaml.Node, path: JsonPath, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
             raise LoadError(f"document is nested more than {MAX_DEPTH} levels deep", _mark(node.start_mark, self.line_map))
         if self.positions:
-            self.doc.values[path] = _mark(node.start_mark, self.line_map)
+            self.doc.values[path] = self._pos(node)
         if isinstance(node, yaml.ScalarNode):
             return _scalar(node)
         if isinstance(node, yaml.SequenceNode):
@@ -361,7 +403,7 @@ class _Builder:
                 raise LoadError("mapping keys must be scalars", _mark(key_node.start_mark, self.line_map))
             key = _scalar(key_node)
             if self.positions:
-                key_pos = _mark(key_node.start_mark, self.line_map)
+                key_pos = self._pos(key_node)
                 if key in result:
                     self.doc.problems.append(
                         Problem("duplicate-key", f"duplicate key {key!r} (the later value wins)", (*path, key), key_pos)

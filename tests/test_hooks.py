@@ -155,6 +155,19 @@ def test_try_repo_runs_each_project_once(user_repo, hook_repo, pre_commit_home):
     assert "no problems found in 2 project(s)" in result.stdout
 
 
+def test_lint_hook_compiles_a_python_pipeline_file(user_repo, hook_repo, pre_commit_home):
+    """The hook passes `.py` files to lint: a pipeline file named by the settings is compiled. The hook environment
+    has no Clarifai SDK (README: add it with `additional_dependencies`), so compiling it fails and blocks the commit."""
+    install(user_repo, hook_repo, pre_commit_home, "  - id: pipeline-ci-lint\n")
+    (user_repo / "flows").mkdir()
+    (user_repo / "flows" / "text.py").write_text('from clarifai import runners\np = runners.pipelines.Pipeline("t")\n')
+    (user_repo / ".pipeline-ci.yaml").write_text("dsl: flows/text.py\n")
+    result = commit(user_repo, pre_commit_home)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "flows/text.py" in output and "SDK" in output, output
+    assert head_count(user_repo) == 0
+
+
 def test_plain_git_hook_blocks_a_broken_commit(user_repo):
     hooks = user_repo / ".githooks"
     hooks.mkdir()

@@ -108,3 +108,25 @@ def test_ci_github_writes_the_recommended_workflow_pinned_and_valid(tmp_path):
     assert linted.returncode == 0, linted.stdout + linted.stderr
     again = cli(["init", "--ci", "github", "pipes"], repo)
     assert again.returncode == 2 and "3 file(s) already exist" in again.stderr
+
+
+def test_ids_are_what_lint_accepts_and_a_project_that_would_not_lint_is_refused(tmp_path):
+    # Clarifai's docs create apps such as `test_app` (https://docs.clarifai.com/python-sdk/create-apps); lint accepts them
+    ok = cli(["init", "k", "--app-id", "test_app", "--pipeline-id", "My_Pipe", "--template", "single"], tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    env_user = cli(["init", "k2", "--template", "single"], tmp_path, {"CLARIFAI_USER_ID": "john_doe"})
+    assert env_user.returncode == 0, env_user.stderr
+    numeric = cli(["init", "k3", "--app-id", "123", "--user-id", "a #b", "--template", "single"], tmp_path)
+    assert numeric.returncode == 0, numeric.stderr  # written quoted: the ids load back as the strings given
+    root = yaml.safe_load((tmp_path / "k" / "config.yaml").read_text())["pipeline"]
+    assert (root["id"], root["app_id"]) == ("My_Pipe", "test_app")
+    assert "generateName: my-pipe-" in (tmp_path / "k" / "config.yaml").read_text()
+    assert yaml.safe_load((tmp_path / "k2" / "hello" / "config.yaml").read_text())["pipeline_step"]["user_id"] == "john_doe"
+    third = yaml.safe_load((tmp_path / "k3" / "config.yaml").read_text())["pipeline"]
+    assert (third["user_id"], third["app_id"]) == ("a #b", "123")
+    linted = cli(["lint", "k", "k2", "k3"], tmp_path)
+    assert linted.returncode == 0 and "no problems found in 3 project(s)" in linted.stdout, linted.stdout
+    for args, why in ((["--app-id", "a/b"], "[A36]"), (["--app-id", ""], "[S01]"), (["--app-id", "your-app"], "[C01]")):
+        refused = cli(["init", "bad", "--template", "single", *args], tmp_path)
+        assert refused.returncode == 2 and why in refused.stderr and "would not lint" in refused.stderr, refused.stderr
+        assert "--app-id" in refused.stderr and not (tmp_path / "bad").exists()

@@ -106,3 +106,46 @@ def test_non_scalar_keys_are_refused_with_a_position():
     with pytest.raises(LoadError) as err:
         load_text("? [a, b]\n: 1\n", "f")
     assert err.value.pos == Pos(1, 3)
+
+
+def _col_of(text: str, line: int, token: str) -> int:
+    return text.splitlines()[line - 1].index(token) + 1
+
+
+def test_anchors_and_tags_are_skipped_in_value_and_key_positions():
+    text = ("a: &n my_main\n"
+            "b: !!float 3.10\n"
+            "c: &x !!str  tagged   # both, then blanks\n"
+            "d: !!str &y both2\n"
+            "&k e: 1\n"
+            "f: &m  # a comment\n"
+            "  # another\n"
+            "  inner: 1\n"
+            "g: [&i one, !!str two]\n"
+            "h: &empty\n"
+            "i: !!str |\n"
+            "  block\n")
+    doc = load_text(text, "f")
+    assert doc.pos(("a",)) == Pos(1, _col_of(text, 1, "my_main"))
+    assert doc.pos(("b",)) == Pos(2, _col_of(text, 2, "3.10"))
+    assert doc.pos(("c",)) == Pos(3, _col_of(text, 3, "tagged"))
+    assert doc.pos(("d",)) == Pos(4, _col_of(text, 4, "both2"))
+    assert doc.pos(("e",), key=True) == Pos(5, _col_of(text, 5, "e:"))
+    assert doc.pos(("f",)) == Pos(8, 3)  # a block mapping starts at its first key, as without the anchor
+    assert doc.pos(("f", "inner")) == Pos(8, 10)
+    assert doc.pos(("g", 0)) == Pos(9, _col_of(text, 9, "one"))
+    assert doc.pos(("g", 1)) == Pos(9, _col_of(text, 9, "two"))
+    assert doc.pos(("h",)) == Pos(10, 4)  # no content: the anchor itself
+    assert doc.pos(("i",)) == Pos(11, _col_of(text, 11, "|"))
+    assert doc.data["b"] == 3.1 and doc.data["f"] == {"inner": 1} and doc.data["h"] is None
+    plain = load_text("a: x && y\nb: z != w\n", "f")  # `&&` and `!=` are not properties
+    assert plain.pos(("a",)) == Pos(1, 4) and plain.pos(("b",)) == Pos(2, 4)
+
+
+def test_anchors_and_tags_inside_the_embedded_spec_are_skipped():
+    text = ("pipeline:\n  orchestration_spec:\n    argo_orchestration_spec: |\n      spec:\n"
+            "        entrypoint: &e main\n        templates:\n        - name: !!str main\n")
+    outer = load_text(text, "c.yaml")
+    spec = load_embedded(outer, ("pipeline", "orchestration_spec", "argo_orchestration_spec"))
+    assert spec.pos(("spec", "entrypoint")) == Pos(5, _col_of(text, 5, "main"))
+    assert spec.pos(("spec", "templates", 0, "name")) == Pos(7, _col_of(text, 7, "main"))

@@ -82,17 +82,41 @@ def _user_id(options: Options, env: Env) -> tuple[str, str | None]:
 
 
 def _project_files(options: Options, user_id: str) -> tuple[dict[str, str], Ids]:
-    from ..scaffold import ID_RE, TEMPLATES
+    from ..scaffold import TEMPLATES
 
     if options.template not in TEMPLATES:
         raise UsageError(f"unknown template {options.template!r}; choose from {', '.join(TEMPLATES)}")
     pipeline_id = options.pipeline_id or options.path.resolve().name.lower().replace("_", "-")
-    for what, value in (("pipeline id", pipeline_id), ("user id", user_id), ("app id", options.app_id)):
-        if not ID_RE.fullmatch(value):
-            raise UsageError(f"{what} {value!r} must be lower-case letters, digits and '-' (at most 48, starting with a "
-                             "letter or digit)", hint="pass --pipeline-id, --user-id or --app-id")
     ids = Ids(pipeline_id, user_id, options.app_id)
-    return TEMPLATES[options.template](ids), ids
+    files = TEMPLATES[options.template](ids)
+    _lint_ids(files, ids)
+    return files, ids
+
+
+def _lint_ids(files: dict[str, str], ids: Ids) -> None:
+    """Which ids are usable is lint's business (a Clarifai id may be ``test_app``; a ``/`` breaks the templateRefs, the
+    pipeline id names the Argo workflows, a placeholder-like id is left for later): the project is linted in a
+    temporary folder, with no settings, before anything is written, and any finding refuses the ids (the built-in
+    templates lint clean)."""
+    import tempfile
+
+    from ..lint import lint_paths
+
+    with tempfile.TemporaryDirectory(prefix="pipeline-ci-init-") as tmp:
+        root = Path(tmp) / "project"
+        for rel, text in files.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(text, encoding="utf-8")
+        settings = Path(tmp) / ".pipeline-ci.yaml"
+        settings.write_text("", encoding="utf-8")
+        result = lint_paths([root], config=settings)
+        found = [f"{Path(f.file).resolve().relative_to(root.resolve()).as_posix()}:{f.line}:{f.col}: {f.severity} "
+                 f"[{f.rule}] {f.message}" for f in result.findings]
+    if found or not result.projects:
+        more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
+        raise UsageError(f"pipeline id {ids.pipeline_id!r}, user id {ids.user_id!r}, app id {ids.app_id!r}: the project "
+                         f"would not lint clean: {'; '.join(found[:3]) or 'no project found'}{more}",
+                         hint="pass --pipeline-id, --user-id or --app-id")
 
 
 def _ci_files(options: Options) -> tuple[Path, dict[str, str]]:

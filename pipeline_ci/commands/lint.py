@@ -123,13 +123,15 @@ def _refuse_linted_destinations(options: Options, projects: list[Path]) -> None:
     even a new file there changes the step) or, inside a project folder, a new file with a name lint would read
     (``config.yaml``, ``config-lock.yaml``, an overrides file name). Symlinks are followed. Other files in a project
     folder may be written (``-o proj/lint-report.txt``)."""
-    from ..discovery import CONFIG, display, find_settings, real
-    from ..hashing import LOCKFILE_NAME
-    from ..model.overrides import OVERRIDES_NAME
+    from ..discovery import real
 
     dests = {real(d): d for d in (options.output, options.sarif_file) if d is not None}
     if not dests:
         return
+    from ..discovery import CONFIG, display, find_settings
+    from ..hashing import LOCKFILE_NAME
+    from ..model.overrides import OVERRIDES_NAME  # imports PyYAML: only when a report file is asked for
+
     used: dict[Path, str] = {real(p): f"{p}, named on the command line" for p in options.paths if p.is_file()}
     if options.config:
         used[real(options.config)] = f"{options.config}, the settings file"

@@ -19,16 +19,36 @@ _DSL_KEY = re.compile(rb"^\s*[\"']?dsl[\"']?\s*[:=]", re.M)  # `dsl:` (YAML) or 
 
 def may_name_dsl(paths: tuple[Path, ...] | list[Path], config: Path | None = None) -> bool:
     """A cheap over-approximation of :func:`pipeline_ci.dsl.resolve.names_dsl` for the lint cache's fast path
-    (no import beyond the standard library): a ``.py`` file mentioning ``clarifai.runners``, or a
-    settings file (``--config`` or found from a given folder) with a ``dsl`` key."""
+    (no import beyond the standard library): a ``.py`` file mentioning ``clarifai.runners``, or a settings file
+    (``--config``, or found from a given folder or from the folder of a given ``.py`` file, which the settings'
+    ``dsl:`` may name) with a ``dsl`` key. Each settings file is looked up and read once per call."""
     from ..discovery import find_settings
 
+    found: dict[Path, Path | None] = {}  # folder -> its settings file
+    has_key: dict[Path, bool] = {}  # settings file -> has a `dsl` key
     for path in paths:
         try:
-            if path.suffix == ".py" and path.is_file() and b"clarifai.runners" in path.read_bytes():
-                return True
-            settings = config or (find_settings(path) if path.is_dir() else None)
-            if settings is not None and _DSL_KEY.search(settings.read_bytes()):
+            if path.suffix == ".py" and path.is_file():
+                if b"clarifai.runners" in path.read_bytes():
+                    return True
+                folder: Path | None = path.parent
+            elif path.is_dir():
+                folder = path
+            else:
+                folder = None
+            if config is not None:
+                settings: Path | None = config
+            elif folder is None:
+                continue
+            else:
+                if folder not in found:
+                    found[folder] = find_settings(folder)
+                settings = found[folder]
+            if settings is None:
+                continue
+            if settings not in has_key:
+                has_key[settings] = bool(_DSL_KEY.search(settings.read_bytes()))
+            if has_key[settings]:
                 return True
         except OSError:
             continue
