@@ -12,38 +12,23 @@ from pathlib import Path
 
 import pytest
 
+from pipeline_ci.testing.projects import BASE_SPEC
+
 from .conftest import run_cli
 from .test_executor import make
 
-STEP = """\
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata:
-  generateName: p-
-spec:
-  entrypoint: main
-  arguments:
-    parameters:
-    - name: input_text
-      value: hi
-  templates:
-  - name: main
-    steps:
-    - - name: step-a
-        templateRef:
-          name: users/u1/apps/a1/pipeline_steps/stepA
-          template: users/u1/apps/a1/pipeline_steps/stepA
-        arguments:
-          parameters:
-          - name: input_text
-            value: "{value}"
-{extra}"""
+ONE_STEP = BASE_SPEC.split("    - - name: step-b\n")[0]  # the base project's spec with its first step only
+
+
+def step_spec(value: str, extra: str = "") -> str:
+    """:data:`ONE_STEP` passing ``value`` to the step, with ``extra`` lines added to the step."""
+    return ONE_STEP.replace('"{{workflow.parameters.input_text}}"', f'"{value}"') + extra
 
 # (what the reviewer wrote, the rule that reports it)
 LINT_ERRORS = {
-    "undeclared-parameter": (STEP.format(value="{{workflow.parameters.zzz}}", extra=""), "A28"),
-    "unknown-step-output": (STEP.format(value="{{steps.nope.outputs.result}}", extra=""), "A30"),
-    "withparam-not-json": (STEP.format(value="{{item}}", extra='        withParam: "not json"\n'), "A19"),
+    "undeclared-parameter": (step_spec("{{workflow.parameters.zzz}}"), "A28"),
+    "unknown-step-output": (step_spec("{{steps.nope.outputs.result}}"), "A30"),
+    "withparam-not-json": (step_spec("{{item}}", '        withParam: "not json"\n'), "A19"),
 }
 
 
@@ -65,7 +50,7 @@ def test_lint_errors_stop_a_local_run_before_anything_starts(tmp_path: Path, cas
 
 
 def test_a_clean_spec_still_runs_and_deploy_run_refuses_the_same(tmp_path: Path):
-    good = make(tmp_path / "good", STEP.format(value="{{workflow.parameters.input_text}}", extra=""))
+    good = make(tmp_path / "good", step_spec("{{workflow.parameters.input_text}}"))
     ran = run_local_cli(good)
     assert ran.returncode == 0 and "A argv=" in ran.stdout and "lint" not in ran.stdout, ran.stdout + ran.stderr
     bad = make(tmp_path / "bad", LINT_ERRORS["undeclared-parameter"][0])
