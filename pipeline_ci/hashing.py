@@ -8,7 +8,9 @@ bytes are hashed) and a symlink to a folder among the folders, which it does not
 hashed for it). Files of a folder come in code-point order before its subfolders. The SDK walks
 subfolders in ``os.scandir`` order, which depends on the filesystem; we walk them sorted, so the
 digest is deterministic everywhere and equal to the SDK's whenever every folder has at most one
-subfolder (the standard ``1/`` layout).
+subfolder (the standard ``1/`` layout). Where one has more (``StepHash.forked``), a lockfile written by the SDK may
+hold the hash in this machine's listing order: ``sort_dirs=False`` computes that one
+(:meth:`pipeline_ci.project.StepDir.content_hash` accepts it when it is the lockfile's).
 
 ``tracked_only`` restricts the walk to the files git tracks or has staged (what CI checks out).
 
@@ -69,8 +71,10 @@ class StepHash:
 
     def __init__(self, digest: str, files: list[str] | None = None, escaping_links: list[str] | None = None,
                  skipped: list[str] | None = None, problems: list[tuple[str, str]] | None = None,
-                 links: dict[str, str] | None = None, dir_links: dict[str, str] | None = None):
+                 links: dict[str, str] | None = None, dir_links: dict[str, str] | None = None,
+                 forked: bool = False):
         self.digest = digest
+        self.forked = forked  # a folder has two subfolders or more: the SDK's own order may give another digest
         self.files = [] if files is None else files
         self.escaping_links = [] if escaping_links is None else escaping_links  # lead out of the step folder
         self.skipped = [] if skipped is None else skipped  # not regular files (FIFOs, devices) or broken links
@@ -101,11 +105,13 @@ class StepHash:
 
 
 class _Walk(NamedTuple):
-    """What :func:`_walk` found: files (hashing order), symlinks to folders, folders that could not be listed."""
+    """What :func:`_walk` found: files (hashing order), symlinks to folders, folders that could not be listed, and
+    folders with two subfolders or more (where the SDK's listing order and ours can differ)."""
 
     files: list[str]
     dir_links: list[str]
     errors: list[tuple[str, str]]
+    forks: list[str]
 
 
 def _reason(exc: OSError) -> str:
@@ -114,13 +120,14 @@ def _reason(exc: OSError) -> str:
     return f"cannot be read: {exc.strerror or exc}"
 
 
-def _walk(step_dir: Path) -> _Walk:
+def _walk(step_dir: Path, sort_dirs: bool = True) -> _Walk:
     """Files (hashing order), symlinks to folders (not entered) and folders that could not be listed.
 
-    What ``os.walk(step_dir, followlinks=False)`` lists (with subfolders and files sorted), built with one
-    ``scandir`` per folder and plain string prefixes: lint and ``changed`` walk every step folder of a monorepo.
+    What ``os.walk(step_dir, followlinks=False)`` lists (with files sorted, and subfolders too unless ``sort_dirs``
+    is False: then in ``scandir`` order, as the SDK walks them), built with one ``scandir`` per folder and plain
+    string prefixes: lint and ``changed`` walk every step folder of a monorepo.
     """
-    out = _Walk([], [], [])
+    out = _Walk([], [], [], [])
 
     def visit(top: str, prefix: str) -> None:
         dirs: list[str] = []
@@ -139,7 +146,10 @@ def _walk(step_dir: Path) -> _Walk:
         links = {d for d in dirs if os.path.islink(os.path.join(top, d))}
         out.dir_links.extend(prefix + d for d in sorted(links))
         out.files.extend(prefix + name for name in sorted(files) if name not in EXCLUDED_NAMES)
-        for name in sorted(d for d in dirs if d not in links):
+        entered = [d for d in dirs if d not in links]
+        if len(entered) > 1:
+            out.forks.append(prefix)
+        for name in sorted(entered) if sort_dirs else entered:
             path = os.path.join(top, name)
             if not os.path.islink(path):  # replaced by a link meanwhile: not entered (as os.walk)
                 visit(path, f"{prefix}{name}/")
@@ -465,7 +475,39 @@ def feed(digest: Any, rel: str, size: int, content: bytes) -> None:
     digest.update(content)
 
 
-def hash_files(folder: str, files: list[str]) -> str:
+def forked(files: list[str]) -> bool:
+    """Does a folder of these files (relative, ``/``-separated) hold two subfolders or more (see :class:`StepHash`)?"""
+    children: dict[str, str] = {}
+    for path in files:
+        parts = path.split("/")[:-1]
+        for depth in range(len(parts)):
+            parent, child = "/".join(parts[:depth]), parts[depth]
+            if children.setdefault(parent, child) != child:
+                return True
+    return False
+
+
+def _listing_order(folder: str, files: list[str]) -> list[str]:
+    """``files`` in hashing order with subfolders in ``scandir`` order (the SDK's walk) instead of sorted."""
+    listed: dict[str, dict[str, int]] = {}
+
+    def rank(parent: str, name: str) -> int:
+        if parent not in listed:
+            try:
+                listed[parent] = {n: i for i, n in enumerate(os.listdir(os.path.join(folder, parent) or "."))}
+            except OSError:
+                listed[parent] = {}
+        return listed[parent].get(name, -1)
+
+    def key(path: str) -> tuple:
+        parts = path.split("/")
+        dirs = tuple((0, rank("/".join(parts[:i]), part)) for i, part in enumerate(parts[:-1]))
+        return (*dirs, (-1, parts[-1]))
+
+    return sorted(files, key=key)
+
+
+def hash_files(folder: str, files: list[str], sort_dirs: bool = True) -> str:
     """The step hash of ``folder`` over exactly ``files`` (relative, ``/``-separated, in any order), read as they are:
     each file's size as ``fstat`` gives it, then its bytes to the end, as :func:`hash_step` feeds them.
 
@@ -474,7 +516,7 @@ def hash_files(folder: str, files: list[str]) -> str:
     import hashlib  # loaded by then (``changed`` hashes blobs): a digest with no Python layer
 
     digest = hashlib.md5()
-    for rel in hash_order(files):
+    for rel in hash_order(files) if sort_dirs else _listing_order(folder, files):
         fd = os.open(os.path.join(folder, rel), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         try:
             digest.update(rel.encode("utf-8", "surrogateescape"))
@@ -486,16 +528,17 @@ def hash_files(folder: str, files: list[str]) -> str:
     return digest.hexdigest()
 
 
-def listed_files(step_dir: Path, tracked_only: bool) -> _Walk:
+def listed_files(step_dir: Path, tracked_only: bool, sort_dirs: bool = True) -> _Walk:
     """The walk of ``step_dir`` (with ``tracked_only``: only what git tracks or has staged)."""
     if not step_dir.is_dir():
         raise HashError(f"{step_dir}: not a directory")
-    walk = _walk(step_dir)
+    walk = _walk(step_dir, sort_dirs)
     if tracked_only:
         tracked = git_tracked_files(step_dir)
         if tracked is None:
             raise HashError(f"{step_dir}: not inside a git work tree (needed for --tracked-only)")
-        walk = _Walk([f for f in walk.files if f in tracked], [d for d in walk.dir_links if d in tracked], walk.errors)
+        walk = _Walk([f for f in walk.files if f in tracked], [d for d in walk.dir_links if d in tracked], walk.errors,
+                     walk.forks)
     return walk
 
 
@@ -505,16 +548,18 @@ def hash_step(
     tracked_only: bool = False,
     algo: str = "md5",
     boundary: Path | None = None,
+    sort_dirs: bool = True,
 ) -> StepHash:
-    """Hash ``step_dir`` like the Clarifai SDK (see the module docstring)."""
-    walk = listed_files(step_dir, tracked_only)
+    """Hash ``step_dir`` like the Clarifai SDK (see the module docstring; ``sort_dirs=False``: subfolders in this
+    machine's listing order, the SDK's own)."""
+    walk = listed_files(step_dir, tracked_only, sort_dirs)
     if algo == "md5":
         digest: Any = _Md5()
     else:
         import hashlib
 
         digest = hashlib.new(algo)
-    result = StepHash(digest="", files=walk.files, problems=list(walk.errors))
+    result = StepHash(digest="", files=walk.files, problems=list(walk.errors), forked=bool(walk.forks))
     buf = bytearray(CHUNK)
     view = memoryview(buf)
     try:

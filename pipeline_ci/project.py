@@ -113,10 +113,25 @@ class StepDir:
         cache = self.__dict__.setdefault("_hashes", {})
         if tracked_only not in cache:
             try:
-                cache[tracked_only] = hashing.hash_step(self.path, tracked_only=tracked_only, boundary=self.boundary)
+                found = hashing.hash_step(self.path, tracked_only=tracked_only, boundary=self.boundary)
+                value = self._lock_value()
+                if found.forked and value and value != found.digest:  # maybe the SDK's hash, in its listing order
+                    listed = hashing.hash_step(self.path, tracked_only=tracked_only, boundary=self.boundary,
+                                               sort_dirs=False)
+                    found = listed if listed.digest == value else found
+                cache[tracked_only] = found
             except hashing.HashError:
                 cache[tracked_only] = None
         return cache[tracked_only]
+
+    def _lock_value(self) -> str | None:
+        """The lockfile's ``hash.value`` (an md5 one), if any."""
+        data = self.lock.data if self.lock is not None else None
+        stated = data.get("hash") if isinstance(data, dict) else None
+        if not isinstance(stated, dict) or stated.get("algo", "md5") != "md5":
+            return None
+        value = stated.get("value")
+        return value if isinstance(value, str) else None
 
     def ci_hash(self, in_git: bool) -> hashing.StepHash | None:
         """The hash CI computes: over the files git tracks or has staged when the project is in a git work

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_ci.hashing import hash_step, walk_files
+from pipeline_ci.hashing import hash_files, hash_step, walk_files
 from pipeline_ci.testing.projects import BASE_SPEC, base_files
 
 from .conftest import REPO, lint, rules_of, write_files
@@ -31,11 +31,15 @@ def write_bytes(root: Path, files: dict[str, bytes]) -> Path:
     return root
 
 
-def sdk_hash(step_dir: Path, exclude: tuple[str, ...] = ("config-lock.yaml",), algo: str = "md5") -> str:
-    """A transcription of the SDK's ``hash_directory`` (subfolders sorted), with a configurable exclusion list."""
+def sdk_hash(step_dir: Path, exclude: tuple[str, ...] = ("config-lock.yaml",), algo: str = "md5",
+             listing_order: bool = False) -> str:
+    """A transcription of the SDK's ``hash_directory`` (clarifai-python ``clarifai/utils/hashing.py``): subfolders
+    sorted, or with ``listing_order`` as the SDK walks them (``os.walk``'s order), with a configurable exclusion
+    list."""
     digest = hashlib.new(algo)
     for top, dirs, files in os.walk(step_dir):
-        dirs.sort()
+        if not listing_order:
+            dirs.sort()
         for name in sorted(files):
             if name in exclude:
                 continue
@@ -160,6 +164,29 @@ def test_subfolders_are_walked_sorted_whatever_the_creation_order(tmp_path: Path
     assert walk_files(step) == ["top.txt", *(f"{d}/f.txt" for d in order)]
     stream = b"top.txt1t" + b"".join(f"{d}/f.txt{len(d)}{d}".encode() for d in order)
     assert hash_step(step).digest == hashlib.md5(stream).hexdigest() == sdk_hash(step)
+
+
+def test_a_lockfile_the_sdk_wrote_in_its_own_folder_order_is_fresh(make_project, outside_git, tmp_path: Path):
+    """The SDK walks subfolders in the file system's listing order (ext4: by name hash, not sorted): a step with
+    several subfolders can get a lockfile hash that differs from our sorted one. Lint, ``changed`` and ``upload``
+    accept it as the lockfile's (the SDK's) hash of this content; an edit is still seen."""
+    root = make_project()
+    step = root / "stepA"
+    for name in ("zeta", "alpha", "models", "data", "utils"):
+        write_bytes(step / "1", {f"{name}/f.py": name.encode()})
+    listed = sdk_hash(step, listing_order=True)
+    # both ways of computing it (a walk for the loaded project, a file list for changed's fingerprint) agree
+    assert hash_step(step, sort_dirs=False).digest == hash_files(str(step), walk_files(step), sort_dirs=False) == listed
+    if [e.name for e in os.scandir(step / "1")] != sorted(os.listdir(step / "1")):  # as on this ext4
+        assert listed != sdk_hash(step) == hash_step(step).digest  # the case this test is about
+    (step / "config-lock.yaml").write_text(step_lock(listed))
+    (root / "stepB" / "config-lock.yaml").write_text(step_lock(STEP_B_MD5, "ver2"))
+    assert findings(lint(root), "L04") == []
+    report = pipeline_ci("changed", str(root), "--baseline", "lock", "--format", "json", "--all", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    assert '"reason": "content"' not in report.stdout and '"step_id": "stepA"' in report.stdout, report.stdout
+    (step / "1" / "data" / "f.py").write_text("edited")
+    assert [f[4].split(" ")[0] for f in findings(lint(root), "L04")] == ["stepA"]
 
 
 def test_symlink_outside_the_boundary_is_not_read(tmp_path: Path):

@@ -294,7 +294,7 @@ class IndexState:
         guessed = _guess(root)  # from files the fingerprint has just vouched for
         if guessed is None or facts_digest(*guessed) != facts:
             return None
-        from ..hashing import hash_files
+        from ..hashing import forked, hash_files
         from .detector import known_changes, parents
 
         pipeline_id, (steps, referenced) = guessed
@@ -309,7 +309,11 @@ class IndexState:
             low, high = folder_range(self._paths, below)
             files = [path[len(below) + 1:] for path in self._paths[low:high]
                      if path.rpartition("/")[2] not in EXCLUDED_NAMES]
-            digests[folders[folder]] = hash_files(os.path.join(self.top, below), files)
+            path, entry = os.path.join(self.top, below), folders[folder]
+            digests[entry] = hash_files(path, files)
+            value = next(s.value for s in steps if s.entry == entry)
+            if forked(files) and digests[entry] != value and hash_files(path, files, sort_dirs=False) == value:
+                digests[entry] = value  # the SDK's hash in its own folder order, as StepDir.content_hash accepts it
         return known_changes(str(root), pipeline_id, steps, referenced, digests, view)
 
     def _entries(self, root: Path, prefix: str) -> tuple[dict[str, str], str, str] | None:
