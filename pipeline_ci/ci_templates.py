@@ -17,6 +17,8 @@ FILES = {"pr.yml": ".github/workflows/pipeline-ci-pr.yml", "release.yml": ".gith
 
 _ZEROS = "0" * 40
 _EXAMPLE_FOLDER = "pipelines"  # the examples' folder of pipeline projects
+PLAIN_FOLDER = re.compile(r"\.|[A-Za-z0-9_][A-Za-z0-9._-]*(?:/[A-Za-z0-9_][A-Za-z0-9._-]*)*")
+"""A folder :func:`render` can write into the workflows as it is (no YAML quoting, whitespace or glob characters)."""
 
 
 def render(version: str, folder: str = ".") -> dict[str, str]:
@@ -30,6 +32,8 @@ def render(version: str, folder: str = ".") -> dict[str, str]:
         text = re.sub(rf'"{_ZEROS}" # frozen: vX\.Y\.Z[^\n]*', tag, text)  # pre-commit's rev
         text = text.replace(f"@{_ZEROS} # vX.Y.Z", f"@{tag}")
         text = text.replace(f'"{_EXAMPLE_FOLDER}/**"', f'"{glob}"').replace(f"path: {_EXAMPLE_FOLDER}\n", f"path: {folder}\n")
+        text = re.sub(r"# Copy this file.*?\(replace the zeros; keep the tag as a comment\)\. ", "# ", text, flags=re.S)
+        text = re.sub(r"\A# Copy to \.pre-commit-config\.yaml.*?\n(?=repos:)", "", text, flags=re.S)  # the example's
         header = (f"# Written by `pipeline-ci init --ci github` (pipeline-ci {version}). Pinned to the tag {tag}; pin a\n"
                   "# full commit SHA instead for supply-chain safety (`pre-commit autoupdate --freeze` does it for hooks).\n")
         out[target] = header + text

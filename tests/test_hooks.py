@@ -185,3 +185,18 @@ def test_plain_git_hook_blocks_a_broken_commit(user_repo):
     assert bad.returncode != 0
     assert "pipelines/hello/report/config.yaml" in bad.stdout + bad.stderr and "[S01]" in bad.stdout + bad.stderr
     assert head_count(user_repo) == 1
+    # a commit that only deletes files: a step folder the spec still uses blocks it (through its project), a file
+    # in no project does not (before, deletions were not looked at: the broken project was committed)
+    git(user_repo, "reset", "-q", "--hard")
+    (user_repo / "notes").mkdir()
+    (user_repo / "notes" / "a.md").write_text("a\n")
+    git(user_repo, "add", "-A")
+    assert subprocess.run(["git", "commit", "-qm", "notes"], cwd=user_repo, env=env).returncode == 0
+    git(user_repo, "rm", "-rq", "pipelines/hello/report", "notes/a.md")
+    gone = subprocess.run(["git", "commit", "-qm", "third"], cwd=user_repo, env=env, capture_output=True, text=True)
+    assert gone.returncode != 0 and "[X02]" in gone.stdout + gone.stderr, gone.stdout + gone.stderr
+    assert head_count(user_repo) == 2
+    git(user_repo, "reset", "-q", "--hard")
+    git(user_repo, "rm", "-q", "notes/a.md")
+    fine = subprocess.run(["git", "commit", "-qm", "fourth"], cwd=user_repo, env=env, capture_output=True, text=True)
+    assert fine.returncode == 0 and head_count(user_repo) == 3, fine.stdout + fine.stderr

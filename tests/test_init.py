@@ -90,8 +90,13 @@ def test_ci_github_writes_the_recommended_workflow_pinned_and_valid(tmp_path):
         text = (repo / ".github" / "workflows" / name).read_text()
         assert f"pipeline-ci/pipeline-ci@v{__version__}" in text and "0" * 40 not in text
         assert "path: pipes\n" in text and '"pipes/**"' in text and "pipelines" not in text
+        assert "replace the zeros" not in text and "# Copy " not in text  # the examples' instructions, not ours
+    release = yaml.safe_load((repo / ".github" / "workflows" / "pipeline-ci-release.yml").read_text())
+    first = release["jobs"]["release"]["steps"][0]  # a dispatch on a tag has no branch to commit back to
+    assert first["if"] == "${{ github.ref_type != 'branch' }}" and "exit 1" in first["run"]
     hooks = yaml.safe_load((repo / ".pre-commit-config.yaml").read_text())
     assert hooks["repos"][0]["rev"] == f"v{__version__}"
+    assert "replace the zeros" not in (repo / ".pre-commit-config.yaml").read_text()
     check = subprocess.run([tool("pre-commit"), "validate-config", ".pre-commit-config.yaml"], cwd=repo,
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
@@ -130,3 +135,16 @@ def test_ids_are_what_lint_accepts_and_a_project_that_would_not_lint_is_refused(
         refused = cli(["init", "bad", "--template", "single", *args], tmp_path)
         assert refused.returncode == 2 and why in refused.stderr and "would not lint" in refused.stderr, refused.stderr
         assert "--app-id" in refused.stderr and not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("folder", ["my pipes", 'a"b', "x: #y", "p[1]", "-p"])
+def test_ci_github_refuses_a_folder_the_workflows_cannot_name(tmp_path, folder):
+    """The folder goes unquoted into YAML, the action's whitespace-separated ``path`` input and a ``paths:`` glob:
+    one it would break is refused (exit 2) and nothing is written (before: a space ran ``lint my pipes``, a quote
+    wrote workflows that were not YAML)."""
+    repo = tmp_path / "repo"
+    (repo / folder).mkdir(parents=True)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    refused = cli(["init", "--ci", "github", "--", folder], repo)
+    assert refused.returncode == 2 and "the workflows can only name a folder of" in refused.stderr, refused.stderr
+    assert not (repo / ".github").exists() and not (repo / ".pre-commit-config.yaml").exists()

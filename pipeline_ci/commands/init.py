@@ -132,6 +132,10 @@ def _ci_files(options: Options) -> tuple[Path, dict[str, str]]:
     except GitError:
         raise UsageError(f"{options.path} is not inside a git repository", hint="run `git init` first") from None
     folder = options.path.resolve().relative_to(root.resolve()).as_posix()
+    if not ci_templates.PLAIN_FOLDER.fullmatch(folder):
+        # it goes into YAML, the action's whitespace-separated `path` input and a `paths:` glob unquoted
+        raise UsageError(f"{folder!r}: the workflows can only name a folder of letters, digits, '.', '_', '-' and '/'",
+                         hint="keep the projects in such a folder (e.g. pipelines/), or edit the written workflows")
     return root, ci_templates.render(__version__, folder)
 
 
