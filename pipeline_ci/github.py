@@ -29,6 +29,7 @@ import os
 import secrets
 import sys
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import IO, Any
 
 from .textsafe import Verbatim, escape_controls
@@ -53,6 +54,15 @@ def in_actions(env: Env | None = None) -> bool:
     env = _env(env)
     return env.get("GITHUB_ACTIONS") == "true" or any(
         env.get(name) for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_STATE"))
+
+
+def workspace_path(path: str | os.PathLike[str], env: Env | None = None) -> str:
+    """``path`` relative to the workspace (``$GITHUB_WORKSPACE``, else the working directory), POSIX style, symlinks
+    resolved; a file outside it stays absolute. GitHub resolves annotation and SARIF paths against the workspace."""
+    base = os.path.realpath(_env(env).get("GITHUB_WORKSPACE") or os.getcwd())
+    real = os.path.realpath(path)
+    inside = real.startswith(base.rstrip(os.sep) + os.sep)
+    return Path(os.path.relpath(real, base)).as_posix() if inside else Path(real).as_posix()
 
 
 def escape_data(text: str) -> str:

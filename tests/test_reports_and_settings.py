@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -30,9 +31,12 @@ spec:
 """
 
 
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``pipeline-ci ARGS`` without the machine's GITHUB_* variables (paths would be relative to its workspace), plus
+    ``env``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")} | (env or {})
     return subprocess.run([sys.executable, "-m", "pipeline_ci", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, env=clean)
 
 
 @pytest.fixture
@@ -180,6 +184,51 @@ def test_sarif_uri_is_a_percent_encoded_uri_reference(broken: Path):
     others = [run["tool"]["driver"]["informationUri"], *(r["helpUri"] for r in run["tool"]["driver"]["rules"])]
     for value in [*uris, *(u.split("#", 1)[1] for u in others if "#" in u)]:
         assert URI_REFERENCE.fullmatch(value), value
+
+
+def sarif_locations(doc: dict) -> list[dict]:
+    jsonschema.validate(doc, json.loads(SARIF_SCHEMA.read_text()), cls=jsonschema.Draft4Validator)
+    return [loc["physicalLocation"]["artifactLocation"] for r in doc["runs"][0]["results"] for loc in r["locations"]]
+
+
+def test_github_and_sarif_paths_are_relative_to_the_workspace(broken: Path, tmp_path: Path):
+    """In Actions, GitHub resolves annotation paths against $GITHUB_WORKSPACE (actions/toolkit#224) and upload-sarif
+    resolves SARIF uris against the checkout: both name files from the workspace when lint runs in a subfolder
+    (the action's working-directory), still percent-encoded in SARIF."""
+    (tmp_path / "a b").mkdir()
+    sub = broken.rename(tmp_path / "a b" / "proj").parent
+    env = {"GITHUB_WORKSPACE": str(tmp_path)}
+    github = cli("lint", "--format", "github", "proj", cwd=sub, env=env)
+    assert github.returncode == 1, github.stderr
+    assert "::error file=a b/proj/config.yaml,line=13,col=21,title=A07 entrypoint::" in github.stdout
+    assert "::warning file=a b/proj/stepA/config.yaml,line=5,col=3," in github.stdout
+    out = tmp_path / "lint.sarif"
+    sarif = cli("lint", "--format", "sarif", "-o", str(out), "proj", cwd=sub, env=env)
+    assert sarif.returncode == 1, sarif.stderr
+    doc = json.loads(out.read_text())
+    assert sorted(loc["uri"] for loc in sarif_locations(doc)) == ["a%20b/proj/config.yaml",
+                                                                  "a%20b/proj/stepA/config.yaml"]
+    assert {loc["uriBaseId"] for loc in sarif_locations(doc)} == {"%SRCROOT%"}
+    assert doc["runs"][0]["originalUriBaseIds"] == {"%SRCROOT%": {"uri": tmp_path.resolve().as_uri() + "/"}}
+    # without GITHUB_WORKSPACE: relative to the working directory, as before, and %SRCROOT% left to the consumer
+    local = json.loads(cli("lint", "--format", "sarif", "proj", cwd=sub).stdout)
+    assert sorted(loc["uri"] for loc in sarif_locations(local)) == ["proj/config.yaml", "proj/stepA/config.yaml"]
+    assert "originalUriBaseIds" not in local["runs"][0]
+
+
+def test_files_outside_the_workspace_stay_absolute(broken: Path, tmp_path: Path):
+    """A file outside $GITHUB_WORKSPACE: an absolute path in the annotation, an absolute file: URI (no uriBaseId,
+    SARIF 2.1.0 §3.4.4) in SARIF, never a path resolved against the wrong folder."""
+    (tmp_path / "ws").mkdir()
+    env = {"GITHUB_WORKSPACE": str(tmp_path / "ws")}
+    real = broken.resolve()
+    github = cli("lint", "--format", "github", "proj", cwd=broken.parent, env=env)
+    assert f"::error file={real.as_posix()}/config.yaml,line=13,col=21," in github.stdout
+    doc = json.loads(cli("lint", "--format", "sarif", "proj", cwd=broken.parent, env=env).stdout)
+    locations = sarif_locations(doc)
+    assert sorted(loc["uri"] for loc in locations) == [(real / "config.yaml").as_uri(),
+                                                       (real / "stepA" / "config.yaml").as_uri()]
+    assert all("uriBaseId" not in loc for loc in locations)
 
 
 def test_select_ignores_empty_items_and_refuses_an_empty_list(broken: Path):

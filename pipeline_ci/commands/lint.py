@@ -67,7 +67,8 @@ def run(options: Options, env: Env, out: Out) -> int:
 
     # every report renderer makes its lines safe itself; colour only on a terminal, never in a file (-o)
     text = render(options.format, result, source=options.source,
-                  colour=options.output is None and colour(sys.stdout), summary=options.output is not None or not quiet())
+                  colour=options.output is None and colour(sys.stdout), summary=options.output is not None or not quiet(),
+                  env=env)
     _refuse_linted_destinations(options, result.projects)
     if options.sarif_file:
         _write_sarif(options.sarif_file, result, env)
@@ -182,7 +183,7 @@ def _write_sarif(path: Path, result: LintResult, env: Env) -> None:
     try:
         if path.parent != Path(""):
             path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render("sarif", result), encoding="utf-8")
+        path.write_text(render("sarif", result, env=env), encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     github.set_output("sarif-file", os.path.realpath(path), env)

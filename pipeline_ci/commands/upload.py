@@ -12,7 +12,6 @@ under ``.pipeline-ci/``). It is set even when an upload fails half way, so a com
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,14 +113,10 @@ def lock_bytes(root: Path) -> dict[Path, bytes]:
 
 def workspace_paths(paths: list[Path], env: Env) -> list[str]:
     """``paths`` relative to the workspace (``$GITHUB_WORKSPACE``, else the working directory), POSIX style, sorted;
-    a file outside it stays absolute."""
-    base = os.path.realpath(env.get("GITHUB_WORKSPACE") or os.getcwd())
-    shown = set()
-    for path in paths:
-        real = os.path.realpath(path)
-        inside = real.startswith(base.rstrip(os.sep) + os.sep)
-        shown.add(Path(os.path.relpath(real, base)).as_posix() if inside else Path(real).as_posix())
-    return sorted(shown)
+    a file outside it stays absolute (:func:`pipeline_ci.github.workspace_path`)."""
+    from ..github import workspace_path
+
+    return sorted({workspace_path(path, env) for path in paths})
 
 
 def _upload_projects(options: Options, projects: list[Path], env: Env, out: Out) -> None:

@@ -10,13 +10,18 @@ closing line gives the totals.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ..github import command_data, command_property, escape_property
+from . import shown_path
 
 MAX_ANNOTATIONS = 10  # per severity and per step (GitHub's check-run annotation limit)
 
 
-def command(f) -> str:
-    props = (f"file={command_property(f.file)},line={f.line},col={f.col},"
+def command(f, env: Mapping[str, str] | None = None) -> str:
+    """The workflow command for finding ``f``; its file relative to ``$GITHUB_WORKSPACE`` when ``env`` has it (the
+    runner resolves ``file=`` against the workspace, not the step's working directory: actions/toolkit#224)."""
+    props = (f"file={command_property(shown_path(f.file, env))},line={f.line},col={f.col},"
              f"title={command_property(f.rule + ' ' + f.name)}")
     return f"::{f.severity} {props}::{command_data(f.message)}"
 
@@ -63,9 +68,9 @@ def overflow(errors: int, warnings: int) -> str:
     return f"::notice title={escape_property('pipeline-ci')}::{command_data(text)}"
 
 
-def render(result) -> str:
+def render(result, env: Mapping[str, str] | None = None) -> str:
     shown, more_errors, more_warnings = select(result.findings)
-    lines = [command(f) for f in shown]
+    lines = [command(f, env) for f in shown]
     if more_errors or more_warnings:
         lines.append(overflow(more_errors, more_warnings))
     projects = len(result.projects)

@@ -1,7 +1,9 @@
 """SARIF 2.1.0 for code scanning (``github/codeql-action/upload-sarif``).
 
 One run; ``tool.driver.rules`` lists every registered rule with its docs link, results point at
-``file:line:col`` relative to the working directory (``%SRCROOT%``). Control characters are shown
+``file:line:col`` relative to ``%SRCROOT%``: the working directory, or in GitHub Actions ``$GITHUB_WORKSPACE`` (then
+named in ``run.originalUriBaseIds``), which upload-sarif resolves paths against even when pipeline-ci runs in a
+subfolder; a file outside it is an absolute ``file:`` URI without ``uriBaseId``. Control characters are shown
 escaped in messages (:func:`pipeline_ci.textsafe.escape_controls`, line breaks kept). A result's
 ``artifactLocation.uri`` is a URI reference (SARIF 2.1.0 §3.4.3, RFC 3986): every character of the path but
 unreserved ones and ``/`` is percent-encoded as UTF-8 (``a#b 50%/config.yaml`` -> ``a%23b%2050%25/config.yaml``).
@@ -10,12 +12,16 @@ unreserved ones and ``/`` is percent-encoded as UTF-8 (``a#b 50%/config.yaml`` -
 from __future__ import annotations
 
 import json
+import os
 import re
+from collections.abc import Mapping
+from pathlib import Path
 
 from .. import __version__
 from .. import rules as registry
 from ..lazyre import lazy_re
 from ..textsafe import escape_controls
+from . import shown_path
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 DOCS = "https://github.com/pipeline-ci/pipeline-ci/blob/main/docs/rules.md"
@@ -51,7 +57,16 @@ def uri(path: str) -> str:
     return NOT_URI_SAFE.sub(_encode, path)
 
 
-def render(result) -> str:
+def _location(file: str, env: Mapping[str, str] | None) -> dict:
+    """A finding's ``artifactLocation``: relative to ``%SRCROOT%``, or an absolute ``file:`` URI (SARIF §3.4.4: a
+    ``uriBaseId`` only with a relative ``uri``)."""
+    path = shown_path(file, env)
+    if os.path.isabs(path):
+        return {"uri": Path(path).as_uri()}  # percent-encoded as uri() does (RFC 3986 unreserved characters and /)
+    return {"uri": uri(path), "uriBaseId": "%SRCROOT%"}
+
+
+def render(result, env: Mapping[str, str] | None = None) -> str:
     rules = registry.all_rules()
     index = {rule.ID: i for i, rule in enumerate(rules)}
     results = [
@@ -63,7 +78,7 @@ def render(result) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": uri(f.file), "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": _location(f.file, env),
                         "region": {"startLine": f.line, "startColumn": f.col},
                     }
                 }
@@ -71,7 +86,7 @@ def render(result) -> str:
         }
         for f in result.findings
     ]
-    doc = {
+    doc: dict = {
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [
@@ -88,4 +103,8 @@ def render(result) -> str:
             }
         ],
     }
+    workspace = (env or {}).get("GITHUB_WORKSPACE")
+    if workspace:  # what %SRCROOT% means (§3.14.14: an absolute URI ending with /)
+        base = Path(os.path.realpath(workspace)).as_uri().rstrip("/") + "/"
+        doc["runs"][0]["originalUriBaseIds"] = {"%SRCROOT%": {"uri": base}}
     return json.dumps(doc, indent=2) + "\n"
