@@ -20,9 +20,12 @@ always use: every path is opened one component at a time below the step folder (
 target leaves the step folder is recorded in ``escaping_links`` and its target is never opened, and
 a file swapped for a link between the check and the read is refused instead of followed. Without
 ``boundary`` (``pipeline-ci hash``) links are followed wherever they lead, exactly like the SDK.
-Symlink loops, folders that cannot be listed and files that cannot be opened are ``problems``;
-nothing here raises for the content of a step folder (:class:`HashError` means the folder itself is
-missing).
+Symlink loops, folders that cannot be listed and files that cannot be opened are ``problems``; what the
+SDK's hash raises or hangs on is ``unhashable`` and never read: broken symlinks (its ``os.path.getsize`` raises),
+FIFOs, sockets and devices (its ``open`` and ``read`` block or never end), and paths that are not valid UTF-8
+(its ``relative_path.encode("utf-8")`` raises; those are still read, so ``pipeline-ci hash`` keeps a digest).
+All of them are ``blockers``: lint reports them and ``upload`` refuses the step. Nothing here raises for the
+content of a step folder (:class:`HashError` means the folder itself is missing).
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ class StepHash:
     def __init__(self, digest: str, files: list[str] | None = None, escaping_links: list[str] | None = None,
                  skipped: list[str] | None = None, problems: list[tuple[str, str]] | None = None,
                  links: dict[str, str] | None = None, dir_links: dict[str, str] | None = None,
-                 forked: bool = False):
+                 forked: bool = False, unhashable: list[tuple[str, str]] | None = None):
         self.digest = digest
         self.forked = forked  # a folder has two subfolders or more: the SDK's own order may give another digest
         self.files = [] if files is None else files
@@ -81,6 +84,8 @@ class StepHash:
         self.problems = [] if problems is None else problems  # (path, why): loops, unreadable entries
         self.links = {} if links is None else links
         self.dir_links = {} if dir_links is None else dir_links
+        # (path, why): what the SDK's hash_directory fails or hangs on (:func:`unhashable_reason`, :func:`bad_name`)
+        self.unhashable = [] if unhashable is None else unhashable
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, StepHash) and vars(self) == vars(other)
@@ -93,10 +98,11 @@ class StepHash:
     @property
     def blockers(self) -> list[tuple[str, str]]:
         """``(path, description)`` of every entry that keeps this folder from being uploaded as it is:
-        symlinks leading out of the step folder, loops and unreadable entries (targets are never named)."""
+        symlinks leading out of the step folder, loops and unreadable entries, and what the SDK's hash fails or
+        hangs on: broken symlinks, FIFOs, sockets and devices, names that are not UTF-8 (targets are never named)."""
         out = [(rel, "is a symlink leading out of the step folder (its target is never read or uploaded)")
                for rel in self.escaping_links]
-        return out + self.problems
+        return out + self.problems + self.unhashable
 
 
 # --------------------------------------------------------------------------------------------
@@ -232,7 +238,12 @@ class _Escape(Exception):
 
 
 class _NotRegular(Exception):
-    """The path ends at something that is not a regular file (a FIFO, a device, a folder)."""
+    """The path ends at something that is not a regular file (a FIFO, a device, a folder): ``mode`` is its
+    ``st_mode`` (0: not known)."""
+
+    def __init__(self, rel: str, mode: int = 0):
+        super().__init__(rel)
+        self.mode = mode
 
 
 class Opened(NamedTuple):
@@ -272,7 +283,7 @@ class _Reader:
             path = os.path.join(self.base, rel)
             info = os.stat(path)  # follows symlinks, like the SDK's getsize
             if not stat.S_ISREG(info.st_mode):
-                raise _NotRegular(rel)
+                raise _NotRegular(rel, info.st_mode)
             try:
                 fd = os.open(path, _READ_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
             except OSError as exc:
@@ -323,7 +334,7 @@ class _Reader:
                     continue
                 if not todo and not directory:
                     if not stat.S_ISREG(info.st_mode):
-                        raise _NotRegular(rel)
+                        raise _NotRegular(rel, info.st_mode)
                     return self._open_file(part, names, fds, info)
                 if not stat.S_ISDIR(info.st_mode):
                     raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
@@ -337,7 +348,7 @@ class _Reader:
                 names.append(part)
             if directory:
                 return Opened(None, 0, "/".join(names))
-            raise _NotRegular(rel)
+            raise _NotRegular(rel, stat.S_IFDIR)  # it ends at a folder (``..``)
         finally:
             for fd in fds:
                 os.close(fd)
@@ -405,13 +416,17 @@ def read_entry(source: _Reader, rel: str, result: StepHash) -> Opened | None:
     An entry that exists but cannot be opened comes back with ``fd=None`` (the SDK hashes an error
     message for it); it is recorded as a problem too.
     """
+    bad = bad_name(rel)
+    if bad is not None and all(path != bad for path, _ in result.unhashable):
+        result.unhashable.append((bad, NOT_UTF8))  # still read: ``pipeline-ci hash`` keeps its digest
     try:
         got = source.open(rel)
     except _Escape:
         result.escaping_links.append(rel)
         return None
-    except (_NotRegular, FileNotFoundError):
-        result.skipped.append(rel)  # FIFOs and devices would block or never end; broken links crash the SDK
+    except (_NotRegular, FileNotFoundError) as exc:
+        result.skipped.append(rel)  # never read: FIFOs and devices would block or never end
+        result.unhashable.append((rel, unhashable_reason(exc)))
         return None
     except OSError as exc:
         result.problems.append((rel, _reason(exc)))
@@ -423,6 +438,48 @@ def read_entry(source: _Reader, rel: str, result: StepHash) -> Opened | None:
     return got
 
 
+NOT_UTF8 = ("has a name that is not valid UTF-8: the Clarifai SDK's hash cannot encode it (UnicodeEncodeError), so "
+            "`clarifai pipeline upload` fails; rename it")
+
+
+def bad_name(rel: str) -> str | None:
+    """The first component of ``rel`` (with its parents) that is not valid UTF-8 (an undecodable byte of a file
+    name, kept as a lone surrogate), or None: the SDK's hash encodes every relative path with ``encode("utf-8")``."""
+    if rel.isascii():
+        return None
+    try:
+        rel.encode("utf-8")
+        return None
+    except UnicodeEncodeError:
+        parts = rel.split("/")
+        for depth, part in enumerate(parts, start=1):
+            try:
+                part.encode("utf-8")
+            except UnicodeEncodeError:
+                return "/".join(parts[:depth])
+        return rel  # pragma: no cover - a component that cannot be encoded is always found
+
+
+def unhashable_reason(exc: BaseException) -> str:
+    """Why the SDK's hash (``os.path.getsize`` then ``open`` and ``read`` of every listed file) cannot take an entry that
+    is a broken symlink or not a regular file; pipeline-ci never reads it and refuses to upload its step."""
+    mode = exc.mode if isinstance(exc, _NotRegular) else 0
+    if isinstance(exc, FileNotFoundError) or not mode:
+        return ("is a broken symlink (or vanished while it was read): the Clarifai SDK's hash fails on it "
+                "(FileNotFoundError), so `clarifai pipeline upload` fails; remove it or make it a real file")
+    if stat.S_ISFIFO(mode):
+        what = "a FIFO (named pipe): the Clarifai SDK's hash blocks reading it"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        what = "a device: the Clarifai SDK's hash reads it, which may never end"
+    elif stat.S_ISSOCK(mode):
+        what = "a socket: the Clarifai SDK's hash and upload cannot read it"
+    elif stat.S_ISDIR(mode):
+        what = "a folder where a file was listed (it changed while it was read)"
+    else:
+        what = "not a regular file"
+    return f"is {what}; only regular files can be uploaded, so remove it from the step folder"
+
+
 def check_dir_links(source: _Reader, dir_links: list[str], result: StepHash) -> None:
     """Record where each symlink to a folder leads (the SDK hashes nothing for them)."""
     for rel in dir_links:
@@ -430,8 +487,9 @@ def check_dir_links(source: _Reader, dir_links: list[str], result: StepHash) -> 
             result.dir_links[rel] = source.folder(rel)
         except _Escape:
             result.escaping_links.append(rel)
-        except (_NotRegular, FileNotFoundError, NotADirectoryError):
-            result.skipped.append(rel)
+        except (_NotRegular, FileNotFoundError, NotADirectoryError) as exc:
+            result.skipped.append(rel)  # it changed since the walk saw a folder there
+            result.unhashable.append((rel, unhashable_reason(exc)))
         except OSError as exc:
             result.problems.append((rel, _reason(exc)))
 

@@ -316,10 +316,72 @@ def test_escaping_symlink_is_reported_and_not_read(make_project, outside_git, tm
     assert "data.txt is a symlink leading out of the step folder" in hits[0].message
 
 
-def test_unhashable_and_escaping_steps_are_skipped(make_project, outside_git):
+BAD_NAME = os.fsdecode(b"\xff\xfe.txt")  # not valid UTF-8: kept by Python as lone surrogates
+
+
+def add_unhashable(step: Path, kind: str) -> str:
+    """Put into ``step`` an entry the SDK's ``hash_directory`` fails or hangs on; returns its relative path."""
+    if kind == "broken-link":
+        (step / "1" / "broken.py").symlink_to("nowhere")  # os.path.getsize raises FileNotFoundError
+        return "1/broken.py"
+    if kind == "fifo":
+        os.mkfifo(step / "pipe")  # getsize works, then open() blocks until a writer comes
+        return "pipe"
+    (step / "1" / BAD_NAME).write_bytes(b"x")  # relative_path.encode("utf-8") raises UnicodeEncodeError
+    return f"1/{BAD_NAME}"
+
+
+@pytest.mark.parametrize("kind, why", [("broken-link", "is a broken symlink"), ("fifo", "is a FIFO (named pipe)"),
+                                       ("not-utf8", "has a name that is not valid UTF-8")])
+def test_entries_the_sdk_cannot_hash_are_lint_errors_at_their_path(make_project, outside_git, kind: str, why: str):
     root = make_project(files={"stepA/config-lock.yaml": step_lock(STEP_A_MD5)})
-    (root / "stepA" / "broken").symlink_to("missing")  # getsize fails: the SDK crashes, we skip
-    assert findings(lint(root, select=["L04", "L05"]), "L04") == []
+    rel = add_unhashable(root / "stepA", kind)
+    if kind != "fifo":  # the transcription of the SDK's hash really fails (a FIFO would hang it)
+        with pytest.raises(FileNotFoundError if kind == "broken-link" else UnicodeEncodeError):
+            sdk_hash(root / "stepA")
+    hits = [f for f in lint(root, select=["L04", "L05"]).findings if f.rule == "L04"]
+    where = [(Path(f.file).parent.resolve() / Path(f.file).name).relative_to(root.resolve()) for f in hits]
+    assert [(w.as_posix(), f.line, f.severity) for w, f in zip(where, hits, strict=True)] == [(f"stepA/{rel}", 1, "error")], hits
+    assert f"{rel} {why}" in hits[0].message and "refuses to upload step folder 'stepA'" in hits[0].message
+
+
+@pytest.mark.parametrize("kind", ["broken-link", "fifo", "not-utf8"])
+def test_upload_refuses_what_the_sdk_cannot_hash_even_with_l04_disabled(make_project, outside_git, kind: str):
+    root = make_project()
+    rel = add_unhashable(root / "stepA", kind)
+    (root / ".pipeline-ci.yaml").write_text("disable: [L04]\n")
+    proc = subprocess.run([sys.executable, "-m", "pipeline_ci", "upload", "--dry-run", "--backend", "local", str(root)],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "PIPELINE_CI_NO_CACHE": "1"})
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    shown = rel.replace(BAD_NAME, "\\udcff\\udcfe.txt")  # escaped for the terminal (pipeline_ci.textsafe)
+    assert f"stepA: refusing to upload the step: {shown} " in proc.stderr, proc.stderr
+    assert not (root / ".pipeline-ci" / "store").exists()  # nothing stored
+
+
+def test_the_archive_refuses_a_name_that_is_not_utf8_in_a_subfolder(tmp_path: Path):
+    from pipeline_ci.archive import ArchiveError, build
+
+    step = write_bytes(tmp_path / "step", VECTOR_A)
+    write_bytes(step, {f"{BAD_NAME}/a.txt": b"a", f"{BAD_NAME}/b.txt": b"b"})
+    hashed = hash_step(step, boundary=tmp_path)
+    assert hashed.unhashable == [(BAD_NAME, hashed.unhashable[0][1])]  # the folder, once, not each file in it
+    with pytest.raises(ArchiveError) as refused:  # packing checks it again, whatever the caller checked
+        build(step, hashed.files, entry="step")
+    assert refused.value.exit_code == 2
+    assert f"step: refusing to upload the step: {BAD_NAME} has a name that is not valid UTF-8" in refused.value.message
+
+
+def test_hash_cli_prints_the_digest_and_an_error_when_the_sdk_cannot_hash(tmp_path: Path):
+    step = write_bytes(tmp_path / "a", VECTOR_A)
+    add_unhashable(step, "not-utf8")
+    add_unhashable(step, "broken-link")
+    write_bytes(tmp_path / "b", VECTOR_B)
+    proc = pipeline_ci("hash", "a", "b", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == f"{hash_step(step).digest}  a\n075a7625f57b1e54903c666152944ca8  b\n"
+    assert "a: the Clarifai SDK cannot hash this folder" in proc.stderr
+    assert "  | 1/broken.py is a broken symlink" in proc.stderr
+    assert "  | 1/\\udcff\\udcfe.txt has a name that is not valid UTF-8" in proc.stderr  # escaped, not raw bytes
 
 
 # --------------------------------------------------------------------------------------------

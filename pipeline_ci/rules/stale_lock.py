@@ -18,10 +18,11 @@ hashed as it is. The two team workflows of the README ("Team workflows") differ 
 
 A step folder whose content cannot be hashed and uploaded as it is is always an **error**, reported
 at the offending path itself (line 1), whether or not the step has a lockfile: a symlink (to a file
-or a folder) leading out of the step folder, a symlink loop, or a file or subfolder that cannot be
-read. A link out of the folder is never followed: the SDK would hash whatever file it points to on
-the machine that uploads (``/proc/self/environ``, a credentials file) and the platform gets a link
-that leads nowhere.
+or a folder) leading out of the step folder, a symlink loop, a file or subfolder that cannot be
+read, and what the SDK's own hash crashes or hangs on (a broken symlink, a FIFO, socket or device, a
+name that is not valid UTF-8, so ``clarifai pipeline upload`` would fail). A link out of the folder
+is never followed: the SDK would hash whatever file it points to on the machine that uploads
+(``/proc/self/environ``, a credentials file) and the platform gets a link that leads nowhere.
 ``upload`` and ``deploy`` refuse such a step before anything is sent (see ``docs/archive.md``). A
 ``requirements.txt`` or ``1/pipeline_step.py`` leading out of the project is reported by C12/C13. A
 symlink to a folder inside the step folder is a warning: the SDK's hash does not enter it, so it is
