@@ -1,6 +1,10 @@
 """``pipeline-ci cancel [RUN_ID]``: cancel a remote run; without RUN_ID, the one recorded in the state file
 (``--state-file``, else ``$RUNNER_TEMP/pipeline-ci-run.json`` in Actions or ``.pipeline-ci/run.json``), addressed
-as it was started (flags given here win over what the file recorded).
+as it was started (address flags given here win over what the file recorded). A ``--backend`` given here that
+differs from the backend the file records is a usage error naming both (exit 2): the recorded run is on the other
+platform, so neither cancelling it nor looking its id up elsewhere is what was asked; give RUN_ID to address a run on
+another backend. ``--backend`` counts as given when it differs from the parser's default (``clarifai``): an
+explicit ``--backend clarifai`` cannot be told from the default yet, so it does not refuse a PAI state file.
 """
 
 from __future__ import annotations
@@ -22,17 +26,24 @@ _TARGET_FLAGS = {"user_id": "user_id", "app_id": "app_id", "pipeline_id": "pipel
 """State file ``target`` keys → the flag each fills when it was not given."""
 
 
+DEFAULT_BACKEND = "clarifai"
+"""The backend of a RUN_ID given without ``--backend`` (the parser's default for these commands)."""
+
+
 @dataclass(frozen=True)
 class Options:
     flags: RunFlags  # ``flags.run_id`` None: the run of the state file
+    backend_given: bool = False  # --backend was on the command line (checked against the state file)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Options:
-        return cls(dataclasses.replace(RunFlags.from_args(args), run_id=args.run_id_arg))
+        backend = getattr(args, "backend", None)
+        flags = dataclasses.replace(RunFlags.from_args(args), run_id=args.run_id_arg, backend=backend or DEFAULT_BACKEND)
+        return cls(flags, backend is not None and backend != DEFAULT_BACKEND)
 
 
 def run(options: Options, env: Env, out: Out) -> int:
-    flags = from_state_file(options.flags, env)
+    flags = from_state_file(options.flags, env, options.backend_given)
     remote = existing_run(flags, env, out)
     if _ended(remote, out):  # idempotent: e.g. an `if: cancelled()` companion after the run had finished
         return ExitCode.OK
@@ -58,9 +69,9 @@ def _ended(remote: Any, out: Out) -> bool:
     return True
 
 
-def from_state_file(flags: RunFlags, env: Env) -> RunFlags:
+def from_state_file(flags: RunFlags, env: Env, backend_given: bool = False) -> RunFlags:
     """``flags`` completed from the state file: its run id and backend, and the address flags not given (``flags``
-    as they are when they name a run)."""
+    as they are when they name a run). ``backend_given``: ``flags.backend`` was given and must match the file's."""
     if flags.run_id:
         return flags
     path = state_path(flags, env)
@@ -73,6 +84,10 @@ def from_state_file(flags: RunFlags, env: Env) -> RunFlags:
     backend = state.get("backend", flags.backend)
     if not isinstance(backend, str):
         raise UsageError(f"the state file {path} records no backend")
+    if backend_given and backend != flags.backend:
+        raise UsageError(f"--backend {flags.backend} was given but the state file {path} records run {run_id} on "
+                         f"{backend}", hint=f"leave --backend out to address that run, or give the RUN_ID of the "
+                                           f"{flags.backend} run")
     updates: dict[str, Any] = {"run_id": run_id, "backend": backend}
     target = state.get("target")
     for key, value in _strings(target if isinstance(target, Mapping) else {}).items():

@@ -80,6 +80,7 @@ class ClarifaiClient:
         self._channel = channel
         self.stub = service_pb2_grpc.V2Stub(channel)
         self._metadata = (("authorization", f"Key {pat}"),)
+        self.secrets = (pat.strip(),)  # masked in relayed log lines (error_handler.mask)
         self.timeout, self.attempts, self.backoff, self.sleep = timeout, attempts, backoff, sleep
         self.log = log or (lambda _line: None)
 

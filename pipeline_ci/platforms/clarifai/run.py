@@ -5,12 +5,13 @@ legacy ``SUCCESS``) → success; ``JOB_FAILED``, ``JOB_UNEXPECTED_ERROR``, ``JOB
 ``JOB_CANCELLED`` → cancelled; ``JOB_PAUSED`` → paused (the follower applies the grace period);
 ``JOB_QUEUED``, ``JOB_RUNNING``, ``MIXED_STATUS`` and an unset status → running; anything else →
 unknown (keep waiting, reported). The run id is generated here and sent with the start request,
-so a retried start never creates a second run.
+so a retried start never creates a second run. A run id given by the user (``--run-id``) is first looked up:
+if a run with that id already exists, the start is refused (exit 2) rather than following that older run.
 
 Logs (``ListLogEntries``, ``log_type="pipeline.version.run"``) are read page by page (``page`` from 1,
 ``per_page`` :data:`PER_PAGE`, oldest first): a full page moves on to the next one, a partial page is asked for
 again later. Entries are de-duplicated by their ``url`` (by page position and text when they have none), so a
-partial page read again prints only what is new.
+partial page read again prints only what is new. The PAT is masked in the lines (:func:`pipeline_ci.error_handler.mask`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ...error_handler import mask
 from ...runs.follow import FatalError, Poll, TransientError
 from .api import ApiError, ClarifaiClient
 
@@ -50,6 +52,7 @@ class ClarifaiRun:
 
         self.client, self.target = client, target
         self.run_id = run_id or uuid.uuid4().hex
+        self._check_id = run_id is not None  # a given id may name an older run: looked up once before the start
         self.pb, self.res, self.codes = service_pb2, resources_pb2, status
         self._page = 1
         self._seen: set[str] = set()
@@ -73,9 +76,12 @@ class ClarifaiRun:
             raise FatalError(exc.message) from None
 
     def start(self, parameters: list[tuple[str, str]]) -> None:
-        """Start the run (idempotent thanks to the client-generated id). Raises ApiError."""
-        run = self.res.PipelineVersionRun(id=self.run_id)
+        """Start the run (idempotent thanks to the client-generated id). Raises ApiError, of kind ``config`` when a
+        given run id already names a run (the platform would answer that run, not start a new one)."""
         t = self.target
+        if self._check_id:
+            self._refuse_existing_id()
+        run = self.res.PipelineVersionRun(id=self.run_id)
         if t.compute_cluster_id and t.nodepool_id:
             nodepool = self.res.Nodepool(id=t.nodepool_id, compute_cluster=self.res.ComputeCluster(
                 id=t.compute_cluster_id, user_id=t.user_id))
@@ -98,6 +104,23 @@ class ClarifaiRun:
                            "api", code)
         if response.pipeline_version_runs and response.pipeline_version_runs[0].id:
             self.run_id = response.pipeline_version_runs[0].id
+
+    def _refuse_existing_id(self) -> None:
+        """Raise ApiError (``config``) when a run with the given id exists; only before this object's first start
+        request, so the client's retries of that request stay idempotent."""
+        t = self.target
+        response = self.client.call("GetPipelineVersionRun", self.pb.GetPipelineVersionRunRequest(
+            user_app_id=self._ids(), pipeline_id=t.pipeline_id, pipeline_version_id=t.version_id,
+            pipeline_version_run_id=self.run_id))
+        code = response.status.code
+        if code == self.codes.SUCCESS:
+            raise ApiError(f"run {self.run_id} already exists on pipeline {t.pipeline_id} version {t.version_id}: "
+                           f"nothing was started (follow that run with `pipeline-ci watch {self.run_id}`, or give "
+                           "a new --run-id)", "config", code)
+        if code != self.codes.CONN_DOES_NOT_EXIST:
+            raise ApiError(f"cannot check whether run {self.run_id} exists: {response.status.description} "
+                           f"{response.status.details}".strip(), "api", code)
+        self._check_id = False
 
     def poll(self) -> Poll:
         t = self.target
@@ -132,7 +155,7 @@ class ClarifaiRun:
                 if key in self._seen:
                     continue
                 self._seen.add(key)
-                lines += [_message(line) for line in entry.message.strip().split("\n")]
+                lines += [mask(_message(line), self.client.secrets) for line in entry.message.strip().split("\n")]
             yield lines
             if not full:
                 return

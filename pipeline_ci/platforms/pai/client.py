@@ -78,6 +78,13 @@ def endpoint_for(region: str, vpc: bool = False) -> str:
     return f"https://paiflow{'-vpc' if vpc else ''}.{region}.aliyuncs.com"
 
 
+def region_of(endpoint: str) -> str | None:
+    """The region of a ``https://paiflow[-vpc].<region>.aliyuncs.com`` endpoint (:func:`endpoint_for`); None for
+    any other host (e.g. a local emulator)."""
+    match = re.match(r"^paiflow(?:-vpc)?\.([a-z0-9-]+)\.aliyuncs\.com$", urlparse(endpoint).hostname or "")
+    return match.group(1) if match and _REGION.match(match.group(1)) else None
+
+
 def _normalise_endpoint(endpoint: str) -> str:
     url = endpoint.strip().rstrip("/")
     parsed = urlparse(url if "//" in url else f"https://{url}")
@@ -179,11 +186,15 @@ class PaiClient:
 
     # ----------------------------------------------------------------- transport
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The credential values this client holds (masked wherever remote text is shown)."""
+        return tuple(secret for secret in (self._secret, self._token) if secret)
+
     def _scrub(self, text: str) -> str:
-        for secret in (self._secret, self._token):
-            if secret:
-                text = text.replace(secret, "***")
-        return text
+        from ...error_handler import mask
+
+        return mask(text, self.secrets)
 
     def _send(self, action: str, method: str, path: str, query: Mapping[str, Any] | None = None,
               body: Mapping[str, Any] | None = None) -> dict[str, Any]:
