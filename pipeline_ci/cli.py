@@ -160,6 +160,18 @@ _SKIPPED: Any = _Skipped()
 COMMANDS = NAMES  # the sub-parsers of _parser(), in order
 
 
+def _seconds(text: str) -> float:
+    """A ``--timeout``, ``--max-interval`` or ``--paused-grace`` value: a positive, finite number of seconds (0, a
+    negative number, ``nan`` or ``inf`` is a usage error before anything starts)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return value
+
+
 def _parent(title: str | None = None) -> tuple[_Parser, Any]:
     """A parser to share arguments between commands (``parents=``), and the group its arguments go in."""
     parent = _Parser(add_help=False)
@@ -284,12 +296,13 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
 
     def following() -> _Parser:
         parent, group = _parent("following the run")
-        group.add_argument("--timeout", type=float,
+        group.add_argument("--timeout", type=_seconds,
                            help="seconds to wait for the final status (remote default: 3600; local default: "
                                 "setting local.timeout, 3600)")
-        group.add_argument("--max-interval", type=float, default=30.0,
+        group.add_argument("--max-interval", type=_seconds, default=30.0,
                            help="longest pause between status polls, seconds")
-        group.add_argument("--paused-grace", type=float, default=600.0, help="seconds a paused run may stay paused")
+        group.add_argument("--paused-grace", type=_seconds, default=600.0,
+                           help="seconds a paused run may stay paused")
         return parent
 
     def starting() -> _Parser:
@@ -345,7 +358,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
 
     cancel = command("cancel", "cancel a run (default: the one in the state file)", state, attached)
     cancel.add_argument("run_id_arg", metavar="RUN_ID", nargs="?", help="the run to cancel (default: the state file's)")
-    cancel.add_argument("--backend", choices=_Backends("attach"), default="clarifai", metavar="BACKEND",
+    cancel.add_argument("--backend", choices=_Backends("attach"), default=None, metavar="BACKEND",
                         help="%(choices)s")
     cancel.add_argument("--path", type=Path, help="the pipeline project whose lockfile holds the ids")
 

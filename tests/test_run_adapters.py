@@ -178,3 +178,12 @@ def test_cancel_with_a_backend_other_than_the_state_files_is_a_usage_error(tmp_p
     result = run_cli(["cancel", "--backend", "pai"], pai_env(tmp_path), timeout=60, secrets=(SECRET, TOKEN))
     assert result.returncode == 2, result.stdout + result.stderr
     assert "--backend pai was given but the state file" in result.stderr and "run run-7 on clarifai" in result.stderr
+
+
+def test_cancel_backend_clarifai_against_a_pai_state_file_is_refused_too(tmp_path):
+    """The reviewer's case: ``--backend clarifai`` was the parser's default, so it could not be told from no flag
+    and the PAI run of the state file was cancelled."""
+    (tmp_path / "pipeline-ci-run.json").write_text(json.dumps({"backend": "pai", "run_id": "flow-1"}))
+    result = run_cli(["cancel", "--backend", "clarifai"], pai_env(tmp_path), timeout=60, secrets=(SECRET, TOKEN))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "--backend clarifai was given but the state file" in result.stderr and "flow-1 on pai" in result.stderr

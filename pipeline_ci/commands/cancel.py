@@ -39,7 +39,7 @@ class Options:
     def from_args(cls, args: argparse.Namespace) -> Options:
         backend = getattr(args, "backend", None)
         flags = dataclasses.replace(RunFlags.from_args(args), run_id=args.run_id_arg, backend=backend or DEFAULT_BACKEND)
-        return cls(flags, backend is not None and backend != DEFAULT_BACKEND)
+        return cls(flags, backend is not None)
 
 
 def run(options: Options, env: Env, out: Out) -> int:

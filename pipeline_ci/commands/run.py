@@ -5,7 +5,8 @@ Exit codes: :class:`~pipeline_ci.exitcodes.ExitCode` (0 succeeded, 1 failed, 2 n
 with the gate of ``upload`` (lint errors: exit 2, nothing started); a Clarifai run starts the uploaded version. A
 remote run is registered as active (:mod:`pipeline_ci.runs.active`) from the moment the platform accepted it until
 the follower takes it over (which cancels it itself if anything escapes it), so an internal error cancels it instead
-of leaving it running.
+of leaving it running. A state file that cannot be written is a usage error before the start; an output that fails
+to write after it cancels the run (exit 3). A signal while a ``--no-wait`` run is starting cancels it too (exit 5).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import github
-from ..errors import UsageError
+from ..errors import PipelineCIError, UsageError
 from ..exitcodes import ExitCode, status_word
 from ..runs import active
 from ..runs.session import (
@@ -24,6 +25,7 @@ from ..runs.session import (
     Start,
     cancel_on_signals,
     check_applies,
+    check_state_writable,
     clarifai_run,
     clarifai_target,
     follow_and_report,
@@ -51,6 +53,8 @@ class Options:
 def run(options: Options, env: Env, out: Out) -> int:
     flags = options.flags
     check_applies(flags)
+    if flags.backend != "local":  # an unwritable state file is a usage error before anything starts
+        check_state_writable(state_path(flags, env), env)
     start: Start | None
     with cancel_on_signals(out) as cancel:  # from before the start request: a signal during it still cancels the run
         values = parameters(flags)
@@ -79,14 +83,19 @@ def run(options: Options, env: Env, out: Out) -> int:
             return ExitCode.CANCELLED
         start(values)
         active.register(remote)
-        save_state(state_path(flags, env), state_of(flags, remote), env)
-        github.set_output("run-id", remote.run_id, env)
-        github.set_output("run-url", remote.url or "", env)
-        target = getattr(remote, "target", None)
-        if target is not None:
-            github.set_output("pipeline-version-id", target.version_id, env)
+        try:
+            save_state(state_path(flags, env), state_of(flags, remote), env)
+            github.set_output("run-id", remote.run_id, env)
+            github.set_output("run-url", remote.url or "", env)
+            target = getattr(remote, "target", None)
+            if target is not None:
+                github.set_output("pipeline-version-id", target.version_id, env)
+        except OSError as exc:  # checked before the start: the disk filled up or a path changed since
+            raise PipelineCIError(f"run {remote.run_id} was started but could not be recorded "
+                                  f"({exc.strerror or exc}: {exc.filename}), so it was cancelled (see above)", ExitCode.API,
+                                  hint="check the --state-file, $GITHUB_STATE and $GITHUB_OUTPUT paths") from None
         out(f"pipeline-ci: started run {remote.run_id}" + (f" ({remote.url})" if remote.url else ""))
-        if flags.no_wait:
+        if flags.no_wait and not cancel.is_set():  # a signal while starting: cancelled below, like a followed run
             active.unregister(remote)
             return ExitCode.OK
         return follow_and_report(flags, remote, env, out, cancel, started_here=True)

@@ -147,8 +147,12 @@ class _Follower:
                 return self._cancel()
             if clock() >= deadline:
                 self.drain()
-                out(f"run {run.run_id}: still {self.last_status or 'not started'} after {timeout:.0f}s: timed out")
-                return FollowResult(ExitCode.TIMED_OUT, "timeout", self.last_status, self.polls)
+                if errors:  # the last polls failed (a client retries each one): what the run is doing is not known
+                    out(f"run {run.run_id}: status unknown after {clock() - start:.0f}s (the last {errors} poll(s) "
+                        f"failed; last status seen: {self.last_status or 'none'}): timed out")
+                else:
+                    out(f"run {run.run_id}: still {self.last_status or 'not started'} after {timeout:.0f}s: timed out")
+                return FollowResult(ExitCode.TIMED_OUT, "timeout", "" if errors else self.last_status, self.polls)
             self.polls += 1
             try:
                 poll = run.poll()

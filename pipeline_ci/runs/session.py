@@ -9,7 +9,8 @@ The commands themselves are in :mod:`pipeline_ci.commands`. Everything here rais
   the follower cancels the remote run, exit 5); a second one exits at once.
 - As soon as a run id is known it is written to the state file (``--state-file``, default
   ``$RUNNER_TEMP/pipeline-ci-run.json`` in Actions, else ``.pipeline-ci/run.json``) and to ``$GITHUB_STATE``, so
-  a later ``pipeline-ci cancel`` finds it.
+  a later ``pipeline-ci cancel`` finds it. Both are checked writable before anything starts
+  (:func:`check_state_writable`: a usage error otherwise).
 """
 
 from __future__ import annotations
@@ -114,6 +115,26 @@ def state_path(flags: RunFlags, env: Mapping[str, str]) -> Path:
     if env.get("RUNNER_TEMP"):
         return Path(env["RUNNER_TEMP"]) / "pipeline-ci-run.json"
     return Path(".pipeline-ci") / "run.json"
+
+
+def check_state_writable(path: Path, env: Mapping[str, str]) -> None:
+    """Before anything starts: the state file ``path`` and ``$GITHUB_STATE`` (when set) can be written (a usage error
+    otherwise), so that a started run's id is never lost to an unwritable path. Creates nothing."""
+    for where, name in ((path, "--state-file"), (Path(env["GITHUB_STATE"]) if env.get("GITHUB_STATE") else None,
+                                                  "$GITHUB_STATE")):
+        if where is None:
+            continue
+        if where.is_dir():
+            raise UsageError(f"{name} {where} is a folder, not a file: the run id could not be saved there",
+                             hint="give the path of a file")
+        folder = where.absolute().parent  # the nearest existing ancestor is where the folders would be created
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        writable = where.exists() and os.access(where, os.W_OK) or not where.exists() and os.access(folder, os.W_OK)
+        if not folder.is_dir() or not writable:
+            what = f"{folder} is not a folder" if not folder.is_dir() else "permission denied"
+            raise UsageError(f"cannot write {name} {where}: {what}; the run id could not be saved there",
+                             hint="give a path in a writable folder")
 
 
 def save_state(path: Path, data: dict[str, Any], env: Mapping[str, str]) -> None:
@@ -380,7 +401,7 @@ def follow_and_report(flags: RunFlags, remote: RemoteRun, env: Mapping[str, str]
     try:
         with github.relay(out, env) as log:
             following = True
-            result = follow(remote, timeout=flags.timeout or 3600.0, max_interval=flags.max_interval,
+            result = follow(remote, timeout=3600.0 if flags.timeout is None else flags.timeout, max_interval=flags.max_interval,
                             paused_grace=flags.paused_grace, out=log, cancel=cancel, cancel_on_error=started_here)
     finally:
         if following:
