@@ -471,7 +471,8 @@ def _environment(args: argparse.Namespace) -> Mapping[str, str]:
 
     env: Mapping[str, str] = os.environ
     context = getattr(args, "context", None)
-    if getattr(args, "backend", None) == "clarifai" or context:
+    # `cancel` without --backend addresses a Clarifai RUN_ID or the state file's run, which may be a Clarifai one
+    if getattr(args, "backend", "") in ("clarifai", None) or context:
         from . import console
         from .platforms.clarifai import contexts
 

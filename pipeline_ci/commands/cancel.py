@@ -3,8 +3,8 @@
 as it was started (address flags given here win over what the file recorded). A ``--backend`` given here that
 differs from the backend the file records is a usage error naming both (exit 2): the recorded run is on the other
 platform, so neither cancelling it nor looking its id up elsewhere is what was asked; give RUN_ID to address a run on
-another backend. ``--backend`` counts as given when it differs from the parser's default (``clarifai``): an
-explicit ``--backend clarifai`` cannot be told from the default yet, so it does not refuse a PAI state file.
+another backend. The parser gives ``--backend`` no default, so any explicit one counts; a RUN_ID given without it
+is a Clarifai run (:data:`DEFAULT_BACKEND`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ _TARGET_FLAGS = {"user_id": "user_id", "app_id": "app_id", "pipeline_id": "pipel
 
 
 DEFAULT_BACKEND = "clarifai"
-"""The backend of a RUN_ID given without ``--backend`` (the parser's default for these commands)."""
+"""The backend of a RUN_ID given without ``--backend``."""
 
 
 @dataclass(frozen=True)
