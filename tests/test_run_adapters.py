@@ -19,28 +19,20 @@ from pipeline_ci.testing.pai_emulator import PaiEmulator
 from pipeline_ci.testing.projects import base_files
 
 from .conftest import clarifai_env, run_cli, write_files
+from .test_runs_pai import FAST, KEY_ID, SECRET, TOKEN
+from .test_runs_pai import MANIFEST as PAI_MANIFEST
 
 PAT = "pat-adapter-tests-secret-value"
-KEY_ID, SECRET, TOKEN = "LTAI-test-key-id", "pai-secret-value-0123456789", "sts-token-value-abcdef"
 CLARIFAI_FAST = ["--max-interval", "0.05", "--compute-cluster-id", "cc1", "--nodepool-id", "np1"]
-PAI_FAST = ["--max-interval", "0.05", "--workspace-id", "ws-1"]
-MANIFEST = """\
-apiVersion: core/v1
-metadata:
-  provider: "123"
-  version: v1
-  identifier: train
-spec:
-  inputs:
-    parameters:
+PAI_FAST = FAST
+MANIFEST = PAI_MANIFEST.replace("    - name: epochs\n", """\
     - name: threshold
       type: Double
       value: 0.5
       feasible:
         range: "[0, 1]"
     - name: epochs
-      type: Int
-      value: 3
+""") + """\
     - name: note
       type: String
       value: "x"

@@ -16,6 +16,7 @@ from pipeline_ci.testing.projects import BASE_SPEC
 
 from .conftest import run_cli
 from .test_executor import make
+from .test_runs_pai import MANIFEST
 
 ONE_STEP = BASE_SPEC.split("    - - name: step-b\n")[0]  # the base project's spec with its first step only
 
@@ -141,19 +142,7 @@ def test_a_dag_message_says_target_only_for_a_dag_target(tmp_path: Path, target:
     assert ("target" in final) == bool(target), final
 
 
-PAI_MANIFEST = """\
-apiVersion: core/v1
-metadata:
-  provider: "123"
-  version: v1
-  identifier: train
-spec:
-  inputs:
-    parameters:
-    - name: epochs
-      type: Integer
-      value: 3
-"""
+PAI_MANIFEST = MANIFEST.replace("type: Int\n", "type: Integer\n")  # not a PAI type: lint error P09
 
 
 def test_a_pai_manifest_with_lint_errors_is_not_sent(tmp_path: Path):
