@@ -74,7 +74,7 @@ def test_an_output_file_failing_after_the_start_cancels_the_run_with_an_api_erro
 
 def test_sigint_while_a_no_wait_run_is_starting_cancels_it(emulator, tmp_path):
     emulator.script_run([("Running", 100_000)])
-    emulator.inject("CreatePipelineRun", "slow", times=1, delay=1.0)  # the create answer takes 1 s
+    emulator.inject("CreatePipelineRun", "slow", times=1, delay=3.0)  # the create answer takes 3 s: SIGINT lands in it
     before, seen = set(emulator.runs), len(emulator.requests_seen)
     proc = subprocess.Popen([sys.executable, "-m", "pipeline_ci", *pai_run(emulator, "--no-wait")],
                             env=env_for(emulator, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
