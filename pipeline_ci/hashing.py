@@ -8,7 +8,7 @@ bytes are hashed) and a symlink to a folder among the folders, which it does not
 hashed for it). Files of a folder come in code-point order before its subfolders. The SDK walks
 subfolders in ``os.scandir`` order, which depends on the filesystem; we walk them sorted, so the
 digest is deterministic everywhere and equal to the SDK's whenever every folder has at most one
-subfolder (the standard ``1/`` layout). Where one has more (``StepHash.forked``), a lockfile written by the SDK may
+subfolder (the standard ``1/`` layout). Where one has more (:func:`forked`), a lockfile written by the SDK may
 hold the hash in this machine's listing order: ``sort_dirs=False`` computes that one
 (:meth:`pipeline_ci.project.StepDir.content_hash` accepts it when it is the lockfile's).
 
@@ -34,7 +34,7 @@ import bisect
 import errno
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -54,7 +54,7 @@ EXCLUDED_NAMES = frozenset({LOCKFILE_NAME})
 STATE_DIR = ".pipeline-ci"  # our own state (git-ignored): a folder below it is never hashed tracked-only
 CHUNK = 1 << 20
 MAX_LINK_HOPS = 40  # Linux's own limit before ELOOP
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 _AT = {os.open, os.stat, os.readlink} <= os.supports_dir_fd and hasattr(os, "O_NOFOLLOW")
 
@@ -75,9 +75,8 @@ class StepHash:
     def __init__(self, digest: str, files: list[str] | None = None, escaping_links: list[str] | None = None,
                  skipped: list[str] | None = None, problems: list[tuple[str, str]] | None = None,
                  links: dict[str, str] | None = None, dir_links: dict[str, str] | None = None,
-                 forked: bool = False, unhashable: list[tuple[str, str]] | None = None):
+                 unhashable: list[tuple[str, str]] | None = None):
         self.digest = digest
-        self.forked = forked  # a folder has two subfolders or more: the SDK's own order may give another digest
         self.files = [] if files is None else files
         self.escaping_links = [] if escaping_links is None else escaping_links  # lead out of the step folder
         self.skipped = [] if skipped is None else skipped  # not regular files (FIFOs, devices) or broken links
@@ -111,13 +110,11 @@ class StepHash:
 
 
 class _Walk(NamedTuple):
-    """What :func:`_walk` found: files (hashing order), symlinks to folders, folders that could not be listed, and
-    folders with two subfolders or more (where the SDK's listing order and ours can differ)."""
+    """What :func:`_walk` found: files (hashing order), symlinks to folders, folders that could not be listed."""
 
     files: list[str]
     dir_links: list[str]
     errors: list[tuple[str, str]]
-    forks: list[str]
 
 
 def _reason(exc: OSError) -> str:
@@ -133,7 +130,7 @@ def _walk(step_dir: Path, sort_dirs: bool = True) -> _Walk:
     is False: then in ``scandir`` order, as the SDK walks them), built with one ``scandir`` per folder and plain
     string prefixes: lint and ``changed`` walk every step folder of a monorepo.
     """
-    out = _Walk([], [], [], [])
+    out = _Walk([], [], [])
 
     def visit(top: str, prefix: str) -> None:
         dirs: list[str] = []
@@ -153,8 +150,6 @@ def _walk(step_dir: Path, sort_dirs: bool = True) -> _Walk:
         out.dir_links.extend(prefix + d for d in sorted(links))
         out.files.extend(prefix + name for name in sorted(files) if name not in EXCLUDED_NAMES)
         entered = [d for d in dirs if d not in links]
-        if len(entered) > 1:
-            out.forks.append(prefix)
         for name in sorted(entered) if sort_dirs else entered:
             path = os.path.join(top, name)
             if not os.path.islink(path):  # replaced by a link meanwhile: not entered (as os.walk)
@@ -169,9 +164,17 @@ def walk_files(step_dir: Path) -> list[str]:
     return _walk(step_dir).files
 
 
-def hash_order(paths: list[str]) -> list[str]:
-    """``paths`` (relative, ``/``-separated) sorted in hashing order, as :func:`walk_files` lists them."""
-    return sorted(paths, key=lambda p: (*((0, d) for d in p.split("/")[:-1]), (-1, p.rsplit("/", 1)[-1])))
+def hash_order(paths: list[str], rank: Callable[[str, str], Any] | None = None) -> list[str]:
+    """``paths`` (relative, ``/``-separated) sorted in hashing order, as :func:`walk_files` lists them: a folder's
+    files by name before its subfolders, which come by name or, given ``rank(parent, name)``, in that order."""
+    if rank is None:
+        return sorted(paths, key=lambda p: (*((0, d) for d in p.split("/")[:-1]), (-1, p.rsplit("/", 1)[-1])))
+
+    def key(path: str) -> tuple:
+        parts = path.split("/")
+        return (*((0, rank("/".join(parts[:i]), part)) for i, part in enumerate(parts[:-1])), (-1, parts[-1]))
+
+    return sorted(paths, key=key)
 
 
 def git_top(folder: str) -> str | None:
@@ -285,7 +288,7 @@ class _Reader:
             if not stat.S_ISREG(info.st_mode):
                 raise _NotRegular(rel, info.st_mode)
             try:
-                fd = os.open(path, _READ_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
+                fd = os.open(path, READ_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
             except OSError as exc:
                 return Opened(None, info.st_size, rel, exc)
             return Opened(fd, info.st_size, rel)
@@ -382,9 +385,9 @@ class _Reader:
         real = "/".join([*names, part])
         try:
             if self.root_fd is None:
-                fd = os.open(self._path(part, names), _READ_FLAGS)
+                fd = os.open(self._path(part, names), READ_FLAGS)
             else:
-                fd = os.open(part, _READ_FLAGS, dir_fd=fds[-1] if fds else self.root_fd)
+                fd = os.open(part, READ_FLAGS, dir_fd=fds[-1] if fds else self.root_fd)
         except OSError as exc:
             if exc.errno == errno.ELOOP:  # it became a symlink after the lstat: never followed
                 raise _changed() from None
@@ -552,17 +555,12 @@ def _listing_order(folder: str, files: list[str]) -> list[str]:
     def rank(parent: str, name: str) -> int:
         if parent not in listed:
             try:
-                listed[parent] = {n: i for i, n in enumerate(os.listdir(os.path.join(folder, parent) or "."))}
+                listed[parent] = {n: i for i, n in enumerate(os.listdir(os.path.join(folder, parent)))}
             except OSError:
                 listed[parent] = {}
         return listed[parent].get(name, -1)
 
-    def key(path: str) -> tuple:
-        parts = path.split("/")
-        dirs = tuple((0, rank("/".join(parts[:i]), part)) for i, part in enumerate(parts[:-1]))
-        return (*dirs, (-1, parts[-1]))
-
-    return sorted(files, key=key)
+    return hash_order(files, rank)
 
 
 def hash_files(folder: str, files: list[str], sort_dirs: bool = True) -> str:
@@ -595,8 +593,7 @@ def listed_files(step_dir: Path, tracked_only: bool, sort_dirs: bool = True) -> 
         tracked = git_tracked_files(step_dir)
         if tracked is None:
             raise HashError(f"{step_dir}: not inside a git work tree (needed for --tracked-only)")
-        walk = _Walk([f for f in walk.files if f in tracked], [d for d in walk.dir_links if d in tracked], walk.errors,
-                     walk.forks)
+        walk = _Walk([f for f in walk.files if f in tracked], [d for d in walk.dir_links if d in tracked], walk.errors)
     return walk
 
 
@@ -617,7 +614,7 @@ def hash_step(
         import hashlib
 
         digest = hashlib.new(algo)
-    result = StepHash(digest="", files=walk.files, problems=list(walk.errors), forked=bool(walk.forks))
+    result = StepHash(digest="", files=walk.files, problems=list(walk.errors))
     buf = bytearray(CHUNK)
     view = memoryview(buf)
     try:

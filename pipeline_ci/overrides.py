@@ -44,7 +44,7 @@ from .argo.variables import did_you_mean
 from .argo.walk import argo_string, nodes, parameters
 from .errors import UsageError
 from .lazyre import lazy_re
-from .project import id_text, step_params  # step folder helpers, also used by the A39 rule
+from .project import id_text, step_params
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the lint path (a cold lint's start-up)
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from .project import Project, StepDir
 
 __all__ = ["OverridesError", "load_overrides_file", "parse_set", "combine", "merge", "stringify", "validate",
-           "map_refs", "Accepted", "accepted_values", "step_params", "spec_where", "id_text"]
+           "map_refs", "Accepted", "accepted_values", "spec_where"]
 
 
 class OverridesError(UsageError, ValueError):

@@ -114,8 +114,9 @@ class StepDir:
         if tracked_only not in cache:
             try:
                 found = hashing.hash_step(self.path, tracked_only=tracked_only, boundary=self.boundary)
-                value = self._lock_value()
-                if found.forked and value and value != found.digest:  # maybe the SDK's hash, in its listing order
+                _, value, algo, _ = self.lock_fields()
+                # maybe the SDK's hash, in its listing order (it can differ only where a folder forks)
+                if algo == "md5" and value and value != found.digest and hashing.forked(found.files):
                     listed = hashing.hash_step(self.path, tracked_only=tracked_only, boundary=self.boundary,
                                                sort_dirs=False)
                     found = listed if listed.digest == value else found
@@ -124,14 +125,15 @@ class StepDir:
                 cache[tracked_only] = None
         return cache[tracked_only]
 
-    def _lock_value(self) -> str | None:
-        """The lockfile's ``hash.value`` (an md5 one), if any."""
-        data = self.lock.data if self.lock is not None else None
-        stated = data.get("hash") if isinstance(data, dict) else None
-        if not isinstance(stated, dict) or stated.get("algo", "md5") != "md5":
-            return None
-        value = stated.get("value")
-        return value if isinstance(value, str) else None
+    def lock_fields(self) -> tuple[str | None, str | None, str | None, dict]:
+        """``(id, hash value, hash algo, data)`` of the step lockfile: None where a field is missing or mistyped (the
+        algo defaults to md5, as the SDK's), ``{}`` for no lockfile."""
+        data: dict = self.lock.data if self.lock and isinstance(self.lock.data, dict) else {}
+        hsh: dict = data["hash"] if isinstance(data.get("hash"), dict) else {}
+        lock_id = data.get("id") if isinstance(data.get("id"), str) and data.get("id") else None
+        value = hsh.get("value") if isinstance(hsh.get("value"), str) else None
+        algo = hsh.get("algo", "md5") if isinstance(hsh.get("algo", "md5"), str) else None
+        return lock_id, value, algo, data
 
     def ci_hash(self, in_git: bool) -> hashing.StepHash | None:
         """The hash CI computes: over the files git tracks or has staged when the project is in a git work

@@ -113,10 +113,14 @@ def _task(ids: Ids, name: str, step: str, arguments: dict[str, str], depends: st
             f"              template: {ids.ref(step)}\n            arguments:\n              parameters:\n{args}")
 
 
+def argo_name(text: str) -> str:
+    """``text`` as an Argo workflow name allows it (Clarifai ids may hold ``_`` and capitals, Argo names may not): the
+    workflows' ``generateName``, and the pipeline id ``init`` makes from a folder name."""
+    return text.lower().replace("_", "-")
+
+
 def _workflow_prefix(ids: Ids) -> str:
-    """The workflows' ``generateName``: the pipeline id as ``init`` makes one from a folder name (Clarifai ids may hold
-    ``_`` and capitals, Argo workflow names may not)."""
-    return ids.pipeline_id.lower().replace("_", "-") + "-"
+    return argo_name(ids.pipeline_id) + "-"
 
 
 def _workflow(ids: Ids, parameters: dict[str, str], tasks: list[str]) -> str:

@@ -217,13 +217,16 @@ def parse(raw: dict[str, Any], source: Path, known_rules: set[str], where: Where
     for name, value, kind in (("disable", disable, list), ("ignore", ignore, list), ("severity", severity, dict)):
         if not isinstance(value, kind):
             raise SettingsError(f"{where(name)}: 'disable' and 'ignore' must be lists, 'severity' a mapping")
-    for at, rule in [*(((("disable", i), False), r) for i, r in enumerate(disable)),
-                     *(((("severity", r), True), r) for r in severity)]:
+    def known(rule: object, at: str) -> None:
         if str(rule) not in known_rules:
             from .argo.variables import did_you_mean
 
-            raise SettingsError(f"{where(*at[0], key=at[1])}: unknown rule {rule!r}"
-                                f"{did_you_mean(str(rule), known_rules)}")
+            raise SettingsError(f"{at}: unknown rule {rule!r}{did_you_mean(str(rule), known_rules)}")
+
+    for i, rule in enumerate(disable):
+        known(rule, where("disable", i))
+    for rule in severity:
+        known(rule, where("severity", rule, key=True))
     for rule, level in severity.items():
         if level not in ("error", "warning"):
             raise SettingsError(f"{where('severity', rule)}: severity of {rule} must be 'error' or 'warning', "

@@ -111,15 +111,6 @@ class ProjectChanges:
         return self.pipeline_changed or any(s.reason != "unchanged" for s in self.steps)
 
 
-def _lock_fields(step: StepDir) -> tuple[str | None, str | None, str | None, dict]:
-    data: dict = step.lock.data if step.lock and isinstance(step.lock.data, dict) else {}
-    hsh: dict = data["hash"] if isinstance(data.get("hash"), dict) else {}
-    lock_id = data.get("id") if isinstance(data.get("id"), str) and data.get("id") else None
-    value = hsh.get("value") if isinstance(hsh.get("value"), str) else None
-    algo = hsh.get("algo", "md5") if isinstance(hsh.get("algo", "md5"), str) else None
-    return lock_id, value, algo, data
-
-
 def _config_differs(step: StepDir, lock: dict) -> bool:
     config = step.config.data if step.config and isinstance(step.config.data, dict) else {}
     return any(lock.get(key) != value for key, value in config.items())
@@ -133,7 +124,7 @@ def verdict_steps(project: Project) -> list[StepDir]:
 def step_verdict(step: StepDir, tracked_only: bool) -> StepChange:
     """Lockfile baseline for one step (the same decision as the SDK's ``should_upload_step``)."""
     hashed = step.ci_hash(tracked_only)
-    lock_id, value, algo, lock = _lock_fields(step)
+    lock_id, value, algo, lock = step.lock_fields()
     return verdict(str(step.ids[2]), step.entry, hashed.digest if hashed else None,
                    None if step.lock is None else (lock_id, value, algo), lambda: _config_differs(step, lock))
 
@@ -316,7 +307,7 @@ def known_steps(project: Project) -> tuple[list[KnownStep], set[lockfiles.StepKe
 
     steps = []
     for step in verdict_steps(project):
-        lock_id, value, _, lock = _lock_fields(step)
+        lock_id, value, _, lock = step.lock_fields()
         if lock_id is None or value is None or not PLAIN_VERSION.match(lock_id):
             return None
         key = (str(step.ids[0]), str(step.ids[1]), str(step.ids[2]))

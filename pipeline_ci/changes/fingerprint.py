@@ -45,7 +45,7 @@ import re
 import stat
 from pathlib import Path
 
-from ..hashing import CHUNK, EXCLUDED_NAMES, LOCKFILE_NAME, STATE_DIR, folder_range
+from ..hashing import CHUNK, EXCLUDED_NAMES, LOCKFILE_NAME, READ_FLAGS, STATE_DIR, folder_range, forked, hash_files
 from ..lazyre import lazy_re
 from .git import Git, GitError, Later
 
@@ -188,9 +188,8 @@ def _folder(entry: str) -> str:
 def _plain_bytes(path: Path | str) -> bytes | None:
     """The bytes of ``path`` if it is a regular file reached without a symlink; None otherwise (never blocks on a
     FIFO)."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, flags)
+        fd = os.open(path, READ_FLAGS)
     except (OSError, ValueError):  # ValueError: a NUL in the path
         return None
     try:
@@ -294,11 +293,10 @@ class IndexState:
         guessed = _guess(root)  # from files the fingerprint has just vouched for
         if guessed is None or facts_digest(*guessed) != facts:
             return None
-        from ..hashing import forked, hash_files
         from .detector import known_changes, parents
 
         pipeline_id, (steps, referenced) = guessed
-        folders = {_folder(step.entry): step.entry for step in steps}
+        folders = {_folder(step.entry): step for step in steps}
         if "." in folders:  # a step folder that is the project's: its hash would cover the other steps
             return None
         touched = {folder for change in view.files for path in (change.path, change.old_path) if path
@@ -309,11 +307,11 @@ class IndexState:
             low, high = folder_range(self._paths, below)
             files = [path[len(below) + 1:] for path in self._paths[low:high]
                      if path.rpartition("/")[2] not in EXCLUDED_NAMES]
-            path, entry = os.path.join(self.top, below), folders[folder]
-            digests[entry] = hash_files(path, files)
-            value = next(s.value for s in steps if s.entry == entry)
-            if forked(files) and digests[entry] != value and hash_files(path, files, sort_dirs=False) == value:
-                digests[entry] = value  # the SDK's hash in its own folder order, as StepDir.content_hash accepts it
+            path, step = os.path.join(self.top, below), folders[folder]
+            digests[step.entry] = hash_files(path, files)
+            if (forked(files) and digests[step.entry] != step.value
+                    and hash_files(path, files, sort_dirs=False) == step.value):
+                digests[step.entry] = step.value  # the SDK's hash in its own order, as StepDir.content_hash accepts it
         return known_changes(str(root), pipeline_id, steps, referenced, digests, view)
 
     def _entries(self, root: Path, prefix: str) -> tuple[dict[str, str], str, str] | None:

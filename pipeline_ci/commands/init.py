@@ -82,11 +82,11 @@ def _user_id(options: Options, env: Env) -> tuple[str, str | None]:
 
 
 def _project_files(options: Options, user_id: str) -> tuple[dict[str, str], Ids]:
-    from ..scaffold import TEMPLATES
+    from ..scaffold import TEMPLATES, argo_name
 
     if options.template not in TEMPLATES:
         raise UsageError(f"unknown template {options.template!r}; choose from {', '.join(TEMPLATES)}")
-    pipeline_id = options.pipeline_id or options.path.resolve().name.lower().replace("_", "-")
+    pipeline_id = options.pipeline_id or argo_name(options.path.resolve().name)
     ids = Ids(pipeline_id, user_id, options.app_id)
     files = TEMPLATES[options.template](ids)
     _lint_ids(files, ids)

@@ -65,11 +65,11 @@ def run(options: Options, env: Env, out: Out) -> int:
         store(result)
     from ..console import colour, quiet
 
+    _refuse_linted_destinations(options, result.projects)
     # every report renderer makes its lines safe itself; colour only on a terminal, never in a file (-o)
     text = render(options.format, result, source=options.source,
                   colour=options.output is None and colour(sys.stdout), summary=options.output is not None or not quiet(),
                   env=env)
-    _refuse_linted_destinations(options, result.projects)
     if options.sarif_file:
         _write_sarif(options.sarif_file, result, env)
     if env.get("GITHUB_STEP_SUMMARY"):
@@ -148,11 +148,9 @@ def _refuse_linted_destinations(options: Options, projects: list[Path]) -> None:
         inside = [d for d in dests if d.is_relative_to(top)]
         if not inside:  # only the projects a destination lies in are loaded again
             continue
-        from ..lint import load
-        from ..project import Project
+        from ..project import load_project
 
-        project = load(root)
-        assert isinstance(project, Project)
+        project = load_project(root, positions=False)  # only which files it read matters here
         errors = [*project.load_errors, *project.overrides_errors, *(e for s in project.steps for e in s.load_errors)]
         for file in [*(d.file for d in project.file_documents()), *(e.file for e in errors)]:
             used[real(Path(file))] = f"{file}, a file of project {display(root)}"

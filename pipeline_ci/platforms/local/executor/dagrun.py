@@ -152,10 +152,14 @@ class _DagRun:
             return FAILED, self.frame.stop.message, self.local
         return (*self.outcome(), self.local)
 
-    def targets(self) -> list[str] | str:
+    def named_target(self) -> str | None:
+        """``dag.target`` when it names tasks; None: the leaf tasks stand for the targets."""
         raw = (self.body.get("dag") or {}).get("target")
-        if isinstance(raw, str) and raw.strip():
-            names = [n for n in re.split(r"[\s,]+", raw.strip()) if n]
+        return raw.strip() if isinstance(raw, str) and raw.strip() else None
+
+    def targets(self) -> list[str] | str:
+        if raw := self.named_target():
+            names = [n for n in re.split(r"[\s,]+", raw) if n]
             unknown = [n for n in names if n not in self.tasks]
             return f"target '{unknown[0]}' is not defined" if unknown else names
         used = {d for deps in self.deps.values() for d in deps}
@@ -183,8 +187,7 @@ class _DagRun:
         if isinstance(targets, str):
             return ERROR, targets
         seen: dict[str, tuple[str, bool, str]] = {}
-        raw = (self.body.get("dag") or {}).get("target")
-        named = isinstance(raw, str) and bool(raw.strip())  # else the leaf tasks stand for the targets
+        named = self.named_target() is not None
         for name in targets:
             phase, tolerated, origin = self.branch(name, seen)
             if phase in FAILURES and not tolerated:
